@@ -1,0 +1,50 @@
+"""Durations written the way engineers write them in YAML: "30s", "5m", "1h", "1d" or seconds."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+DURATION_REGEX = r"^\d+(\.\d+)?(ms|s|m|h|d)?$"
+
+
+def parse_duration(value: object) -> float:
+    """Seconds as a float; raises ValueError with the accepted forms when `value` is not one."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration like '30s', '5m', '1h', got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _PATTERN.match(value)):
+        seconds = float(match.group(1)) * _SECONDS[match.group(2)]
+    else:
+        raise ValueError(f"expected a duration like '30s', '5m', '1h', got {value!r}")
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive, got {value!r}")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_REGEX},
+                {"type": "number", "exclusiveMinimum": 0},
+            ],
+            "description": "Duration: '30s', '5m', '1h', '1d' or a number of seconds.",
+        }
+    ),
+]

@@ -1,0 +1,139 @@
+"""The shape of one sensor-type YAML file.
+
+Pydantic checks the structure (types, required keys, no unknown keys); the cross-field rules
+(unit known, thresholds inside the physical range and in grade order) live in `validation.py` so
+each problem can name its exact key. The JSON Schema editors use is generated from these models.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from schemas.durations import Duration
+from schemas.units import UNITS
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Domain(StrEnum):
+    BUILDINGS = "buildings"
+    WATER = "water"
+    POWER = "power"
+    PARKING = "parking"
+
+
+class Grade(StrEnum):
+    """The four Chinese warning grades, least to most severe (蓝/黄/橙/红)."""
+
+    BLUE = "blue"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+
+GRADES_BY_SEVERITY: tuple[Grade, ...] = (Grade.BLUE, Grade.YELLOW, Grade.ORANGE, Grade.RED)
+
+
+class BilingualName(_Strict):
+    zh: str = Field(min_length=1, description="Chinese display name (shown by default)")
+    en: str = Field(min_length=1, description="English display name")
+
+
+class MetricKind(StrEnum):
+    GAUGE = "gauge"  # a level that goes up and down (pressure, temperature)
+    COUNTER = "counter"  # a cumulative total that only grows (kWh, m3)
+    STATE = "state"  # a discrete state, 0/1 (alarm, occupied)
+
+
+class Range(_Strict):
+    min: float = Field(description="Lowest physically possible value; lower ones are rejected")
+    max: float = Field(description="Highest physically possible value; higher ones are rejected")
+
+
+class GradeLevels(_Strict):
+    """Threshold per grade for one direction; a grade left out is not raised for this metric."""
+
+    blue: float | None = None
+    yellow: float | None = None
+    orange: float | None = None
+    red: float | None = None
+    hold: Duration | None = Field(
+        default=None, description="How long the condition must hold before the alert fires"
+    )
+
+    def levels(self) -> list[tuple[Grade, float]]:
+        """Declared (grade, threshold) pairs, least severe first."""
+        return [(g, v) for g in GRADES_BY_SEVERITY if (v := getattr(self, g.value)) is not None]
+
+
+class Thresholds(_Strict):
+    above: GradeLevels | None = Field(default=None, description="Alert when the value rises to")
+    below: GradeLevels | None = Field(default=None, description="Alert when the value falls to")
+
+
+class Profile(StrEnum):
+    """Daily shape of a simulated signal."""
+
+    FLAT = "flat"
+    OFFICE_HOURS = "office_hours"  # high 08-19 on working days
+    COMMUTE = "commute"  # morning and evening peaks
+    EVENING_PEAK = "evening_peak"  # residential power, 18-22
+    NIGHT_MINIMUM = "night_minimum"  # water demand, low 01-05
+    NIGHT_MAXIMUM = "night_maximum"  # water pressure, rises when demand falls
+    DAYTIME = "daytime"  # sun-driven: temperature
+
+
+class MetricSimulation(_Strict):
+    baseline: float = Field(description="Typical value (for counters: increase per hour)")
+    daily_amplitude: float = Field(default=0.0, ge=0, description="Swing of the daily profile")
+    profile: Profile = Profile.FLAT
+    noise: float = Field(default=0.0, ge=0, description="Standard deviation of reading noise")
+    drift: float = Field(default=0.0, ge=0, description="Amplitude of slow weather-like drift")
+    event_rate_per_day: float = Field(
+        default=0.0, ge=0, description="For state metrics: how often the state flips to 1 per day"
+    )
+
+
+class Metric(_Strict):
+    display_name: BilingualName
+    unit: Annotated[str, WithJsonSchema({"type": "string", "enum": list(UNITS)})]
+    kind: MetricKind = MetricKind.GAUGE
+    range: Range
+    precision: int = Field(ge=0, le=6, description="Decimal places worth storing and showing")
+    description: str | None = None
+    thresholds: Thresholds | None = None
+    simulator: MetricSimulation | None = None
+
+
+class TypeSimulation(_Strict):
+    per_subdistrict: int = Field(
+        default=10, ge=0, description="Sensors of this type per subdistrict in the default city"
+    )
+    hotspots: dict[str, float] = Field(
+        default_factory=dict,
+        description="Subdistrict code -> density multiplier (dense parking around wujiaochang)",
+    )
+    jitter: float = Field(
+        default=0.1, ge=0, le=1, description="Reporting jitter as a fraction of the interval"
+    )
+
+
+class SensorType(_Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Stable identifier, snake_case")
+    domain: Domain
+    display_name: BilingualName
+    description: str = Field(min_length=1)
+    vendor_examples: list[str] = Field(default_factory=list)
+    reporting_interval: Duration = Field(description="Expected time between two reports")
+    metrics: dict[str, Metric] = Field(min_length=1)
+    simulator: TypeSimulation = Field(default_factory=TypeSimulation)
+
+    def metric(self, name: str) -> Metric:
+        return self.metrics[name]

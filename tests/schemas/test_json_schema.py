@@ -1,0 +1,32 @@
+"""The committed JSON Schema is the generated one, and editors' view agrees with the registry's."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+
+from schemas.json_schema import SCHEMA_PATH, render_json_schema, sensor_type_json_schema
+from schemas.registry import SENSOR_TYPES_DIR
+from schemas.yaml_loader import load_yaml_file
+
+
+def test_committed_schema_equals_generator_output() -> None:
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == render_json_schema(), (
+        "run `cityvitals sensors schema` and commit schemas/sensor-type.schema.json"
+    )
+
+
+@pytest.mark.parametrize("path", sorted(SENSOR_TYPES_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_file_validates_against_the_schema(path: object) -> None:
+    document = load_yaml_file(path)  # type: ignore[arg-type]
+    jsonschema.Draft202012Validator(sensor_type_json_schema()).validate(document)
+
+
+def test_schema_rejects_unknown_unit_and_unknown_keys() -> None:
+    document = load_yaml_file(SENSOR_TYPES_DIR / "water_main_pressure.yaml")
+    validator = jsonschema.Draft202012Validator(sensor_type_json_schema())
+    document["metrics"]["pressure"]["unit"] = "bar"
+    document["colour"] = "blue"
+    messages = sorted(e.message for e in validator.iter_errors(document))
+    assert any("'bar' is not one of" in m for m in messages)
+    assert any("'colour' was unexpected" in m for m in messages)
