@@ -1,0 +1,183 @@
+"""Dictionary tables: subdistricts, sensor types, metrics and sensors, synced from the vocabulary.
+
+The ingest works with small integer ids (4 + 2 bytes a reading instead of two strings); the
+`Catalog` is the in-memory map from the names devices use to those ids, loaded once at start and
+extended when a sensor is auto-registered.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import asyncpg
+
+from schemas.districts import SUBDISTRICTS, SUBDISTRICTS_BY_CODE
+from schemas.inventory import Inventory
+from schemas.registry import Registry
+from schemas.sensor_type import SensorType
+from storage.errors import WriteRejected
+
+
+class SensorOrigin(StrEnum):
+    INVENTORY = "inventory"
+    AUTO_REGISTER = "auto_register"
+    API = "api"
+
+
+@dataclass(frozen=True)
+class SensorRef:
+    id: int
+    external_id: str
+    type_name: str
+    subdistrict: str
+
+
+@dataclass
+class Catalog:
+    sensors: dict[str, SensorRef] = field(default_factory=dict)
+    metric_ids: dict[tuple[str, str], int] = field(default_factory=dict)  # (type, metric) -> id
+    type_ids: dict[str, int] = field(default_factory=dict)
+    subdistrict_ids: dict[str, int] = field(default_factory=dict)
+
+    def sensor(self, external_id: str) -> SensorRef | None:
+        return self.sensors.get(external_id)
+
+    def metric_id(self, type_name: str, metric: str) -> int | None:
+        return self.metric_ids.get((type_name, metric))
+
+
+async def sync_subdistricts(conn: asyncpg.Connection) -> None:
+    await conn.executemany(
+        "INSERT INTO subdistricts (id, code, name_zh, name_en, lat, lon) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET code = excluded.code, "
+        "name_zh = excluded.name_zh, name_en = excluded.name_en, lat = excluded.lat, "
+        "lon = excluded.lon",
+        [(i, s.code, s.zh, s.en, s.lat, s.lon) for i, s in enumerate(SUBDISTRICTS, start=1)],
+    )
+
+
+async def upsert_sensor_type(conn: asyncpg.Connection, sensor_type: SensorType) -> int:
+    """Insert or update a type and its metrics; metrics dropped from the YAML stay (data
+    may refer to them)."""
+    async with conn.transaction():
+        type_id: int = await conn.fetchval(
+            "INSERT INTO sensor_types (name, domain, name_zh, name_en, reporting_interval_s, spec) "
+            "VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (name) DO UPDATE SET "
+            "domain = excluded.domain, name_zh = excluded.name_zh, name_en = excluded.name_en, "
+            "reporting_interval_s = excluded.reporting_interval_s, spec = excluded.spec, "
+            "updated_at = now() RETURNING id",
+            sensor_type.name,
+            sensor_type.domain.value,
+            sensor_type.display_name.zh,
+            sensor_type.display_name.en,
+            sensor_type.reporting_interval,
+            json.dumps(sensor_type.model_dump(mode="json"), ensure_ascii=False),
+        )
+        await conn.executemany(
+            "INSERT INTO metrics (sensor_type_id, name, name_zh, name_en, unit, kind, range_min, "
+            "range_max, value_precision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+            "ON CONFLICT (sensor_type_id, name) DO UPDATE SET name_zh = excluded.name_zh, "
+            "name_en = excluded.name_en, unit = excluded.unit, kind = excluded.kind, "
+            "range_min = excluded.range_min, range_max = excluded.range_max, "
+            "value_precision = excluded.value_precision",
+            [
+                (
+                    type_id,
+                    name,
+                    m.display_name.zh,
+                    m.display_name.en,
+                    m.unit,
+                    m.kind.value,
+                    m.range.min,
+                    m.range.max,
+                    m.precision,
+                )
+                for name, m in sensor_type.metrics.items()
+            ],
+        )
+    return type_id
+
+
+async def sync_registry(conn: asyncpg.Connection, registry: Registry) -> None:
+    await sync_subdistricts(conn)
+    for sensor_type in registry:
+        await upsert_sensor_type(conn, sensor_type)
+
+
+async def sync_inventory(conn: asyncpg.Connection, inventory: Inventory) -> int:
+    """Upsert every inventory sensor (the file wins over earlier auto-registration)."""
+    rows = [
+        (s.id, s.type, s.subdistrict, s.lat, s.lon, s.name, SensorOrigin.INVENTORY.value)
+        for s in inventory
+    ]
+    await conn.executemany(_UPSERT_SENSOR, rows)
+    return len(rows)
+
+
+_UPSERT_SENSOR = """
+INSERT INTO sensors (external_id, sensor_type_id, subdistrict_id, lat, lon, name, origin)
+SELECT $1, t.id, d.id, $4, $5, $6, $7
+FROM sensor_types t, subdistricts d WHERE t.name = $2 AND d.code = $3
+ON CONFLICT (external_id) DO UPDATE SET sensor_type_id = excluded.sensor_type_id,
+    subdistrict_id = excluded.subdistrict_id, lat = excluded.lat, lon = excluded.lon,
+    name = excluded.name, origin = excluded.origin, updated_at = now()
+"""
+
+
+async def register_sensor(
+    conn: asyncpg.Connection,
+    catalog: Catalog,
+    external_id: str,
+    type_name: str,
+    subdistrict: str,
+    origin: SensorOrigin = SensorOrigin.AUTO_REGISTER,
+) -> SensorRef:
+    """Add a sensor not in the inventory (policy auto_register); an existing one is kept as is."""
+    if type_name not in catalog.type_ids:
+        raise WriteRejected(f"type: unknown sensor type {type_name!r}")
+    if subdistrict not in SUBDISTRICTS_BY_CODE:
+        raise WriteRejected(f"subdistrict: unknown subdistrict {subdistrict!r}")
+    home = SUBDISTRICTS_BY_CODE[subdistrict]
+    row = await conn.fetchrow(
+        "INSERT INTO sensors (external_id, sensor_type_id, subdistrict_id, lat, lon, origin) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (external_id) DO NOTHING RETURNING id",
+        external_id,
+        catalog.type_ids[type_name],
+        catalog.subdistrict_ids[subdistrict],
+        home.lat,
+        home.lon,
+        origin.value,
+    )
+    if row is None:  # registered meanwhile by another worker: take what is stored
+        refreshed = await load_catalog(conn)
+        existing = refreshed.sensor(external_id)
+        assert existing is not None
+        catalog.sensors[external_id] = existing
+        return existing
+    ref = SensorRef(row["id"], external_id, type_name, subdistrict)
+    catalog.sensors[external_id] = ref
+    return ref
+
+
+async def load_catalog(conn: asyncpg.Connection) -> Catalog:
+    catalog = Catalog()
+    for row in await conn.fetch("SELECT id, code FROM subdistricts"):
+        catalog.subdistrict_ids[row["code"]] = row["id"]
+    for row in await conn.fetch("SELECT id, name FROM sensor_types"):
+        catalog.type_ids[row["name"]] = row["id"]
+    for row in await conn.fetch(
+        "SELECT m.id, t.name AS type_name, m.name FROM metrics m "
+        "JOIN sensor_types t ON t.id = m.sensor_type_id"
+    ):
+        catalog.metric_ids[(row["type_name"], row["name"])] = row["id"]
+    for row in await conn.fetch(
+        "SELECT s.id, s.external_id, t.name AS type_name, d.code FROM sensors s "
+        "JOIN sensor_types t ON t.id = s.sensor_type_id "
+        "JOIN subdistricts d ON d.id = s.subdistrict_id"
+    ):
+        catalog.sensors[row["external_id"]] = SensorRef(
+            row["id"], row["external_id"], row["type_name"], row["code"]
+        )
+    return catalog

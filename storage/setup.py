@@ -1,0 +1,46 @@
+"""Everything a service does to the database at start, in one call, safe to run concurrently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from schemas.inventory import Inventory
+from schemas.registry import Registry
+from storage.backend import Backend, BackendPreference
+from storage.catalog import sync_inventory, sync_registry
+from storage.errors import translate
+from storage.migrate import migrate
+from storage.partitions import ensure_partitions_ahead
+from storage.policy import StoragePolicy
+from storage.timescale import apply_timescale_policies
+
+
+@dataclass(frozen=True)
+class PreparedDatabase:
+    backend: Backend
+    migrations_applied: list[str]
+    sensors_synced: int
+
+
+async def prepare_database(
+    conn: asyncpg.Connection,
+    *,
+    preference: BackendPreference,
+    policy: StoragePolicy,
+    registry: Registry,
+    inventory: Inventory | None,
+    now: datetime,
+) -> PreparedDatabase:
+    """Migrate, prepare time partitions or policies, and sync the registry and inventory."""
+    result = await migrate(conn, preference)
+    async with translate("preparing storage"):
+        if result.backend is Backend.POSTGRES:
+            await ensure_partitions_ahead(conn, now, policy.partitions_ahead_days)
+        else:
+            await apply_timescale_policies(conn, policy)
+        await sync_registry(conn, registry)
+        synced = await sync_inventory(conn, inventory) if inventory is not None else 0
+    return PreparedDatabase(result.backend, result.applied, synced)
