@@ -1,0 +1,176 @@
+"""Settings: a YAML file, overridden by CITYVITALS_* environment variables, validated at start.
+
+Nested keys use a double underscore in the environment: ``storage.raw_retention_days`` is
+``CITYVITALS_STORAGE__RAW_RETENTION_DAYS``. Every error names the setting both ways, so whoever
+deploys can fix it whichever way they set it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from schemas.durations import Duration
+from schemas.inventory import UnknownSensorPolicy
+from schemas.registry import SENSOR_TYPES_DIR
+from schemas.yaml_loader import load_yaml_file
+from storage.backend import BackendPreference
+from storage.policy import StoragePolicy
+
+ENV_PREFIX = "CITYVITALS_"
+CONFIG_ENV = "CITYVITALS_CONFIG"
+
+
+class SettingsError(Exception):
+    """Settings are invalid; the message lists each bad setting by name."""
+
+
+class StorageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: BackendPreference = BackendPreference.AUTO
+    partitions_ahead_days: int = Field(default=7, ge=1, le=60)
+    raw_retention_days: int = Field(default=90, ge=2)
+    rollup_1m_retention_days: int = Field(default=90, ge=1)
+    rollup_1h_retention_days: int = Field(default=1825, ge=1)
+    compress_after_days: int = Field(default=7, ge=1)
+    late_data_horizon_days: int = Field(default=7, ge=1)
+    maintenance_interval: Duration = 60.0
+
+    def policy(self) -> StoragePolicy:
+        return StoragePolicy(
+            partitions_ahead_days=self.partitions_ahead_days,
+            raw_retention=timedelta(days=self.raw_retention_days),
+            rollup_1m_retention=timedelta(days=self.rollup_1m_retention_days),
+            rollup_1h_retention=timedelta(days=self.rollup_1h_retention_days),
+            compress_after=timedelta(days=self.compress_after_days),
+            late_data_horizon=timedelta(days=self.late_data_horizon_days),
+        )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/cityvitals"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    sensor_types_dir: Path = SENSOR_TYPES_DIR
+    inventory_path: Path | None = None
+    unknown_sensor_policy: UnknownSensorPolicy = UnknownSensorPolicy.DEAD_LETTER
+    log_level: str = "INFO"
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+            raise ValueError("must look like postgresql://user:password@host:5432/dbname")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("must look like mqtt://host:1883 or mqtts://host:8883")
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a non-numeric port
+        except ValueError as error:
+            raise ValueError(f"bad port: {error}") from error
+        return value
+
+    @field_validator("sensor_types_dir")
+    @classmethod
+    def _existing_dir(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
+        return value
+
+    @field_validator("inventory_path")
+    @classmethod
+    def _existing_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} does not exist")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in logging.getLevelNamesMapping():
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Values read from the YAML settings file (lower priority than the environment)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._values = values
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from `config_file` (or $CITYVITALS_CONFIG), the environment and `overrides`."""
+    import os
+
+    path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    file_values = _read_file(path) if path is not None else {}
+
+    class _Bound(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, env_settings, _FileSource(settings_cls, file_values)
+
+    try:
+        bound = _Bound(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_describe(error, path)) from error
+    return Settings.model_construct(**dict(bound))
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SettingsError(f"settings file {path} does not exist ({CONFIG_ENV} or --config)")
+    try:
+        values = load_yaml_file(path)
+    except yaml.YAMLError as error:
+        raise SettingsError(f"settings file {path}: invalid YAML: {error}") from error
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise SettingsError(f"settings file {path}: expected a mapping of settings")
+    return values
+
+
+def _describe(error: ValidationError, path: Path | None) -> str:
+    sources = f"settings file {path} and CITYVITALS_* variables" if path else "CITYVITALS_*"
+    lines = [f"invalid settings (from {sources}):"]
+    for problem in error.errors():
+        dotted = ".".join(str(part) for part in problem["loc"])
+        env_name = ENV_PREFIX + "__".join(str(part) for part in problem["loc"]).upper()
+        message = "unknown setting" if problem["type"] == "extra_forbidden" else problem["msg"]
+        lines.append(f"  {env_name} / {dotted}: {message}")
+    return "\n".join(lines)
