@@ -104,7 +104,10 @@ class EmbeddedMosquitto:
             "log_type warning",
             "log_type notice",
             # The defaults (20 in flight, 1000 queued per client) throttle and drop under load.
-            "max_inflight_messages 1000",
+            # In flight per client: the ingest acknowledges a whole batch after each commit, so
+            # the broker must let a few batches' worth be outstanding (clients may ask for less
+            # with their MQTT 5 receive maximum).
+            "max_inflight_messages 20000",
             "max_queued_messages 1000000",
             "max_queued_bytes 0",
             "max_packet_size 1048576",
