@@ -131,6 +131,15 @@ def db_maintain(
     asyncio.run(run_maintenance(settings, once=once))
 
 
+@app.command("ingest")
+def ingest(config: ConfigOption = None) -> None:
+    """Run the MQTT ingest service (SIGTERM or Ctrl-C drains, acknowledges and stops)."""
+    from cityvitals.services import run_ingest
+
+    settings = _settings(config)
+    asyncio.run(run_ingest(settings))
+
+
 @app.command("settings")
 def show_settings(config: ConfigOption = None) -> None:
     """Validate the settings and print them (passwords masked)."""

@@ -56,6 +56,29 @@ class StorageSettings(BaseModel):
         )
 
 
+class IngestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Fixed, so the broker keeps this worker's session (and its queued messages) across restarts;
+    # each worker of a shared subscription needs its own.
+    client_id: str = Field(default="cityvitals-ingest-1", min_length=1, max_length=64)
+    # Workers with the same group split the stream ($share/<group>/...); None: no sharing.
+    shared_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]+$")
+    session_expiry: Duration = 86400.0
+    receive_maximum: int = Field(default=20_000, ge=1, le=65_535)
+    keepalive: int = Field(default=30, ge=5, le=600)
+    max_batch: int = Field(default=5_000, ge=1, le=50_000)
+    max_payload_bytes: int = Field(default=65_536, ge=256, le=16 * 1024 * 1024)
+    max_reports_per_message: int = Field(default=1_000, ge=1)
+    max_future: Duration = 300.0
+    max_age: Duration | None = Field(
+        default=None, description="Oldest reading accepted; default: the raw retention"
+    )
+    max_backoff: Duration = 10.0
+    drain_timeout: Duration = 30.0
+    metrics_port: int = Field(default=9101, ge=0, le=65_535, description="0 disables /metrics")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
@@ -68,6 +91,7 @@ class Settings(BaseSettings):
     unknown_sensor_policy: UnknownSensorPolicy = UnknownSensorPolicy.DEAD_LETTER
     log_level: str = "INFO"
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
     @field_validator("database_url")
     @classmethod

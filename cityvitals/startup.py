@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime
 
 import asyncpg
@@ -10,10 +12,12 @@ from cityvitals.settings import Settings
 from schemas.inventory import Inventory, load_inventory
 from schemas.registry import Registry, load_registry
 from storage.backend import recorded_backend
-from storage.errors import BackendError, translate
+from storage.errors import BackendError, DatabaseUnavailable, translate
 from storage.maintenance import Maintenance
 from storage.pool import create_pool, redact_dsn
 from storage.setup import PreparedDatabase, prepare_database
+
+log = logging.getLogger(__name__)
 
 
 def load_vocabulary(settings: Settings) -> tuple[Registry, Inventory | None]:
@@ -39,6 +43,20 @@ async def prepare(settings: Settings, now: datetime | None = None) -> PreparedDa
         )
     finally:
         await conn.close()
+
+
+async def prepare_when_available(
+    settings: Settings, *, max_backoff_s: float = 10.0
+) -> PreparedDatabase:
+    """`prepare`, waiting for the database to come up (services may start before it)."""
+    delay = 0.5
+    while True:
+        try:
+            return await prepare(settings)
+        except DatabaseUnavailable as error:
+            log.warning("database unavailable, retrying in %.1fs: %s", delay, error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_backoff_s)
 
 
 async def run_maintenance(settings: Settings, *, once: bool) -> None:

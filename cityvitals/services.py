@@ -1,0 +1,34 @@
+"""Composition of the long-running services: build pools and clients once, wire, run, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from cityvitals.settings import Settings
+from cityvitals.startup import load_vocabulary, prepare_when_available
+from ingest.service import IngestService
+from storage.pool import create_pool
+
+log = logging.getLogger(__name__)
+
+
+async def run_ingest(settings: Settings) -> None:
+    prepared = await prepare_when_available(settings)
+    registry, _ = load_vocabulary(settings)
+    pool = await create_pool(
+        settings.database_url, min_size=2, max_size=4, application_name="cityvitals-ingest"
+    )
+    service = IngestService(settings, pool, prepared.backend, registry)
+    if settings.ingest.metrics_port:
+        service.metrics.serve(settings.ingest.metrics_port)
+        log.info("metrics on :%d/metrics", settings.ingest.metrics_port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, service.stop)
+    try:
+        await service.run()
+    finally:
+        await pool.close()
+        log.info("ingest stopped")
