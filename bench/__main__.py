@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import storage_bench
+from bench import decode_bench, ingest_bench, storage_bench
 from bench.report import Figure, print_table, write_json
 
-GROUPS = {"storage": storage_bench.run}
+GROUPS = {
+    "storage": storage_bench.run,
+    "decode": decode_bench.run,
+    "ingest": ingest_bench.run,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, TypeVar
@@ -29,7 +29,7 @@ from storage.catalog import SensorOrigin, load_catalog, register_sensor
 from storage.dead_letters import record_dead_letters
 from storage.errors import StorageError, translate
 from storage.status import record_status_changes
-from storage.writer import ReadingWriter
+from storage.writer import ReadingWriter, Row, WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class Committed:
     dead_letters: int
     committed_at: datetime
     newest: datetime | None
+    rows: Sequence[Row] = ()  # the readings offered for this commit (new and duplicate)
 
 
 class Pipeline:
@@ -187,16 +188,16 @@ class Pipeline:
                     len(resolved.dead_letters),
                     committed_at,
                     resolved.newest,
+                    resolved.rows,
                 )
             )
 
-    async def _store(self, resolved: Resolved) -> Committed:
+    async def _store(self, resolved: Resolved) -> WriteResult:
         if resolved.dead_letters or resolved.status_changes:
             async with translate("storing dead letters and status"), self._pool.acquire() as conn:
                 await record_dead_letters(conn, resolved.dead_letters)
                 await record_status_changes(conn, resolved.status_changes)
-        result = await self._writer.write(resolved.rows)
-        return Committed(0, result.inserted, result.duplicates, 0, self._clock(), None)
+        return await self._writer.write(resolved.rows)
 
     async def _retrying(
         self, what: str, action: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
