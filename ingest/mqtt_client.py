@@ -67,6 +67,7 @@ class MqttClient:
         self._transport: asyncio.Transport | None = None
         self._pending: dict[int, asyncio.Future[Control]] = {}  # by packet type
         self._last_heard = time.monotonic()
+        self._paused = False  # while we do not read, silence from the broker proves nothing
         self._pinger: asyncio.Task[None] | None = None
         self.closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.session_present = False
@@ -142,9 +143,12 @@ class MqttClient:
     def pause_reading(self) -> None:
         if self._transport is not None and not self._transport.is_closing():
             self._transport.pause_reading()
+            self._paused = True
 
     def resume_reading(self) -> None:
         if self._transport is not None and not self._transport.is_closing():
+            self._paused = False
+            self._last_heard = time.monotonic()
             self._transport.resume_reading()
 
     async def disconnect(self) -> None:
@@ -218,7 +222,8 @@ class MqttClient:
         # Ping at half the keep-alive; silence for 1.5 keep-alives means the link is dead.
         while True:
             await asyncio.sleep(self._keepalive / 2)
-            if time.monotonic() - self._last_heard > self._keepalive * 1.5:
+            silent = time.monotonic() - self._last_heard
+            if not self._paused and silent > self._keepalive * 1.5:
                 log.warning(
                     "no packet from the broker for %.0fs: reconnecting", self._keepalive * 1.5
                 )

@@ -27,7 +27,8 @@ from ingest.mqtt_codec import Publish
 from ingest.resolver import Inbound, Resolved, Resolver
 from storage.catalog import SensorOrigin, load_catalog, register_sensor
 from storage.dead_letters import record_dead_letters
-from storage.errors import StorageError, translate
+from storage.errors import StorageError
+from storage.pool import connection
 from storage.status import record_status_changes
 from storage.writer import ReadingWriter, Row, WriteResult
 
@@ -146,7 +147,7 @@ class Pipeline:
         return resolved
 
     async def _register(self, sensors: dict[str, tuple[str, str]]) -> None:
-        async with translate("registering sensors"), self._pool.acquire() as conn:
+        async with connection(self._pool, "registering sensors") as conn:
             for external_id, (type_name, district) in sensors.items():
                 ref = await register_sensor(
                     conn,
@@ -161,7 +162,7 @@ class Pipeline:
                 )
 
     async def _reload_catalog(self, now: datetime) -> None:
-        async with translate("loading the catalog"), self._pool.acquire() as conn:
+        async with connection(self._pool, "loading the catalog") as conn:
             self._resolver.catalog = await load_catalog(conn)
         self._catalog_loaded_at = now
 
@@ -194,7 +195,7 @@ class Pipeline:
 
     async def _store(self, resolved: Resolved) -> WriteResult:
         if resolved.dead_letters or resolved.status_changes:
-            async with translate("storing dead letters and status"), self._pool.acquire() as conn:
+            async with connection(self._pool, "storing dead letters and status") as conn:
                 await record_dead_letters(conn, resolved.dead_letters)
                 await record_status_changes(conn, resolved.status_changes)
         return await self._writer.write(resolved.rows)

@@ -28,7 +28,7 @@ from schemas.telemetry import validators_for
 from schemas.topics import STATUS_FILTER, TELEMETRY_FILTER
 from storage.backend import Backend
 from storage.catalog import load_catalog
-from storage.errors import translate
+from storage.pool import connection
 from storage.writer import ReadingWriter
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class IngestService:
 
     async def run(self) -> None:
         config = self._settings.ingest
-        async with translate("loading the catalog"), self._pool.acquire() as conn:
+        async with connection(self._pool, "loading the catalog") as conn:
             catalog = await load_catalog(conn)
         max_age = config.max_age or self._settings.storage.raw_retention_days * 86400.0
         resolver = Resolver(

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 import asyncpg
 
 from storage.backend import Backend
-from storage.errors import StorageError, translate
+from storage.errors import StorageError
 from storage.partitions import drop_partitions_before, ensure_partitions_ahead
 from storage.policy import StoragePolicy
+from storage.pool import connection
 from storage.rollups import RefreshResult, refresh_rollups
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class Maintenance:
         report = MaintenanceReport()
         if self._backend is Backend.TIMESCALEDB:
             return report
-        async with translate("storage maintenance"), self._pool.acquire() as conn:
+        async with connection(self._pool, "storage maintenance") as conn:
             policy = self._policy
             report.partitions_created = await ensure_partitions_ahead(
                 conn, now, policy.partitions_ahead_days

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import asyncpg
 
-from storage.errors import translate
+from storage.errors import is_transient, translate
 
 
 async def create_pool(
@@ -19,6 +23,23 @@ async def create_pool(
         )
     assert pool is not None
     return pool
+
+
+@asynccontextmanager
+async def connection(pool: asyncpg.Pool, action: str) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for `action`, with errors translated to StorageErrors.
+
+    A connection that failed with a transient error is terminated rather than handed back: after
+    a server restart it may be left mid-protocol, and the next user would fail with "another
+    operation is in progress" instead of getting a fresh connection.
+    """
+    async with translate(action), pool.acquire() as conn:
+        try:
+            yield conn
+        except BaseException as error:
+            if is_transient(error) or isinstance(error, asyncio.CancelledError):
+                conn.terminate()
+            raise
 
 
 def redact_dsn(dsn: str) -> str:

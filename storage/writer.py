@@ -18,8 +18,9 @@ from datetime import UTC, date, datetime
 import asyncpg
 
 from storage.backend import Backend
-from storage.errors import WriteRejected, translate
+from storage.errors import WriteRejected
 from storage.partitions import ensure_partitions
+from storage.pool import connection
 
 # (ts, sensor_id, metric_id, value): the column order of `readings`.
 Row = tuple[datetime, int, int, float]
@@ -51,7 +52,7 @@ class ReadingWriter:
     async def write(self, rows: Sequence[Row]) -> WriteResult:
         if not rows:
             return WriteResult(0, 0)
-        async with translate("writing readings"), self._pool.acquire() as conn:
+        async with connection(self._pool, "writing readings") as conn:
             for _ in range(2):
                 try:
                     inserted = await self._write_once(conn, rows)
