@@ -1,0 +1,87 @@
+"""The ingest reconnects to a restarted broker by itself, and exposes Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import urllib.request
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from cityvitals.embedded import EmbeddedMosquitto, free_port
+from cityvitals.settings import Settings
+from ingest.service import IngestService
+from schemas.inventory import Inventory
+from tests.harness import ScratchDatabase
+from tests.ingest.traffic import (
+    count_readings,
+    ingest_settings,
+    pressure_messages,
+    publish,
+    running,
+    start_time,
+    wait_until,
+)
+
+
+@pytest.fixture
+async def own_broker() -> AsyncIterator[EmbeddedMosquitto]:
+    base = Path(tempfile.mkdtemp(prefix="cv-test-broker-"))
+    broker = EmbeddedMosquitto(base)
+    broker.start()
+    yield broker
+    broker.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+async def test_broker_restart_mid_stream(
+    prepared: ScratchDatabase,
+    own_broker: EmbeddedMosquitto,
+    pool: asyncpg.Pool,
+    inventory: Inventory,
+    service_factory: Callable[[Settings, asyncpg.Pool], IngestService],
+) -> None:
+    settings = ingest_settings(prepared.url, own_broker.url)
+    messages = pressure_messages(inventory, 4_000, start_time())
+    first, second = messages[::2], messages[1::2]
+    async with running(service_factory(settings, pool)) as service:
+        await publish(own_broker.url, first)
+        await asyncio.to_thread(own_broker.restart)
+        # The broker kept the session; the ingest finds it again without help.
+        await publish(own_broker.url, second)
+
+        async def all_stored() -> bool:
+            return await count_readings(prepared.url) == len(first) + len(second)
+
+        await wait_until(all_stored)
+    assert service.metrics.reconnects._value.get() >= 2
+
+
+async def test_metrics_endpoint_serves_ingest_counters(
+    prepared: ScratchDatabase,
+    mqtt_broker: EmbeddedMosquitto,
+    pool: asyncpg.Pool,
+    inventory: Inventory,
+    service_factory: Callable[[Settings, asyncpg.Pool], IngestService],
+) -> None:
+    settings = ingest_settings(prepared.url, mqtt_broker.url)
+    service = service_factory(settings, pool)
+    port = free_port()
+    service.metrics.serve(port, host="127.0.0.1")
+    async with running(service):
+        await publish(mqtt_broker.url, pressure_messages(inventory, 100, start_time()))
+
+        async def stored() -> bool:
+            return await count_readings(prepared.url) == 100
+
+        await wait_until(stored)
+        url = f"http://127.0.0.1:{port}/metrics"
+        body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())
+    text = body.decode()
+    assert "cityvitals_ingest_messages_received_total 100.0" in text
+    assert "cityvitals_ingest_readings_stored_total 100.0" in text
+    assert "cityvitals_ingest_commit_seconds_bucket" in text
