@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cityvitals.logs import configure_logging
 from cityvitals.settings import Settings, SettingsError, load_settings
 from schemas.errors import SchemaError
 from schemas.inventory import load_inventory
@@ -39,9 +39,7 @@ def _settings(config: Path | None) -> Settings:
         settings = load_settings(config)
     except SettingsError as error:
         raise _fail(str(error)) from error
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 

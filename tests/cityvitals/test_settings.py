@@ -76,3 +76,22 @@ def test_missing_or_broken_file_is_reported(tmp_path: Path) -> None:
     broken.write_text("storage: [\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="invalid YAML"):
         load_settings(broken)
+
+
+def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import logging
+
+    from cityvitals.logs import configure_logging
+
+    configure_logging("INFO", "json")
+    logging.getLogger("cityvitals.test").warning("batch committed", extra={"messages": 5000})
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    entry = json.loads(line)
+    assert (entry["level"], entry["logger"], entry["msg"]) == (
+        "warning",
+        "cityvitals.test",
+        "batch committed",
+    )
+    assert entry["messages"] == 5000
+    configure_logging("INFO", "text")
