@@ -18,7 +18,8 @@ import asyncpg
 
 from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from cityvitals.settings import Settings, load_settings
-from cityvitals.startup import prepare
+from cityvitals.startup import load_vocabulary, prepare
+from ingest.service import IngestService
 from storage.backend import Backend
 from storage.maintenance import Maintenance
 from storage.pool import create_pool
@@ -45,6 +46,7 @@ async def run_demo(data_dir: Path, duration_s: float | None) -> None:
             database_url=postgres.url_for(DATABASE),
             mqtt_url=broker.url,
             inventory_path=DEMO_INVENTORY,
+            ingest={"client_id": "cityvitals-demo-ingest", "metrics_port": 0},
         )
         prepared = await prepare(settings)
         _banner(settings, postgres, broker, prepared.backend.value, data_dir)
@@ -73,27 +75,36 @@ def _banner(
         "\nCityVitals demo is running (Ctrl-C stops it)\n"
         f"  database  {settings.database_url}   (backend: {backend}, log {postgres.log_path})\n"
         f"  broker    {settings.mqtt_url}\n"
+        "  topics    city/v1/<domain>/<subdistrict>/<sensor>/telemetry (see README)\n"
         f"  data      {data_dir}\n",
         flush=True,
     )
 
 
 async def _serve(settings: Settings, backend: Backend, duration_s: float | None) -> None:
-    pool = await create_pool(settings.database_url, max_size=4, application_name="cityvitals-demo")
+    pool = await create_pool(settings.database_url, max_size=6, application_name="cityvitals-demo")
     maintenance = Maintenance(pool, backend, settings.storage.policy())
-    tasks = [
+    registry, _ = load_vocabulary(settings)
+    ingest = IngestService(settings, pool, backend, registry)
+    ingesting = asyncio.create_task(ingest.run())
+    helpers = [
         asyncio.create_task(maintenance.run_forever(settings.storage.maintenance_interval)),
         asyncio.create_task(_summaries(pool)),
     ]
     try:
         if duration_s is None:
-            await asyncio.gather(*tasks)
+            await asyncio.gather(ingesting, *helpers)
         else:
-            await asyncio.sleep(duration_s)
+            await asyncio.wait([ingesting], timeout=duration_s)
+            if ingesting.done():
+                ingesting.result()
     finally:
-        for task in tasks:
+        ingest.stop()  # drains: what was received is committed and acknowledged
+        with contextlib.suppress(asyncio.CancelledError):
+            await ingesting
+        for task in helpers:
             task.cancel()
-        for task in tasks:
+        for task in helpers:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await pool.close()

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from cityvitals.embedded import EmbeddedPostgres
+from schemas.topics import telemetry_topic
+from tests.ingest.traffic import publish
 
 CLI = [sys.executable, "-m", "cityvitals.cli"]
 
@@ -62,12 +67,20 @@ def test_demo_runs_stops_on_ctrl_c_and_keeps_data(data_dir: Path) -> None:
 
     second = _start(data_dir)
     lines = _wait_for_line(second, "readings ")
+    # The demo's own ingest stores what a device publishes to the demo's broker.
+    broker = next(line.split()[1] for line in lines if line.strip().startswith("broker"))
+    body = orjson.dumps({"ts": int(time.time() * 1000), "metrics": {"pressure": 0.31}})
+    asyncio.run(
+        publish(broker, [(telemetry_topic("water", "changbai_xincun", "yp-wp-0003"), body)])
+    )
+    lines += _wait_for_line(second, "readings          2")
     second.send_signal(signal.SIGINT)
     rest, _ = second.communicate(timeout=60)
     output = "".join(lines) + rest
     assert second.returncode == 0, output
     assert "applied migrations" not in output
     assert "readings          1" in output
+    assert "readings          2" in output
     assert "demo stopped; data kept in" in output
     # Nothing left running: the data directory can be opened again at once.
     again = EmbeddedPostgres(data_dir / "postgres")
