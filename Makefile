@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup system-deps demo test lint bench clean
+.PHONY: setup system-deps demo test test-timescaledb lint bench clean
 
 setup: system-deps $(STAMP)
 
@@ -31,6 +31,17 @@ lint: $(STAMP)
 
 test: setup lint
 	$(BIN)/pytest
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+		$(MAKE) --no-print-directory test-timescaledb; \
+	else \
+		echo "Node.js/npm not found: skipped the storage tests on TimescaleDB-in-WASM"; \
+	fi
+
+# The storage tests' TimescaleDB variant against TimescaleDB-in-WASM (needs Node.js and npm);
+# with a real server, set CITYVITALS_TEST_TIMESCALEDB_URL and run make test instead.
+test-timescaledb: $(STAMP)
+	cd tests/timescaledb_wasm && npm ci --legacy-peer-deps --no-audit --no-fund
+	CITYVITALS_TEST_TIMESCALEDB=wasm $(BIN)/pytest tests/storage -m timescaledb
 
 bench: setup
 	$(BIN)/python -m bench

@@ -8,6 +8,8 @@ database the tests may CREATE DATABASE from), or when the local binaries ship th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -30,6 +32,9 @@ from storage.setup import prepare_database
 from tests.harness import ScratchDatabase
 
 TIMESCALEDB_URL_ENV = "CITYVITALS_TEST_TIMESCALEDB_URL"
+# "wasm": a fresh TimescaleDB-in-PGlite server per test (see tests/timescaledb_wasm/README.md)
+TIMESCALEDB_MODE_ENV = "CITYVITALS_TEST_TIMESCALEDB"
+WASM_DIR = Path(__file__).parent / "timescaledb_wasm"
 INVENTORY = Path(__file__).parents[1] / "schemas" / "inventory" / "example.yaml"
 
 
@@ -112,6 +117,10 @@ async def empty_database(
 ) -> AsyncIterator[ScratchDatabase]:
     """A new, empty database per test, on plain PostgreSQL and (where available) TimescaleDB."""
     backend: Backend = request.param
+    if backend is Backend.TIMESCALEDB and os.environ.get(TIMESCALEDB_MODE_ENV) == "wasm":
+        async with _wasm_timescaledb() as url:
+            yield ScratchDatabase(url, backend)
+        return
     if backend is Backend.TIMESCALEDB:
         if timescaledb_admin_url is None:
             pytest.skip(f"no TimescaleDB here (set {TIMESCALEDB_URL_ENV} to run these)")
@@ -126,6 +135,32 @@ async def empty_database(
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def _wasm_timescaledb() -> AsyncIterator[str]:
+    if not (WASM_DIR / "node_modules").is_dir():
+        pytest.fail(f"run `npm ci` in {WASM_DIR} first (make test-timescaledb does)")
+    server = await asyncio.create_subprocess_exec(
+        "node",
+        "server.mjs",
+        "0",
+        cwd=WASM_DIR,
+        env={**os.environ, "PRECREATE": "1", "MAX_CONN": "8"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert server.stdout is not None
+    try:
+        async with asyncio.timeout(60):
+            while not (line := (await server.stdout.readline()).decode()).startswith("READY"):
+                if not line:
+                    pytest.fail("the TimescaleDB WASM server exited before it was ready")
+        port = line.split("port=")[1].split()[0]
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres?sslmode=disable"
+    finally:
+        server.kill()
+        await server.wait()
 
 
 @pytest.fixture
