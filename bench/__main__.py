@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import decode_bench, ingest_bench, storage_bench
+from bench import decode_bench, ingest_bench, simulators_bench, storage_bench
 from bench.report import Figure, print_table, write_json
 
 GROUPS = {
     "storage": storage_bench.run,
     "decode": decode_bench.run,
     "ingest": ingest_bench.run,
+    "simulators": simulators_bench.run,
 }
 
 

@@ -138,6 +138,77 @@ def ingest(config: ConfigOption = None) -> None:
     asyncio.run(run_ingest(settings))
 
 
+@app.command("simulate")
+def simulate(
+    config: ConfigOption = None,
+    sensors: Annotated[
+        int, typer.Option(help="Fleet size (types spread over the 12 subdistricts).")
+    ] = 2_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same city, same traffic.")] = 1,
+    speed: Annotated[
+        str, typer.Option(help="1 = real time, 60 = an hour a minute, max = as fast as possible.")
+    ] = "1",
+    backfill: Annotated[
+        str | None,
+        typer.Option(help="Start this far in the past (e.g. 30d) and catch up at max speed."),
+    ] = None,
+    duration: Annotated[
+        str | None, typer.Option(help="Simulated time to run (default: forever).")
+    ] = None,
+    scenario: Annotated[list[str] | None, typer.Option(help="Incident(s) to play in turn.")] = None,
+    every: Annotated[str, typer.Option(help="Time between incidents.")] = "5m",
+    faults: Annotated[str, typer.Option(help="none or realistic.")] = "none",
+    register: Annotated[bool, typer.Option(help="Add the fleet to the inventory first.")] = True,
+    connections: Annotated[int, typer.Option(help="MQTT connections (gateways) to share.")] = 4,
+) -> None:
+    """Drive a simulated fleet over MQTT: daily cycles, faults and incident scenarios."""
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from cityvitals.simulate import CityPlan, build_city, publish_city, register_fleet
+    from schemas.durations import parse_duration
+    from simulators.faults import FaultRates
+
+    settings = _settings(config)
+    registry = load_registry(settings.sensor_types_dir)
+    try:
+        plan = CityPlan(
+            sensors=sensors,
+            seed=seed,
+            faults=FaultRates.realistic() if faults == "realistic" else FaultRates(),
+            scenarios=tuple(scenario or ()),
+            scenario_every=timedelta(seconds=parse_duration(every)),
+        )
+        now = datetime.now(UTC)
+        start = now - timedelta(seconds=parse_duration(backfill)) if backfill else now
+        end = start + timedelta(seconds=parse_duration(duration)) if duration else None
+        simulation = build_city(registry, plan, start)
+    except ValueError as error:
+        raise _fail(str(error)) from error
+    if register:
+        count = asyncio.run(register_fleet(settings.database_url, simulation.fleet))
+        typer.echo(f"registered {count} simulated sensors")
+    stop = threading.Event()
+    rate = None if speed == "max" or backfill else float(speed)
+    try:
+        stats = publish_city(
+            settings,
+            simulation,
+            start=start,
+            end=end,
+            speed=rate,
+            stop=stop,
+            connections=connections,
+        )
+    except KeyboardInterrupt:
+        stop.set()
+        raise typer.Exit(130) from None
+    typer.echo(
+        f"sent {stats.messages:,} messages in {stats.finished_at - stats.started_at:.1f}s "
+        f"({stats.rate:,.0f}/s)"
+    )
+
+
 @app.command("settings")
 def show_settings(config: ConfigOption = None) -> None:
     """Validate the settings and print them (passwords masked)."""
@@ -157,6 +228,7 @@ def demo(
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
     ] = None,
+    sensors: Annotated[int, typer.Option(help="Size of the simulated city.")] = 2_000,
 ) -> None:
     """Run the whole platform on embedded defaults: PostgreSQL, Mosquitto, storage."""
     from cityvitals.demo import run_demo
@@ -164,7 +236,7 @@ def demo(
     data_dir = data_dir.absolute()
     data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_demo(data_dir, duration))
+        asyncio.run(run_demo(data_dir, duration, sensors))
 
 
 if __name__ == "__main__":

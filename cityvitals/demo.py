@@ -1,8 +1,9 @@
 """`make demo`: the platform on one machine with embedded defaults.
 
 Starts a PostgreSQL cluster and a Mosquitto broker of its own (data under `data_dir`, so a second
-run finds yesterday's data), prepares storage, and runs the services that exist. Each later part
-of the platform (ingest, alerts, gateway, simulators) joins here as it lands.
+run finds the earlier data), prepares storage, and runs the ingest, storage maintenance and a
+simulated city of about 2,000 sensors with an incident every few minutes. The first run backfills
+six hours of history so the walls have something to show; later runs fill the last hour.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
-
+from cityvitals.demo_summary import print_summaries
 from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from cityvitals.settings import Settings, load_settings
+from cityvitals.simulate import CityPlan, build_city, publish_city, register_fleet
 from cityvitals.startup import load_vocabulary, prepare
 from ingest.service import IngestService
+from simulators.engine import Simulation
+from simulators.faults import FaultRates
 from storage.backend import Backend
 from storage.maintenance import Maintenance
 from storage.pool import create_pool
@@ -28,10 +31,16 @@ log = logging.getLogger(__name__)
 
 DEMO_INVENTORY = Path(__file__).parents[1] / "schemas" / "inventory" / "example.yaml"
 DATABASE = "cityvitals"
-SUMMARY_EVERY_S = 5.0
+DEMO_SCENARIOS = (
+    "water_main_burst",
+    "heatwave_grid_stress",
+    "stadium_event",
+    "building_fire",
+    "flash_flood",
+)
 
 
-async def run_demo(data_dir: Path, duration_s: float | None) -> None:
+async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_000) -> None:
     """Run until `duration_s` passes or the task is cancelled (Ctrl-C); `data_dir` exists."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -49,8 +58,8 @@ async def run_demo(data_dir: Path, duration_s: float | None) -> None:
             ingest={"client_id": "cityvitals-demo-ingest", "metrics_port": 0},
         )
         prepared = await prepare(settings)
-        _banner(settings, postgres, broker, prepared.backend.value, data_dir)
-        await _serve(settings, prepared.backend, duration_s)
+        _banner(settings, postgres, prepared.backend.value, data_dir)
+        await _serve(settings, prepared.backend, duration_s, sensors)
     finally:
         # The servers run in their own sessions (Ctrl-C does not reach them): stop them here.
         await asyncio.to_thread(broker.stop)
@@ -64,32 +73,44 @@ def _ensure_database(postgres: EmbeddedPostgres) -> None:
         postgres.create_database(DATABASE)
 
 
-def _banner(
-    settings: Settings,
-    postgres: EmbeddedPostgres,
-    broker: EmbeddedMosquitto,
-    backend: str,
-    data_dir: Path,
-) -> None:
+def _banner(settings: Settings, postgres: EmbeddedPostgres, backend: str, data_dir: Path) -> None:
     print(
         "\nCityVitals demo is running (Ctrl-C stops it)\n"
         f"  database  {settings.database_url}   (backend: {backend}, log {postgres.log_path})\n"
         f"  broker    {settings.mqtt_url}\n"
         "  topics    city/v1/<domain>/<subdistrict>/<sensor>/telemetry (see README)\n"
-        f"  data      {data_dir}\n",
+        f"  data      {data_dir}\n"
+        "  alerts and the HTTP gateway join the demo when they land\n",
         flush=True,
     )
 
 
-async def _serve(settings: Settings, backend: Backend, duration_s: float | None) -> None:
+async def _serve(
+    settings: Settings, backend: Backend, duration_s: float | None, sensors: int
+) -> None:
     pool = await create_pool(settings.database_url, max_size=6, application_name="cityvitals-demo")
-    maintenance = Maintenance(pool, backend, settings.storage.policy())
     registry, _ = load_vocabulary(settings)
+    now = datetime.now(UTC)
+    history = await pool.fetchval("SELECT EXISTS (SELECT 1 FROM readings)")
+    start = now - (timedelta(hours=1) if history else timedelta(hours=6))
+    plan = CityPlan(
+        sensors=sensors,
+        seed=1,
+        faults=FaultRates.realistic(),
+        scenarios=DEMO_SCENARIOS,
+        first_scenario_after=(now - start) + timedelta(minutes=1),
+    )
+    simulation = build_city(registry, plan, start)
+    await register_fleet(settings.database_url, simulation.fleet)
     ingest = IngestService(settings, pool, backend, registry)
+    maintenance = Maintenance(pool, backend, settings.storage.policy())
+    stop = threading.Event()
     ingesting = asyncio.create_task(ingest.run())
+    await ingest.ready.wait()
     helpers = [
         asyncio.create_task(maintenance.run_forever(settings.storage.maintenance_interval)),
-        asyncio.create_task(_summaries(pool)),
+        asyncio.create_task(print_summaries(pool, len(simulation.fleet))),
+        asyncio.create_task(_simulate(settings, simulation, start, stop)),
     ]
     try:
         if duration_s is None:
@@ -99,32 +120,28 @@ async def _serve(settings: Settings, backend: Backend, duration_s: float | None)
             if ingesting.done():
                 ingesting.result()
     finally:
+        stop.set()
         ingest.stop()  # drains: what was received is committed and acknowledged
         with contextlib.suppress(asyncio.CancelledError):
             await ingesting
         for task in helpers:
             task.cancel()
-        for task in helpers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*helpers, return_exceptions=True)
         await pool.close()
 
 
-async def _summaries(pool: asyncpg.Pool) -> None:
-    previous, previous_at = None, time.monotonic()
-    while True:
-        row = await pool.fetchrow(
-            "SELECT (SELECT count(*) FROM sensors) AS sensors, "
-            "(SELECT count(*) FROM readings) AS readings, "
-            "(SELECT count(*) FROM dead_letters) AS dead_letters"
-        )
-        assert row is not None
-        now = time.monotonic()
-        rate = 0.0 if previous is None else (row["readings"] - previous) / (now - previous_at)
-        previous, previous_at = row["readings"], now
-        print(
-            f"{datetime.now(UTC):%H:%M:%S}  sensors {row['sensors']:>6}  "
-            f"readings {row['readings']:>10} ({rate:,.0f}/s)  dead letters {row['dead_letters']}",
-            flush=True,
-        )
-        await asyncio.sleep(SUMMARY_EVERY_S)
+async def _simulate(
+    settings: Settings, simulation: Simulation, start: datetime, stop: threading.Event
+) -> None:
+    """The city: history since `start` at full speed, then real time (simulated = wall time)."""
+    await asyncio.to_thread(
+        publish_city,
+        settings,
+        simulation,
+        start=start,
+        end=None,
+        speed=1.0,
+        stop=stop,
+        anchor=start.timestamp(),
+        client_prefix="cityvitals-demo-sim",
+    )

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +23,8 @@ import asyncpg
 import pytest
 
 from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres, timescaledb_available
+from cityvitals.settings import Settings
+from ingest.service import IngestService
 from schemas.inventory import Inventory, load_inventory
 from schemas.registry import Registry, load_registry
 from storage.backend import Backend, BackendPreference
@@ -197,3 +199,13 @@ async def pool(prepared: ScratchDatabase) -> AsyncIterator[asyncpg.Pool]:
     connections = await create_pool(prepared.url, min_size=1, max_size=4)
     yield connections
     await connections.close()
+
+
+@pytest.fixture
+def service_factory(
+    prepared: ScratchDatabase, registry: Registry
+) -> Callable[[Settings, asyncpg.Pool], IngestService]:
+    def build(settings: Settings, pool: asyncpg.Pool) -> IngestService:
+        return IngestService(settings, pool, Backend(prepared.backend), registry)
+
+    return build
