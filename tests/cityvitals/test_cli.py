@@ -80,3 +80,41 @@ def test_migrate_reports_an_unreachable_database(monkeypatch: pytest.MonkeyPatch
     result = runner.invoke(app, ["db", "migrate"])
     assert result.exit_code == 1
     assert "database unavailable" in result.output
+
+
+def test_simulate_registers_the_fleet_and_sends_its_traffic(
+    pg_server: EmbeddedPostgres, mqtt_broker: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cityvitals.embedded import EmbeddedMosquitto
+
+    assert isinstance(mqtt_broker, EmbeddedMosquitto)
+    pg_server.create_database("cli_simulate")
+    monkeypatch.setenv("CITYVITALS_DATABASE_URL", pg_server.url_for("cli_simulate"))
+    monkeypatch.setenv("CITYVITALS_MQTT_URL", mqtt_broker.url)
+    assert runner.invoke(app, ["db", "migrate"]).exit_code == 0
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--sensors",
+            "100",
+            "--backfill",
+            "30m",
+            "--duration",
+            "30m",
+            "--scenario",
+            "flash_flood",
+            "--every",
+            "10m",
+            "--faults",
+            "realistic",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "registered 100 simulated sensors" in result.output
+    sent = int(result.output.split("sent ")[1].split(" messages")[0].replace(",", ""))
+    assert sent > 100
+    unknown = runner.invoke(app, ["simulate", "--sensors", "10", "--scenario", "meteor_strike"])
+    assert unknown.exit_code == 1
+    assert "unknown scenario(s) ['meteor_strike']" in unknown.output
+    pg_server.drop_database("cli_simulate")
