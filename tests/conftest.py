@@ -86,6 +86,18 @@ def mqtt_broker() -> Iterator[EmbeddedMosquitto]:
     shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture
+def private_broker() -> Iterator[EmbeddedMosquitto]:
+    """A broker for one test: for tests that restart it or leave retained messages behind,
+    which the shared broker would hand to every later subscriber."""
+    base = _scratch_dir("cv-test-mqtt-own-")
+    broker = EmbeddedMosquitto(base)
+    broker.start()
+    yield broker
+    broker.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     return load_registry()

@@ -83,10 +83,11 @@ def test_migrate_reports_an_unreachable_database(monkeypatch: pytest.MonkeyPatch
 
 
 def test_simulate_registers_the_fleet_and_sends_its_traffic(
-    pg_server: EmbeddedPostgres, mqtt_broker: object, monkeypatch: pytest.MonkeyPatch
+    pg_server: EmbeddedPostgres, private_broker: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cityvitals.embedded import EmbeddedMosquitto
 
+    mqtt_broker = private_broker
     assert isinstance(mqtt_broker, EmbeddedMosquitto)
     pg_server.create_database("cli_simulate")
     monkeypatch.setenv("CITYVITALS_DATABASE_URL", pg_server.url_for("cli_simulate"))

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import urllib.request
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import asyncpg
-import pytest
 
 from cityvitals.embedded import EmbeddedMosquitto, free_port
 from cityvitals.settings import Settings
@@ -28,31 +24,21 @@ from tests.ingest.traffic import (
 )
 
 
-@pytest.fixture
-async def own_broker() -> AsyncIterator[EmbeddedMosquitto]:
-    base = Path(tempfile.mkdtemp(prefix="cv-test-broker-"))
-    broker = EmbeddedMosquitto(base)
-    broker.start()
-    yield broker
-    broker.stop()
-    shutil.rmtree(base, ignore_errors=True)
-
-
 async def test_broker_restart_mid_stream(
     prepared: ScratchDatabase,
-    own_broker: EmbeddedMosquitto,
+    private_broker: EmbeddedMosquitto,
     pool: asyncpg.Pool,
     inventory: Inventory,
     service_factory: Callable[[Settings, asyncpg.Pool], IngestService],
 ) -> None:
-    settings = ingest_settings(prepared.url, own_broker.url)
+    settings = ingest_settings(prepared.url, private_broker.url)
     messages = pressure_messages(inventory, 4_000, start_time())
     first, second = messages[::2], messages[1::2]
     async with running(service_factory(settings, pool)) as service:
-        await publish(own_broker.url, first)
-        await asyncio.to_thread(own_broker.restart)
+        await publish(private_broker.url, first)
+        await asyncio.to_thread(private_broker.restart)
         # The broker kept the session; the ingest finds it again without help.
-        await publish(own_broker.url, second)
+        await publish(private_broker.url, second)
 
         async def all_stored() -> bool:
             return await count_readings(prepared.url) == len(first) + len(second)

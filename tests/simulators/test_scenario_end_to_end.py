@@ -46,11 +46,12 @@ def _expected_readings(simulation: Simulation, start: datetime, end: datetime) -
 
 async def test_water_main_burst_shows_in_the_right_place_at_the_right_time(
     prepared: ScratchDatabase,
-    mqtt_broker: EmbeddedMosquitto,
+    private_broker: EmbeddedMosquitto,
     pool: asyncpg.Pool,
     registry: Registry,
     service_factory: Callable[[Settings, asyncpg.Pool], IngestService],
 ) -> None:
+    mqtt_broker = private_broker  # births are retained: keep them off the shared broker
     fleet = build_fleet(registry, size=800, seed=3)
     async with pool.acquire() as conn:
         await sync_inventory(conn, fleet_inventory(fleet))
