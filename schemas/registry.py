@@ -10,13 +10,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from schemas.errors import Problem, RegistryError
 from schemas.sensor_type import Domain, Metric, SensorType
 from schemas.validation import check_sensor_type
-from schemas.yaml_loader import describe_yaml_error, load_yaml_text
+from schemas.yaml_loader import load_yaml_mapping
 
 SENSOR_TYPES_DIR = Path(__file__).parent / "sensor_types"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -91,13 +90,9 @@ def load_registry(directory: Path = SENSOR_TYPES_DIR) -> Registry:
 
 
 def _parse(text: str, source: str) -> tuple[SensorType | None, list[Problem]]:
-    try:
-        document = load_yaml_text(text)
-    except yaml.YAMLError as error:
-        where, message = describe_yaml_error(error)
-        return None, [Problem(source, where, f"invalid YAML: {message}")]
-    if not isinstance(document, dict):
-        return None, [Problem(source, "", "expected a mapping (name, domain, metrics, ...)")]
+    document, problems = load_yaml_mapping(text, source, "name, domain, metrics, ...")
+    if document is None:
+        return None, problems
     try:
         sensor_type = SensorType.model_validate(document)
     except ValidationError as error:

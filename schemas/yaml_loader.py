@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from schemas.errors import Problem
+
 
 class DuplicateKeyError(yaml.MarkedYAMLError):
     pass
@@ -47,3 +49,20 @@ def describe_yaml_error(error: yaml.YAMLError) -> tuple[str, str]:
         where = f"line {mark.line + 1}, column {mark.column + 1}"
         return where, f"{error.problem} ({error.context})" if error.context else str(error.problem)
     return "", str(error)
+
+
+def load_yaml_mapping(
+    text: str, source: str, expected: str
+) -> tuple[dict[Any, Any] | None, list[Problem]]:
+    """A YAML document that must be a mapping, or the problems that say why it is not.
+
+    `expected` describes the mapping for the message, e.g. "name, domain, metrics, ...".
+    """
+    try:
+        document = load_yaml_text(text)
+    except yaml.YAMLError as error:
+        where, message = describe_yaml_error(error)
+        return None, [Problem(source, where, f"invalid YAML: {message}")]
+    if not isinstance(document, dict):
+        return None, [Problem(source, "", f"expected a mapping ({expected})")]
+    return document, []

@@ -39,7 +39,6 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -47,7 +46,7 @@ from schemas.durations import parse_duration
 from schemas.errors import Problem, SchemaError
 from schemas.registry import Registry
 from schemas.sensor_type import BilingualName, MetricKind
-from schemas.yaml_loader import describe_yaml_error, load_yaml_text
+from schemas.yaml_loader import load_yaml_mapping
 from simulators.model import Effect, SimSensor
 from simulators.scenario_model import (
     DISTRICT,
@@ -232,15 +231,10 @@ def load_scenarios(registry: Registry, directory: Path = SCENARIOS_DIR) -> dict[
 
 
 def _parse(text: str, source: str, registry: Registry) -> tuple[Scenario | None, list[Problem]]:
-    try:
-        document = load_yaml_text(text)
-    except yaml.YAMLError as error:
-        where, message = describe_yaml_error(error)
-        return None, [Problem(source, where, f"invalid YAML: {message}")]
-    if not isinstance(document, dict):
-        message = "expected a mapping (name, display_name, description, duration, effects, ...)"
-        return None, [Problem(source, "", message)]
-    problems: list[Problem] = []
+    expected = "name, display_name, description, duration, effects, ..."
+    document, problems = load_yaml_mapping(text, source, expected)
+    if document is None:
+        return None, problems
     header = _validate(ScenarioDocument, document, "", source, problems)
     duration_s = header.duration if header else _duration_or_none(document.get("duration"))
     effects = _items(document, "effects", EffectSpec, source, problems)
