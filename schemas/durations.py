@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_ZERO = re.compile(r"^\s*0+(\.0+)?\s*(ms|s|m|h|d)?\s*$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 DURATION_REGEX = r"^\d+(\.\d+)?(ms|s|m|h|d)?$"
 
@@ -25,6 +26,15 @@ def parse_duration(value: object) -> float:
     if seconds <= 0:
         raise ValueError(f"a duration must be positive, got {value!r}")
     return seconds
+
+
+def parse_offset(value: object) -> float:
+    """A duration that may also be zero: 'start: 0m' and 'hold: 0s' mean 'at once'."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+        return 0.0
+    if isinstance(value, str) and _ZERO.match(value):
+        return 0.0
+    return parse_duration(value)
 
 
 def format_duration(seconds: float) -> str:
@@ -48,3 +58,6 @@ Duration = Annotated[
         }
     ),
 ]
+
+# A Duration that may be zero; seconds as a float.
+Offset = Annotated[float, BeforeValidator(parse_offset)]

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemas.districts import SUBDISTRICTS_BY_CODE, within_yangpu
-from schemas.durations import Duration, format_duration, parse_duration
+from schemas.durations import Duration, Offset, format_duration
 from schemas.registry import Registry
 from schemas.sensor_type import (
     NAME_PATTERN,
@@ -36,20 +36,7 @@ DISTRICT = "district"  # an expected alert anywhere in Yangpu rather than in one
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG); plenty for distances inside a district
 OPERATIONS = ("multiply", "add", "set")
 Finding = tuple[str, str]  # (dotted key, message)
-_ZERO = re.compile(r"^\s*0+(\.0+)?\s*(ms|s|m|h|d)?\s*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def _parse_offset(value: object) -> float:
-    """A Duration that may also be zero: 'start: 0m' and 'ramp_in: 0s' mean 'at once'."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
-        return 0.0
-    if isinstance(value, str) and _ZERO.match(value):
-        return 0.0
-    return parse_duration(value)
-
-
-Offset = Annotated[float, BeforeValidator(_parse_offset)]
 
 
 def _parse_clock(value: object) -> time:

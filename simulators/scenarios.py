@@ -37,13 +37,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from schemas.durations import parse_duration
 from schemas.errors import Problem, SchemaError
+from schemas.model_problems import validate_items, validate_model
 from schemas.registry import Registry
 from schemas.sensor_type import BilingualName, MetricKind
 from schemas.yaml_loader import load_yaml_mapping
@@ -67,7 +64,7 @@ from simulators.scenario_model import (
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 YAML_SUFFIXES = (".yaml", ".yml")
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # fixed UTC+8, no daylight saving
-_M = TypeVar("_M", bound=BaseModel)
+HINT = "the format is in simulators/scenarios.py"
 
 
 class ScenarioError(SchemaError):
@@ -235,10 +232,22 @@ def _parse(text: str, source: str, registry: Registry) -> tuple[Scenario | None,
     document, problems = load_yaml_mapping(text, source, expected)
     if document is None:
         return None, problems
-    header = _validate(ScenarioDocument, document, "", source, problems)
+    # The document sees effects and alerts as plain mappings; validate_items checks their inside.
+    header = validate_model(
+        ScenarioDocument, document, source=source, problems=problems, format_hint=HINT, depth=2
+    )
     duration_s = header.duration if header else _duration_or_none(document.get("duration"))
-    effects = _items(document, "effects", EffectSpec, source, problems)
-    alerts = _items(document, "expected_alerts", ExpectedAlertSpec, source, problems)
+    effects = validate_items(
+        document, "effects", EffectSpec, source=source, problems=problems, format_hint=HINT
+    )
+    alerts = validate_items(
+        document,
+        "expected_alerts",
+        ExpectedAlertSpec,
+        source=source,
+        problems=problems,
+        format_hint=HINT,
+    )
     findings: list[Finding] = []
     for index, spec in enumerate(effects):
         if spec is not None:
@@ -307,56 +316,6 @@ def _build(
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _items(
-    document: dict[object, object],
-    name: str,
-    model: type[_M],
-    source: str,
-    problems: list[Problem],
-) -> list[_M | None]:
-    """Each entry of a list validated on its own; None for a bad one. Non-mappings are left to
-    the document's own validation, which already reported them."""
-    raw = document.get(name)
-    if not isinstance(raw, list):
-        return []
-    return [
-        _validate(model, item, f"{name}[{index}]", source, problems)
-        if isinstance(item, dict)
-        else None
-        for index, item in enumerate(raw)
-    ]
-
-
-def _validate(
-    model: type[_M], data: object, prefix: str, source: str, problems: list[Problem]
-) -> _M | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        problems.extend(
-            Problem(source, _key(prefix, e["loc"]), _message(e))
-            for e in error.errors()
-            # The document sees effects and alerts as plain mappings; _items checks their inside.
-            if not (model is ScenarioDocument and len(e["loc"]) > 2)
-        )
-        return None
-
-
-def _key(prefix: str, loc: tuple[int | str, ...]) -> str:
-    key = prefix
-    for part in loc:
-        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    return key
-
-
-def _message(error: ErrorDetails) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown key (check the spelling; the format is in simulators/scenarios.py)"
-    if error["type"] == "missing":
-        return "required key is missing"
-    return error["msg"].removeprefix("Value error, ")
 
 
 def _duration_or_none(value: object) -> float | None:
