@@ -1,0 +1,50 @@
+"""Errors raised by the alert engine's pure core.
+
+Hierarchy::
+
+    AlertError
+    ├── AlertStateError     an ops action the alert's current state does not allow
+    ├── AlertActionError    an ops action called with unusable input (no actor, empty note)
+    ├── SilenceError        a silence or matcher that cannot work (bad regex, empty window)
+    └── RuleError           rule files are invalid; also a schemas.errors.SchemaError, so it
+                            carries every Problem (file, dotted key, message) like the registry
+
+RuleError derives from SchemaError as well because rule files are part of the vocabulary engineers
+edit: the same CLI output and the same "fix the whole folder in one pass" experience.
+"""
+
+from __future__ import annotations
+
+from alerts.model import Alert
+from schemas.errors import SchemaError
+
+
+class AlertError(Exception):
+    """Base of alert-engine errors."""
+
+
+class AlertStateError(AlertError):
+    """An ops action (acknowledge, assign, close, note) that the alert's state does not allow."""
+
+    def __init__(self, alert: Alert, action: str, reason: str) -> None:
+        self.alert = alert
+        self.action = action
+        self.reason = reason
+        subject = alert.subject
+        super().__init__(
+            f"cannot {action} alert {alert.rule_id!r} on {subject.kind} {subject.id!r} "
+            f"(fingerprint {alert.fingerprint}, phase {alert.phase.value}, "
+            f"ops {alert.ops.value}): {reason}"
+        )
+
+
+class AlertActionError(AlertError, ValueError):
+    """An ops action with input that cannot be recorded, e.g. no one named as the actor."""
+
+
+class SilenceError(AlertError, ValueError):
+    """A silence that cannot be used: unknown label, bad regex, ends before it starts."""
+
+
+class RuleError(SchemaError, AlertError):
+    """One or more rule files are invalid; `problems` lists every one (file, dotted key)."""
