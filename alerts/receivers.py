@@ -1,0 +1,389 @@
+"""Receivers and routes: who hears about which alert, read from one YAML file.
+
+    receivers:
+      - name: duty-webhook
+        kind: webhook                      # webhook | wecom | dingtalk | feishu
+        url: https://ops.example.cn/hooks/cityvitals
+        secret_env: CITYVITALS_DUTY_WEBHOOK_SECRET
+        timeout: 5s
+      - {name: water-dingtalk, kind: dingtalk, url_env: WATER_DT_URL, secret_env: WATER_DT_SECRET}
+    default_receiver: duty-webhook         # when no route matches (optional)
+    group_by: [alertname, subdistrict]     # defaults for every route
+    repeat_interval: 4h
+    routes:                                # in order; the first match stops unless `continue`
+      - receiver: water-dingtalk
+        domains: [water]
+        min_grade: yellow                  # or grades: [orange, red]
+        subdistricts: [yinhang]
+        continue: true
+        escalate: {after: 15m, to: duty-webhook, grades: [orange, red]}
+
+Secrets never sit in the file: `secret_env` and `url_env` name environment variables, read when
+the file is loaded. Routes are a flat ordered list with Alertmanager's `continue`, which covers
+matching by grade, domain and subdistrict without a tree the ops staff would have to read.
+Loading reports every problem at once, each naming the file and the dotted key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from alerts.escalation import (
+    EscalatePolicy,
+    EscalateSpec,
+    check_receiver_name,
+    escalate_policy,
+)
+from alerts.model import GRADES_BY_SEVERITY, Grade
+from alerts.notify import NotifyAlert
+from alerts.notify.grouping import DEFAULT_GROUP_BY, AlertGroup, group_alerts
+from schemas.districts import SUBDISTRICTS_BY_CODE
+from schemas.durations import Duration
+from schemas.errors import Problem, SchemaError
+from schemas.sensor_type import Domain
+from schemas.yaml_loader import describe_yaml_error, load_yaml_text
+
+__all__ = [
+    "Receiver",
+    "ReceiverKind",
+    "ReceiversError",
+    "Route",
+    "Routing",
+    "load_routing",
+    "parse_routing",
+]
+
+DEFAULT_REPEAT_INTERVAL_S = 4 * 3600.0  # Alertmanager's default
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+Report = Callable[[str, str], None]  # (dotted key, message): collects problems, never raises
+_Spec = TypeVar("_Spec", bound=BaseModel)
+
+
+class ReceiversError(SchemaError):
+    """The receivers-and-routes file is invalid; `problems` lists every problem found."""
+
+
+class ReceiverKind(StrEnum):
+    WEBHOOK = "webhook"  # Alertmanager webhook v4 JSON, signed with our HMAC headers
+    WECOM = "wecom"
+    DINGTALK = "dingtalk"
+    FEISHU = "feishu"
+
+
+# --- the file as written ---------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class _ReceiverSpec(_Strict):
+    name: str = Field(pattern=_NAME)
+    kind: ReceiverKind
+    url: str | None = None
+    url_env: str | None = None
+    secret_env: str | None = None
+    timeout: Duration = 10.0
+    max_alerts: int = Field(default=0, ge=0)
+    send_resolved: bool = True
+    msg_type: Literal["interactive", "text"] | None = None
+
+
+class _RouteSpec(_Strict):
+    receiver: str
+    grades: list[Grade] | None = Field(default=None, min_length=1)
+    min_grade: Grade | None = None
+    domains: list[Domain] | None = Field(default=None, min_length=1)
+    subdistricts: list[str] | None = Field(default=None, min_length=1)
+    labels: dict[str, str] = Field(default_factory=dict)
+    group_by: list[str] | None = None
+    repeat_interval: Duration | None = None
+    continue_: bool = Field(default=False, alias="continue")
+    escalate: EscalateSpec | None = None
+
+
+class _RoutingSpec(_Strict):
+    # Items are validated one by one (`_item`) so one bad receiver does not hide the problems
+    # of the others or of the routes: every problem is reported in one pass.
+    receivers: list[dict[str, Any]] = Field(min_length=1)
+    routes: list[dict[str, Any]] = Field(default_factory=list)
+    default_receiver: str | None = None
+    group_by: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUP_BY))
+    repeat_interval: Duration = DEFAULT_REPEAT_INTERVAL_S
+
+
+# --- the validated configuration -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    kind: ReceiverKind
+    url: str
+    secret: str | None = field(default=None, repr=False)  # never in logs or reprs
+    timeout_s: float = 10.0
+    max_alerts: int = 0  # webhook: alerts per message, 0 = all (Alertmanager's max_alerts)
+    send_resolved: bool = True
+    msg_type: str = "interactive"  # feishu only: "interactive" (card) or "text"
+
+
+@dataclass(frozen=True)
+class Route:
+    receiver: str
+    key: str  # Alertmanager-style route key; the prefix of its groups' keys
+    grades: frozenset[Grade] | None = None
+    domains: frozenset[str] | None = None
+    subdistricts: frozenset[str] | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    group_by: tuple[str, ...] = DEFAULT_GROUP_BY
+    repeat_interval_s: float = DEFAULT_REPEAT_INTERVAL_S
+    continue_: bool = False
+    escalate: EscalatePolicy | None = None
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Every matcher given must hold; an alert without the label does not match it."""
+        if self.grades is not None and labels.get("grade") not in self.grades:
+            return False
+        if self.domains is not None and labels.get("domain") not in self.domains:
+            return False
+        if self.subdistricts is not None and labels.get("subdistrict") not in self.subdistricts:
+            return False
+        return all(labels.get(name) == value for name, value in self.labels.items())
+
+
+@dataclass(frozen=True)
+class Routing:
+    receivers: Mapping[str, Receiver]
+    routes: tuple[Route, ...]
+    default: Route | None = None
+
+    def routes_for(self, labels: Mapping[str, str]) -> list[Route]:
+        """Matching routes in file order, stopping after the first without `continue`."""
+        chosen: list[Route] = []
+        for route in self.routes:
+            if route.matches(labels):
+                chosen.append(route)
+                if not route.continue_:
+                    break
+        if not chosen and self.default is not None:
+            chosen.append(self.default)
+        return chosen
+
+    def dispatch(self, alerts: Iterable[NotifyAlert]) -> list[tuple[Route, AlertGroup]]:
+        """Each route with the groups of the alerts it takes, in route then group-key order."""
+        per_route: dict[str, tuple[Route, list[NotifyAlert]]] = {}
+        order: list[str] = []
+        for alert in alerts:
+            for route in self.routes_for(alert.labels):
+                if route.key not in per_route:
+                    per_route[route.key] = (route, [])
+                    order.append(route.key)
+                per_route[route.key][1].append(alert)
+        return [
+            (route, group)
+            for key in order
+            for route, members in [per_route[key]]
+            for group in group_alerts(members, route.group_by, route.key)
+        ]
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_routing(path: Path, environ: Mapping[str, str] | None = None) -> Routing:
+    """The receivers-and-routes file at `path`; raises ReceiversError listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ReceiversError([Problem(str(path), "", f"cannot read: {error}")]) from error
+    return parse_routing(text, str(path), environ)
+
+
+def parse_routing(text: str, source: str, environ: Mapping[str, str] | None = None) -> Routing:
+    """Routing from YAML `text`; `environ` (default: the process environment) holds secrets."""
+    env = os.environ if environ is None else environ
+    try:
+        document = load_yaml_text(text)
+    except yaml.YAMLError as error:
+        where, message = describe_yaml_error(error)
+        raise ReceiversError([Problem(source, where, f"invalid YAML: {message}")]) from error
+    if not isinstance(document, dict):
+        raise ReceiversError([Problem(source, "", "expected a mapping (receivers, routes, ...)")])
+    try:
+        spec = _RoutingSpec.model_validate(document)
+    except ValidationError as error:
+        raise ReceiversError(
+            [Problem(source, _dotted(e["loc"]), _message(e)) for e in error.errors()]
+        ) from error
+    problems: list[Problem] = []
+    routing = _build(spec, env, lambda key, message: problems.append(Problem(source, key, message)))
+    if problems:
+        raise ReceiversError(problems)
+    return routing
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    """`("routes[0]", "grades", 1)` -> `routes[0].grades[1]`, as the rule files' errors read."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _message(error: ErrorDetails) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "unknown key (check the spelling)"
+    if error.get("type") == "missing":
+        return "required key is missing"
+    return str(error.get("msg", "invalid value"))
+
+
+def _item(model: type[_Spec], item: object, key: str, report: Report) -> _Spec | None:
+    try:
+        return model.model_validate(item)
+    except ValidationError as error:
+        for e in error.errors():
+            report(_dotted((key, *e["loc"])), _message(e))
+        return None
+
+
+def _build(spec: _RoutingSpec, env: Mapping[str, str], report: Report) -> Routing:
+    # Names of receivers that failed validation still count as known, so a typo in one
+    # receiver is reported once instead of again in every route that uses it.
+    names: set[str] = set()
+    for i, item in enumerate(spec.receivers):
+        if isinstance(name := item.get("name"), str):
+            if name in names:
+                report(f"receivers[{i}].name", f"duplicate receiver name {name!r}")
+            names.add(name)
+    receivers: dict[str, Receiver] = {}
+    for i, item in enumerate(spec.receivers):
+        raw = _item(_ReceiverSpec, item, f"receivers[{i}]", report)
+        receiver = None if raw is None else _receiver(raw, f"receivers[{i}]", env, report)
+        if receiver is not None:
+            receivers.setdefault(receiver.name, receiver)
+    routes: list[Route] = []
+    for i, item in enumerate(spec.routes):
+        raw_route = _item(_RouteSpec, item, f"routes[{i}]", report)
+        if raw_route is None:
+            continue
+        route = _route(raw_route, f"routes[{i}]", spec, names, report)
+        if any(r.key == route.key for r in routes):  # same matchers twice: distinct groups
+            route = replace(route, key=f"{route.key}/{i}")
+        routes.append(route)
+    default = None
+    if spec.default_receiver is not None:
+        check_receiver_name(spec.default_receiver, "default_receiver", names, report)
+        default = Route(
+            receiver=spec.default_receiver,
+            key="{}",
+            group_by=tuple(spec.group_by),
+            repeat_interval_s=spec.repeat_interval,
+        )
+    return Routing(receivers=receivers, routes=tuple(routes), default=default)
+
+
+def _env(name: str | None, key: str, env: Mapping[str, str], report: Report) -> str | None:
+    if name is None:
+        return None
+    if not _ENV_NAME.match(name):
+        report(key, f"{name!r} is not an environment variable name (A-Z, 0-9, _)")
+        return None
+    value = env.get(name, "")
+    if not value:
+        report(key, f"environment variable {name} is not set (or empty)")
+        return None
+    return value
+
+
+def _receiver(
+    raw: _ReceiverSpec, key: str, env: Mapping[str, str], report: Report
+) -> Receiver | None:
+    robot = raw.kind is not ReceiverKind.WEBHOOK
+    if (raw.url is None) == (raw.url_env is None):
+        report(f"{key}.url", "give exactly one of url and url_env")
+    elif robot and raw.url is not None:
+        # A robot's URL is its credential (WeCom key=, DingTalk access_token=, Feishu hook id).
+        report(f"{key}.url", f"a {raw.kind} robot URL carries its access token: use url_env")
+    if raw.kind is ReceiverKind.WEBHOOK and raw.secret_env is None:
+        report(
+            f"{key}.secret_env",
+            "required: webhook requests are signed; name the environment variable of the secret",
+        )
+    if raw.kind is ReceiverKind.WECOM and raw.secret_env is not None:
+        report(f"{key}.secret_env", "WeCom group robots have no signing; remove secret_env")
+    if raw.msg_type is not None and raw.kind is not ReceiverKind.FEISHU:
+        report(f"{key}.msg_type", "only feishu receivers have a msg_type")
+    url = raw.url if raw.url is not None else _env(raw.url_env, f"{key}.url_env", env, report)
+    if url is not None and not url.startswith(("http://", "https://")):
+        where = "url" if raw.url is not None else "url_env"  # never echo a URL from the env
+        report(f"{key}.{where}", "expected an http:// or https:// URL")
+        url = None
+    secret = _env(raw.secret_env, f"{key}.secret_env", env, report)
+    if url is None:
+        return None
+    return Receiver(
+        name=raw.name,
+        kind=raw.kind,
+        url=url,
+        secret=secret,
+        timeout_s=raw.timeout,
+        max_alerts=raw.max_alerts,
+        send_resolved=raw.send_resolved,
+        msg_type=raw.msg_type or "interactive",
+    )
+
+
+def _route(raw: _RouteSpec, key: str, spec: _RoutingSpec, names: set[str], report: Report) -> Route:
+    check_receiver_name(raw.receiver, f"{key}.receiver", names, report)
+    grades: frozenset[Grade] | None = None
+    if raw.grades is not None and raw.min_grade is not None:
+        report(f"{key}.min_grade", "give grades or min_grade, not both")
+    if raw.grades is not None:
+        grades = frozenset(raw.grades)
+    elif raw.min_grade is not None:
+        grades = frozenset(GRADES_BY_SEVERITY[GRADES_BY_SEVERITY.index(raw.min_grade) :])
+    for j, code in enumerate(raw.subdistricts or []):
+        if code not in SUBDISTRICTS_BY_CODE:
+            close = difflib.get_close_matches(code, SUBDISTRICTS_BY_CODE, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            report(f"{key}.subdistricts[{j}]", f"unknown subdistrict {code!r}{hint}")
+    group_by = tuple(raw.group_by if raw.group_by is not None else spec.group_by)
+    return Route(
+        receiver=raw.receiver,
+        key=_route_key(raw, grades),
+        grades=grades,
+        domains=frozenset(d.value for d in raw.domains) if raw.domains else None,
+        subdistricts=frozenset(raw.subdistricts) if raw.subdistricts else None,
+        labels=dict(raw.labels),
+        group_by=group_by,
+        repeat_interval_s=raw.repeat_interval or spec.repeat_interval,
+        continue_=raw.continue_,
+        escalate=escalate_policy(raw.escalate, f"{key}.escalate", names, report),
+    )
+
+
+def _route_key(raw: _RouteSpec, grades: frozenset[Grade] | None) -> str:
+    """`{}/{domain=~"water", grade=~"orange|red"}`: the route's matchers, as Alertmanager does."""
+    matchers = [f"{name}={json.dumps(value)}" for name, value in sorted(raw.labels.items())]
+    if grades is not None:
+        matchers.append(f'grade=~"{"|".join(g.value for g in GRADES_BY_SEVERITY if g in grades)}"')
+    if raw.domains:
+        matchers.append(f'domain=~"{"|".join(sorted(d.value for d in raw.domains))}"')
+    if raw.subdistricts:
+        matchers.append(f'subdistrict=~"{"|".join(sorted(raw.subdistricts))}"')
+    # The receiver is part of the key so two routes with equal matchers keep distinct groups.
+    return "{}/{" + ", ".join(matchers) + "}/" + raw.receiver
