@@ -1,0 +1,119 @@
+"""The alert board: alerts firing by grade, the timeline, open alerts, handling times.
+
+Times to acknowledge and to close are measured in the audit trail (`alert_transitions`): from an
+episode's `firing` transition to the `acknowledged` or `closed` one that followed it.
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard
+
+from grafana_dashboards import panels, sql
+from grafana_dashboards.boards import Layout, board, grade_variable, subdistrict_variable
+from grafana_dashboards.i18n import Lang, name_column, text
+from grafana_dashboards.overview import alerts_by_grade_sql, grade_colours, grade_labels
+
+GRADES = "${grade:sqlstring}"
+IN_PLACE = f"(a.subdistrict IS NULL OR a.subdistrict IN ({sql.SUBDISTRICTS}))"
+DURATION_STEPS = ((None, "green"), (900.0, "yellow"), (3600.0, "orange"), (4 * 3600.0, "red"))
+
+
+def timeline_sql(lang: Lang) -> str:
+    grade = grade_labels(lang, "t.grade")
+    return f"""SELECT $__timeGroupAlias(t.at, $__interval), {grade} AS metric,
+       count(*) AS value
+FROM alert_transitions t
+JOIN alerts a ON a.fingerprint = t.fingerprint
+WHERE $__timeFilter(t.at) AND t.kind IN ('firing', 'grade_up') AND t.grade IN ({GRADES})
+  AND {IN_PLACE}
+GROUP BY 1, 2
+ORDER BY 1, 2"""
+
+
+def open_alerts_sql(lang: Lang) -> str:
+    return f"""SELECT {grade_labels(lang, "a.grade")} AS grade, a.rule_id, a.subject_id AS subject,
+       d.{name_column(lang)} AS subdistrict, a.value, a.phase, a.ops, a.assignee,
+       a.firing_since, a.acknowledged_at
+FROM alerts a
+LEFT JOIN subdistricts d ON d.code = a.subdistrict
+WHERE a.ops <> 'closed' AND a.phase IN ('pending', 'firing', 'resolved')
+  AND a.grade IN ({GRADES}) AND {IN_PLACE}
+ORDER BY {sql.GRADE_RANK.format(col="a.grade")} DESC, a.firing_since DESC NULLS LAST
+LIMIT 500"""
+
+
+def _handling(kind: str) -> str:
+    """(at, seconds) of each `kind` transition in the range, measured from its episode's firing."""
+    return f"""SELECT h.at, extract(epoch FROM h.at - f.at) AS seconds
+    FROM alert_transitions h
+    JOIN alerts a ON a.fingerprint = h.fingerprint
+    CROSS JOIN LATERAL (
+        SELECT p.at FROM alert_transitions p
+        WHERE p.fingerprint = h.fingerprint AND p.kind = 'firing' AND p.at <= h.at
+        ORDER BY p.at DESC LIMIT 1
+    ) f
+    WHERE h.kind = {sql.quote(kind)} AND $__timeFilter(h.at) AND h.grade IN ({GRADES})
+      AND {IN_PLACE}"""
+
+
+def handling_stat_sql(kind: str, lang: Lang) -> str:
+    median, p90 = text("median", lang), text("p90", lang)
+    return f"""SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x.seconds) AS "{median}",
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY x.seconds) AS "{p90}"
+FROM ({_handling(kind)}) x"""
+
+
+def handling_series_sql(lang: Lang) -> str:
+    ack, close = sql.quote(text("time_to_ack", lang)), sql.quote(text("time_to_close", lang))
+    return f"""SELECT $__timeGroupAlias(x.at, $__interval), x.metric,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY x.seconds) AS value
+FROM (
+    SELECT y.at, {ack} AS metric, y.seconds FROM ({_handling("acknowledged")}) y
+    UNION ALL
+    SELECT z.at, {close}, z.seconds FROM ({_handling("closed")}) z
+) x
+GROUP BY 1, 2
+ORDER BY 1, 2"""
+
+
+def alert_board(lang: Lang) -> dashboard.Dashboard:
+    target = (
+        board("alerts", text("alerts", lang), lang, refresh="30s")
+        .time("now-7d", "now")
+        .with_variable(grade_variable(lang))
+        .with_variable(subdistrict_variable(lang))
+    )
+    layout = Layout(target)
+    where = f"a.grade IN ({GRADES}) AND {IN_PLACE}"
+    layout.add(
+        panels.big_number(
+            text("active_by_grade", lang),
+            alerts_by_grade_sql(lang, where),
+            unit="short",
+            thresholds=panels.fixed_steps((None, "text")),
+            width=8,
+            height=5,
+        ).overrides(panels.colour_by_name(grade_colours(lang)))
+    )
+    for kind, key in (("acknowledged", "time_to_ack"), ("closed", "time_to_close")):
+        layout.add(
+            panels.big_number(
+                text(key, lang),
+                handling_stat_sql(kind, lang),
+                unit="s",
+                thresholds=panels.fixed_steps(*DURATION_STEPS),
+                decimals=0,
+                width=8,
+                height=5,
+            )
+        )
+    timeline = panels.time_series(
+        text("timeline", lang), timeline_sql(lang), unit="short", bars=True, width=24
+    ).overrides(panels.colour_by_name(grade_colours(lang)))
+    layout.add(timeline)
+    layout.add(panels.rows_table(text("open_alerts", lang), open_alerts_sql(lang), height=10))
+    durations = panels.time_series(
+        text("durations", lang), handling_series_sql(lang), unit="s", width=24
+    ).interval("1h")
+    layout.add(durations)
+    return target

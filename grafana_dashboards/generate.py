@@ -1,0 +1,85 @@
+"""All walls from the registry, as Grafana dashboard JSON, and the files under grafana_dashboards/.
+
+`build_dashboards` is the single source of what the walls are; `export` writes it to
+`<dir>/<lang>/<slug>.json` and `differences` says which committed files no longer match it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+
+from grafana_dashboards.alert_board import alert_board
+from grafana_dashboards.domains import domain_board
+from grafana_dashboards.drilldown import drilldown_board
+from grafana_dashboards.i18n import Lang
+from grafana_dashboards.overview import overview_board
+from schemas.registry import Registry
+from schemas.sensor_type import Domain
+
+DASHBOARDS_DIR = Path(__file__).parent
+Board = dict[str, Any]
+
+
+def _makers(registry: Registry) -> dict[str, Callable[[Lang], dashboard.Dashboard]]:
+    makers: dict[str, Callable[[Lang], dashboard.Dashboard]] = {
+        "overview": lambda lang: overview_board(registry, lang)
+    }
+    for domain in Domain:
+        makers[domain.value] = lambda lang, d=domain: domain_board(registry, d, lang)  # type: ignore[misc]
+    makers["sensor"] = drilldown_board
+    makers["alerts"] = alert_board
+    return makers
+
+
+def to_json(board: dashboard.Dashboard) -> Board:
+    encoded: Board = json.loads(json.dumps(board.build(), cls=JSONEncoder))
+    return encoded
+
+
+def build_dashboards(registry: Registry) -> dict[str, Board]:
+    """Relative file name (`zh/overview.json`) -> dashboard JSON, for every language."""
+    return {
+        f"{lang.value}/{slug}.json": to_json(make(lang))
+        for lang in Lang
+        for slug, make in _makers(registry).items()
+    }
+
+
+def render(board: Board) -> str:
+    return json.dumps(board, ensure_ascii=False, indent=2) + "\n"
+
+
+def export(registry: Registry, directory: Path = DASHBOARDS_DIR) -> list[Path]:
+    """Write every dashboard; remove generated files that no longer have a dashboard."""
+    boards = build_dashboards(registry)
+    written = []
+    for relative, board in boards.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(board), encoding="utf-8")
+        written.append(path)
+    for lang in Lang:
+        for path in (directory / lang.value).glob("*.json"):
+            if f"{lang.value}/{path.name}" not in boards:
+                path.unlink()
+    return written
+
+
+def differences(registry: Registry, directory: Path = DASHBOARDS_DIR) -> list[str]:
+    """Files that are missing, stale or left over, relative to `directory`."""
+    boards = build_dashboards(registry)
+    found = {
+        f"{lang.value}/{p.name}" for lang in Lang for p in (directory / lang.value).glob("*.json")
+    }
+    problems = [f"{name}: missing" for name in sorted(set(boards) - found)]
+    problems += [f"{name}: not generated any more" for name in sorted(found - set(boards))]
+    for name in sorted(set(boards) & found):
+        if (directory / name).read_text(encoding="utf-8") != render(boards[name]):
+            problems.append(f"{name}: differs from the generator's output")
+    return problems

@@ -1,0 +1,102 @@
+"""Wall languages: Chinese by default, English as an option.
+
+Grafana has no per-viewer translation of dashboard and panel titles, so each language is its own
+set of generated dashboards (`zh/`, `en/`), in its own folder, with its own uids. Names that come
+from the registry (types, metrics) and the database (subdistricts) are picked per language too.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from schemas.sensor_type import BilingualName, Domain, Grade
+
+
+class Lang(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+
+DEFAULT_LANG = Lang.ZH
+
+# key -> (zh, en)
+_TEXT: dict[str, tuple[str, str]] = {
+    "overview": ("杨浦城市生命体征总览", "Yangpu city vital signs"),
+    "sensor": ("传感器详情", "Sensor drill-down"),
+    "alerts": ("预警处置", "Alerts"),
+    "vital_signs": ("生命体征", "Vital signs"),
+    "map": ("街道传感器状态", "Sensor status by subdistrict"),
+    "active_by_grade": ("当前预警(按等级)", "Active alerts by grade"),
+    "active_by_domain": ("当前预警(按领域)", "Active alerts by domain"),
+    "ingest": ("数据接入健康", "Ingest health"),
+    "ingest_rate": ("接入速率(条/分钟)", "Ingest rate (readings/min)"),
+    "ingest_lag": ("数据延迟(最新读数距今)", "Lag (age of the newest reading)"),
+    "dead_letters": ("死信(按原因)", "Dead letters by reason"),
+    "dead_letters_total": ("死信总数", "Dead letters"),
+    "online": ("在线传感器", "Sensors online"),
+    "open_alerts_type": ("当前预警", "Active alerts"),
+    "by_subdistrict_now": ("各街道当前值", "By subdistrict, now"),
+    "by_subdistrict_range": ("各街道区间累计", "By subdistrict, over the range"),
+    "increase": ("增量", "increase"),
+    "in_state": ("处于该状态的传感器数", "sensors in this state"),
+    "subdistrict": ("街道", "Subdistrict"),
+    "type": ("传感器类型", "Sensor type"),
+    "sensor_var": ("传感器", "Sensor"),
+    "metric": ("指标", "Metric"),
+    "grade": ("等级", "Grade"),
+    "domain": ("领域", "Domain"),
+    "sensor_table": ("传感器与最新读数", "Sensors and their latest report"),
+    "status_history": ("在线状态", "Online status"),
+    "sensor_alerts": ("相关预警", "Alerts on these sensors"),
+    "timeline": ("预警时间线(按等级)", "Alert timeline by grade"),
+    "open_alerts": ("未闭环预警", "Open alerts"),
+    "time_to_ack": ("响应时长(触发到确认)", "Time to acknowledge"),
+    "time_to_close": ("闭环时长(触发到关闭)", "Time to close"),
+    "durations": ("处置时长趋势(中位数)", "Handling times (median)"),
+    "median": ("中位数", "median"),
+    "p90": ("90分位", "p90"),
+    "online_state": ("在线", "online"),
+    "offline_state": ("离线", "offline"),
+    "normal": ("正常", "normal"),
+    "language_link": ("English", "中文"),
+    "boards": ("其他看板", "Other boards"),
+}
+
+DOMAIN_NAMES: dict[Domain, tuple[str, str]] = {
+    Domain.BUILDINGS: ("建筑能耗与室内环境", "Buildings: energy and indoor environment"),
+    Domain.WATER: ("供排水管网", "Water network"),
+    Domain.POWER: ("电网", "Power grid"),
+    Domain.PARKING: ("停车诱导", "Parking"),
+}
+
+GRADE_NAMES: dict[Grade, tuple[str, str]] = {
+    Grade.BLUE: ("蓝色", "Blue"),
+    Grade.YELLOW: ("黄色", "Yellow"),
+    Grade.ORANGE: ("橙色", "Orange"),
+    Grade.RED: ("红色", "Red"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: Lang) -> str:
+    return pair[0] if lang is Lang.ZH else pair[1]
+
+
+def text(key: str, lang: Lang) -> str:
+    return _pick(_TEXT[key], lang)
+
+
+def domain_name(domain: Domain, lang: Lang) -> str:
+    return _pick(DOMAIN_NAMES[domain], lang)
+
+
+def grade_name(grade: Grade, lang: Lang) -> str:
+    return _pick(GRADE_NAMES[grade], lang)
+
+
+def name(bilingual: BilingualName, lang: Lang) -> str:
+    return bilingual.zh if lang is Lang.ZH else bilingual.en
+
+
+def name_column(lang: Lang) -> str:
+    """The column of the dictionary tables (subdistricts, sensor_types, metrics) to show."""
+    return f"name_{lang.value}"

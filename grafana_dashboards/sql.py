@@ -1,0 +1,178 @@
+"""SQL of the panels, written for Grafana's PostgreSQL data source and its macros.
+
+Every time-ranged query reads `samples(...)`: a UNION ALL over the raw readings and the two
+rollups, each branch guarded by a condition on the dashboard's span (`$__timeTo() -
+$__timeFrom()`). After macro expansion the span is a constant, so PostgreSQL folds two of the
+three guards to false and never touches those branches: short ranges read raw readings, a day
+reads 1-minute rollups, a month reads 1-hour rollups - the same split `storage.queries` uses.
+Every branch has the same columns, so the rest of a query does not care which one answered:
+
+    t (bucket start or reading time), sensor_id, n (readings), total (sum), lo, hi, last
+
+Template variables use `${var:sqlstring}`, which Grafana renders as a quoted, comma-separated
+list for single and multi values alike, so `IN (${subdistrict:sqlstring})` always works.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from grafana_dashboards.i18n import Lang, name_column
+from storage.queries import HOURLY_SPAN_FROM, RAW_SPAN_LIMIT
+
+SPAN = "($__timeTo()::timestamptz - $__timeFrom()::timestamptz)"
+SUBDISTRICTS = "${subdistrict:sqlstring}"
+GRADE_RANK = (
+    "CASE {col} WHEN 'blue' THEN 1 WHEN 'yellow' THEN 2 WHEN 'orange' THEN 3 "
+    "WHEN 'red' THEN 4 ELSE 0 END"
+)
+
+
+def quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def interval(span: timedelta) -> str:
+    return f"interval '{int(span.total_seconds())} seconds'"
+
+
+def type_id(type_sql: str) -> str:
+    """The id of a sensor type; `type_sql` is a quoted name or `${type:sqlstring}`."""
+    return f"(SELECT id FROM sensor_types WHERE name = {type_sql})"
+
+
+def metric_id(type_sql: str, metric_sql: str) -> str:
+    return (
+        "(SELECT m.id FROM metrics m JOIN sensor_types mt ON mt.id = m.sensor_type_id "
+        f"WHERE mt.name = {type_sql} AND m.name = {metric_sql})"
+    )
+
+
+def sensors_of(type_sql: str, extra: str = "") -> str:
+    """Ids of the type's sensors in the selected subdistricts (and matching `extra`)."""
+    return (
+        "(SELECT fs.id FROM sensors fs JOIN subdistricts fd ON fd.id = fs.subdistrict_id "
+        f"WHERE fs.sensor_type_id = {type_id(type_sql)} AND fd.code IN ({SUBDISTRICTS}){extra})"
+    )
+
+
+def samples(type_sql: str, metric_sql: str, sensor_extra: str = "") -> str:
+    """One metric of a type's sensors over the dashboard range, from the cheapest source."""
+    where = (
+        f"metric_id = {metric_id(type_sql, metric_sql)} "
+        f"AND sensor_id IN {sensors_of(type_sql, sensor_extra)}"
+    )
+    raw, hourly = interval(RAW_SPAN_LIMIT), interval(HOURLY_SPAN_FROM)
+    return f"""
+    SELECT ts AS t, sensor_id, 1 AS n, value AS total, value AS lo, value AS hi, value AS last
+    FROM readings
+    WHERE $__timeFilter(ts) AND {where} AND {SPAN} <= {raw}
+    UNION ALL
+    SELECT bucket, sensor_id, samples, value_sum, value_min, value_max, value_last
+    FROM readings_1m
+    WHERE $__timeFilter(bucket) AND {where} AND {SPAN} > {raw} AND {SPAN} < {hourly}
+    UNION ALL
+    SELECT bucket, sensor_id, samples, value_sum, value_min, value_max, value_last
+    FROM readings_1h
+    WHERE $__timeFilter(bucket) AND {where} AND {SPAN} >= {hourly}"""
+
+
+def _joins(alias: str = "r") -> str:
+    return (
+        f"JOIN sensors s ON s.id = {alias}.sensor_id JOIN subdistricts d ON d.id = s.subdistrict_id"
+    )
+
+
+def gauge_series(type_sql: str, metric_sql: str, lang: Lang) -> str:
+    """Average per subdistrict per interval (time series; one series per subdistrict)."""
+    return f"""SELECT $__timeGroupAlias(r.t, $__interval), d.{name_column(lang)} AS metric,
+       sum(r.total) / sum(r.n) AS value
+FROM ({samples(type_sql, metric_sql)}) r
+{_joins()}
+GROUP BY 1, 2
+ORDER BY 1, 2"""
+
+
+def counter_series(type_sql: str, metric_sql: str, lang: Lang) -> str:
+    """Increase per subdistrict per interval: the sum of each sensor's register steps (a reset,
+    a negative step, counts as zero)."""
+    return f"""SELECT $__timeGroupAlias(i.t, $__interval), d.{name_column(lang)} AS metric,
+       sum(i.delta) AS value
+FROM (
+    SELECT r.t, r.sensor_id,
+           greatest(r.last - lag(r.last) OVER (PARTITION BY r.sensor_id ORDER BY r.t), 0) AS delta
+    FROM ({samples(type_sql, metric_sql)}) r
+) i
+{_joins("i")}
+GROUP BY 1, 2
+ORDER BY 1, 2"""
+
+
+def state_series(type_sql: str, metric_sql: str, lang: Lang) -> str:
+    """Sensors in state 1 at some moment of each interval, per subdistrict."""
+    return f"""SELECT $__timeGroupAlias(r.t, $__interval), d.{name_column(lang)} AS metric,
+       count(DISTINCT r.sensor_id) FILTER (WHERE r.hi >= 0.5) AS value
+FROM ({samples(type_sql, metric_sql)}) r
+{_joins()}
+GROUP BY 1, 2
+ORDER BY 1, 2"""
+
+
+def latest_by_subdistrict(
+    type_sql: str, metric_sql: str, lookback: timedelta, aggregate: str, lang: Lang
+) -> str:
+    """`aggregate` (avg, sum) of each sensor's newest reading before the range's end, per
+    selected subdistrict (table: subdistrict, value)."""
+    return f"""SELECT d.{name_column(lang)} AS subdistrict, {aggregate}(l.value) AS value
+FROM subdistricts d
+JOIN sensors s ON s.subdistrict_id = d.id AND s.sensor_type_id = {type_id(type_sql)}
+CROSS JOIN LATERAL (
+    SELECT r.value FROM readings r
+    WHERE r.sensor_id = s.id AND r.metric_id = {metric_id(type_sql, metric_sql)}
+      AND r.ts > $__timeTo()::timestamptz - {interval(lookback)} AND r.ts <= $__timeTo()
+    ORDER BY r.ts DESC LIMIT 1
+) l
+WHERE d.code IN ({SUBDISTRICTS})
+GROUP BY d.id, d.{name_column(lang)}
+ORDER BY d.id"""
+
+
+def increase_by_subdistrict(type_sql: str, metric_sql: str, lang: Lang) -> str:
+    """Counter increase over the whole range per subdistrict (table: subdistrict, value)."""
+    return f"""SELECT d.{name_column(lang)} AS subdistrict, sum(g.increase) AS value
+FROM (
+    SELECT r.sensor_id, max(r.hi) - min(r.lo) AS increase
+    FROM ({samples(type_sql, metric_sql)}) r
+    GROUP BY r.sensor_id
+) g
+{_joins("g")}
+GROUP BY d.id, d.{name_column(lang)}
+ORDER BY d.id"""
+
+
+def latest_district(type_sql: str, metric_sql: str, lookback: timedelta, aggregate: str) -> str:
+    """District-wide `aggregate` of each sensor's newest reading (table: value)."""
+    return f"""SELECT {aggregate}(l.value) AS value
+FROM sensors s
+CROSS JOIN LATERAL (
+    SELECT r.value FROM readings r
+    WHERE r.sensor_id = s.id AND r.metric_id = {metric_id(type_sql, metric_sql)}
+      AND r.ts > $__timeTo()::timestamptz - {interval(lookback)} AND r.ts <= $__timeTo()
+    ORDER BY r.ts DESC LIMIT 1
+) l
+WHERE s.sensor_type_id = {type_id(type_sql)}"""
+
+
+def online_share(type_sql: str) -> str:
+    """Percent of the type's sensors in the selected subdistricts that are online now."""
+    return f"""SELECT round(100.0 * count(*) FILTER (WHERE s.online)
+             / nullif(count(*), 0), 1) AS online
+FROM sensors s
+WHERE s.id IN {sensors_of(type_sql)}"""
+
+
+def firing_alerts_of_type(type_sql: str) -> str:
+    return f"""SELECT count(*) AS firing
+FROM alerts a
+JOIN sensors s ON a.subject_kind = 'sensor' AND s.external_id = a.subject_id
+WHERE a.phase = 'firing' AND s.id IN {sensors_of(type_sql)}"""
