@@ -17,26 +17,22 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 import asyncpg
 
 from ingest.metrics import IngestMetrics
 from ingest.mqtt_codec import Publish
+from ingest.processor import Processor
 from ingest.resolver import Inbound, Resolved, Resolver
-from storage.catalog import SensorOrigin, load_catalog, register_sensor
-from storage.dead_letters import record_dead_letters
 from storage.errors import StorageError
-from storage.pool import connection
-from storage.status import record_status_changes
-from storage.writer import ReadingWriter, Row, WriteResult
+from storage.writer import ReadingWriter, Row
 
 log = logging.getLogger(__name__)
 
 Acker = Callable[[int, list[int]], None]  # (connection generation, packet ids)
 Clock = Callable[[], datetime]
-CATALOG_RELOAD_EVERY = timedelta(seconds=10)
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -74,9 +70,7 @@ class Pipeline:
         clock: Clock = lambda: datetime.now(UTC),
         on_committed: Callable[[Committed], None] | None = None,
     ) -> None:
-        self._pool = pool
-        self._writer = writer
-        self._resolver = resolver
+        self._processor = Processor(pool, writer, resolver, now=clock())
         self._metrics = metrics
         self._acker = acker
         self._max_batch = max_batch
@@ -86,7 +80,6 @@ class Pipeline:
         self._inbox: deque[Inbound] = deque()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._catalog_loaded_at = clock()
         self.unacknowledged = 0
 
     @property
@@ -134,42 +127,15 @@ class Pipeline:
             await ready.put(Prepared(batch, await self._resolve(batch)))
 
     async def _resolve(self, batch: list[Inbound]) -> Resolved:
-        now = self._clock()
-        resolved = self._resolver.resolve(batch, now)
-        if resolved.to_register:
-            await self._retrying("registering sensors", self._register, resolved.to_register)
-            resolved.merge(self._resolver.resolve(resolved.waiting, now, final=True))
-        if resolved.unknown:
-            # A sensor added to the inventory since we loaded the catalog is not unknown.
-            if now - self._catalog_loaded_at >= CATALOG_RELOAD_EVERY:
-                await self._retrying("reloading the catalog", self._reload_catalog, now)
-            resolved.merge(self._resolver.resolve(resolved.unknown, now, final=True))
-        return resolved
-
-    async def _register(self, sensors: dict[str, tuple[str, str]]) -> None:
-        async with connection(self._pool, "registering sensors") as conn:
-            for external_id, (type_name, district) in sensors.items():
-                ref = await register_sensor(
-                    conn,
-                    self._resolver.catalog,
-                    external_id,
-                    type_name,
-                    district,
-                    SensorOrigin.AUTO_REGISTER,
-                )
-                log.info(
-                    "auto-registered sensor %s (%s in %s)", ref.external_id, type_name, district
-                )
-
-    async def _reload_catalog(self, now: datetime) -> None:
-        async with connection(self._pool, "loading the catalog") as conn:
-            self._resolver.catalog = await load_catalog(conn)
-        self._catalog_loaded_at = now
+        # Registering sensors and reloading the catalog or types may need the database.
+        return await self._retrying(
+            "resolving a batch", self._processor.resolve, batch, self._clock()
+        )
 
     async def _commit(self, prepared: Prepared) -> None:
         resolved = prepared.resolved
         started = time.perf_counter()
-        result = await self._retrying("committing a batch", self._store, resolved)
+        result = await self._retrying("committing a batch", self._processor.store, resolved)
         metrics = self._metrics
         metrics.commit_seconds.observe(time.perf_counter() - started)
         metrics.batch_messages.observe(len(prepared.messages))
@@ -192,13 +158,6 @@ class Pipeline:
                     resolved.rows,
                 )
             )
-
-    async def _store(self, resolved: Resolved) -> WriteResult:
-        if resolved.dead_letters or resolved.status_changes:
-            async with connection(self._pool, "storing dead letters and status") as conn:
-                await record_dead_letters(conn, resolved.dead_letters)
-                await record_status_changes(conn, resolved.status_changes)
-        return await self._writer.write(resolved.rows)
 
     async def _retrying(
         self, what: str, action: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs

@@ -34,6 +34,18 @@ from storage.writer import ReadingWriter
 log = logging.getLogger(__name__)
 
 
+def resolver_limits(settings: Settings) -> Limits:
+    """The payload limits of the ingest settings; HTTP ingest applies the same."""
+    config = settings.ingest
+    max_age = config.max_age or settings.storage.raw_retention_days * 86400.0
+    return Limits(
+        max_payload_bytes=config.max_payload_bytes,
+        max_reports=config.max_reports_per_message,
+        max_future=timedelta(seconds=config.max_future),
+        max_age=timedelta(seconds=max_age),
+    )
+
+
 def subscription_filters(shared_group: str | None) -> list[str]:
     filters = [TELEMETRY_FILTER, STATUS_FILTER]
     return [f"$share/{shared_group}/{f}" for f in filters] if shared_group else filters
@@ -68,17 +80,11 @@ class IngestService:
         config = self._settings.ingest
         async with connection(self._pool, "loading the catalog") as conn:
             catalog = await load_catalog(conn)
-        max_age = config.max_age or self._settings.storage.raw_retention_days * 86400.0
         resolver = Resolver(
             validators_for(self._registry),
             catalog,
             self._settings.unknown_sensor_policy,
-            Limits(
-                max_payload_bytes=config.max_payload_bytes,
-                max_reports=config.max_reports_per_message,
-                max_future=timedelta(seconds=config.max_future),
-                max_age=timedelta(seconds=max_age),
-            ),
+            resolver_limits(self._settings),
         )
         pipeline = Pipeline(
             pool=self._pool,

@@ -12,14 +12,20 @@ from storage.errors import is_transient, translate
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 1, max_size: int = 10, application_name: str = "cityvitals"
+    dsn: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    application_name: str = "cityvitals",
+    statement_timeout_s: float | None = None,
 ) -> asyncpg.Pool:
+    """`statement_timeout_s`: the server cancels any statement running longer (None: no limit)."""
+    settings = {"application_name": application_name, "timezone": "UTC"}
+    if statement_timeout_s is not None:
+        settings["statement_timeout"] = f"{max(1, round(statement_timeout_s * 1000))}ms"
     async with translate(f"connecting to {redact_dsn(dsn)}"):
         pool = await asyncpg.create_pool(
-            dsn,
-            min_size=min_size,
-            max_size=max_size,
-            server_settings={"application_name": application_name, "timezone": "UTC"},
+            dsn, min_size=min_size, max_size=max_size, server_settings=settings
         )
     assert pool is not None
     return pool
