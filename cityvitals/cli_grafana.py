@@ -1,0 +1,111 @@
+"""`cityvitals grafana`: generate the walls' dashboard JSON and upload it to Grafana."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from grafana_dashboards.errors import GrafanaError
+from grafana_dashboards.generate import DASHBOARDS_DIR, build_dashboards, differences, export
+from grafana_dashboards.i18n import Lang
+from grafana_dashboards.push import FOLDER_TITLES, Pusher, connect
+from schemas.errors import SchemaError
+from schemas.registry import SENSOR_TYPES_DIR, Registry, load_registry
+
+grafana_app = typer.Typer(
+    no_args_is_help=True, help="Grafana walls: generate the dashboards, upload them."
+)
+
+TypesOption = Annotated[Path, typer.Option("--types", help="Folder of sensor-type YAML files.")]
+
+
+class Languages(StrEnum):
+    ALL = "all"
+    ZH = "zh"
+    EN = "en"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def _registry(types: Path) -> Registry:
+    try:
+        return load_registry(types)
+    except SchemaError as error:
+        raise _fail(str(error)) from error
+
+
+@grafana_app.command("export")
+def grafana_export(
+    output: Annotated[
+        Path, typer.Option(help="Where the zh/ and en/ folders go.")
+    ] = DASHBOARDS_DIR,
+    types: TypesOption = SENSOR_TYPES_DIR,
+    check: Annotated[
+        bool, typer.Option(help="Fail if the files differ from the generator's output.")
+    ] = False,
+) -> None:
+    """Regenerate the dashboard JSON files from the sensor-type registry."""
+    registry = _registry(types)
+    if check:
+        problems = differences(registry, output)
+        if problems:
+            listing = "\n  ".join(problems)
+            raise _fail(f"dashboards out of date (run `cityvitals grafana export`):\n  {listing}")
+        typer.echo(f"dashboards in {output} are up to date")
+        return
+    written = export(registry, output)
+    typer.echo(f"wrote {len(written)} dashboards to {output}")
+
+
+@grafana_app.command("push")
+def grafana_push(
+    url: Annotated[
+        str,
+        typer.Option(envvar=["CITYVITALS_GRAFANA_URL", "GRAFANA_URL"], help="Grafana's base URL."),
+    ] = "http://localhost:3000",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar=["CITYVITALS_GRAFANA_TOKEN", "GRAFANA_TOKEN"],
+            help="A service-account token (preferred).",
+        ),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(envvar="CITYVITALS_GRAFANA_USER", help="Basic-auth user.")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="CITYVITALS_GRAFANA_PASSWORD", help="Basic-auth password."),
+    ] = None,
+    folder: Annotated[str, typer.Option(help="Folder of the Chinese dashboards.")] = FOLDER_TITLES[
+        Lang.ZH
+    ],
+    folder_en: Annotated[
+        str, typer.Option(help="Folder of the English dashboards.")
+    ] = FOLDER_TITLES[Lang.EN],
+    lang: Annotated[Languages, typer.Option(help="Which language's dashboards.")] = Languages.ALL,
+    types: TypesOption = SENSOR_TYPES_DIR,
+) -> None:
+    """Upload the dashboards into their folders (created if missing); unchanged ones are left
+    alone, so running it again changes nothing."""
+    titles = {Lang.ZH: folder, Lang.EN: folder_en}
+    if lang is not Languages.ALL:
+        titles = {Lang(lang.value): titles[Lang(lang.value)]}
+    boards = build_dashboards(_registry(types))
+    try:
+        report = Pusher(connect(url, token=token, user=user, password=password)).push(
+            boards, titles
+        )
+    except GrafanaError as error:
+        raise _fail(str(error)) from error
+    for uid in report.folders_created:
+        typer.echo(f"created folder {uid}")
+    for uid in report.folders_renamed:
+        typer.echo(f"renamed folder {uid}")
+    typer.echo(f"{len(report.saved)} dashboards saved, {len(report.unchanged)} unchanged")
