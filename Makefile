@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/mypy .
 	$(BIN)/cityvitals sensors schema --check
 	$(BIN)/cityvitals sensors validate schemas/sensor_types --inventory schemas/inventory/example.yaml
+	$(BIN)/cityvitals grafana export --check
 
 test: setup lint
 	$(BIN)/pytest
@@ -41,7 +42,7 @@ test: setup lint
 # with a real server, set CITYVITALS_TEST_TIMESCALEDB_URL and run make test instead.
 test-timescaledb: $(STAMP)
 	cd tests/timescaledb_wasm && npm ci --legacy-peer-deps --no-audit --no-fund
-	CITYVITALS_TEST_TIMESCALEDB=wasm $(BIN)/pytest tests/storage -m timescaledb
+	CITYVITALS_TEST_TIMESCALEDB=wasm $(BIN)/pytest tests/storage tests/grafana_dashboards -m timescaledb
 
 bench: setup
 	$(BIN)/python -m bench
