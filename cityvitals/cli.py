@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cityvitals.cli_gateway import register as register_gateway
 from cityvitals.cli_grafana import grafana_app
 from cityvitals.logs import configure_logging
 from cityvitals.settings import Settings, SettingsError, load_settings
@@ -23,6 +24,7 @@ sensors_app = typer.Typer(no_args_is_help=True, help="Sensor types and the inven
 db_app = typer.Typer(no_args_is_help=True, help="The database: migrations and maintenance.")
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(db_app, name="db")
+register_gateway(app)  # `cityvitals gateway` and `cityvitals keys`
 app.add_typer(grafana_app, name="grafana")
 
 ConfigOption = Annotated[
