@@ -1,0 +1,100 @@
+"""Sensor queries for the HTTP API: filtered listings, one sensor, its status history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from schemas.districts import SUBDISTRICTS_BY_CODE
+from storage.catalog import SensorOrigin
+
+# Columns of a sensor as the API shows it; `key` is the internal id readings refer to.
+_SELECT = """
+SELECT s.id AS key, s.external_id AS id, t.name AS type, t.domain, d.code AS subdistrict,
+       s.lat, s.lon, s.name, s.origin, s.online, s.status_changed_at, s.created_at, s.updated_at
+FROM sensors s
+JOIN sensor_types t ON t.id = s.sensor_type_id
+JOIN subdistricts d ON d.id = s.subdistrict_id
+"""
+_FILTERS = """
+WHERE ($1::text IS NULL OR t.domain = $1) AND ($2::text IS NULL OR d.code = $2)
+  AND ($3::text IS NULL OR t.name = $3)
+  AND ($4::text IS NULL OR ($4 = 'online' AND s.online) OR ($4 = 'offline' AND NOT s.online)
+       OR ($4 = 'unknown' AND s.online IS NULL))
+  AND ($5::text IS NULL OR s.external_id > $5)
+ORDER BY s.external_id
+LIMIT $6
+"""
+
+
+async def list_sensors(
+    conn: asyncpg.Connection,
+    *,
+    domain: str | None = None,
+    subdistrict: str | None = None,
+    type_name: str | None = None,
+    status: str | None = None,  # "online", "offline" or "unknown" (never reported a status)
+    after: str | None = None,  # keyset: external ids after this one
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        _SELECT + _FILTERS, domain, subdistrict, type_name, status, after, limit
+    )
+    return [dict(r) for r in rows]
+
+
+async def get_sensor(conn: asyncpg.Connection, external_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(_SELECT + "WHERE s.external_id = $1", external_id)
+    return None if row is None else dict(row)
+
+
+async def status_history(
+    conn: asyncpg.Connection, sensor_key: int, limit: int
+) -> list[dict[str, Any]]:
+    """The newest `limit` online/offline changes, newest first."""
+    rows = await conn.fetch(
+        "SELECT ts, online FROM sensor_status WHERE sensor_id = $1 ORDER BY ts DESC LIMIT $2",
+        sensor_key,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+_UPSERT = """
+INSERT INTO sensors (external_id, sensor_type_id, subdistrict_id, lat, lon, name, origin)
+SELECT $1, t.id, d.id, $4, $5, $6, $7
+FROM sensor_types t, subdistricts d WHERE t.name = $2 AND d.code = $3
+ON CONFLICT (external_id) DO UPDATE SET sensor_type_id = excluded.sensor_type_id,
+    subdistrict_id = excluded.subdistrict_id, lat = excluded.lat, lon = excluded.lon,
+    name = excluded.name, origin = excluded.origin, updated_at = now()
+RETURNING (xmax = 0) AS created
+"""
+
+
+async def upsert_api_sensor(
+    conn: asyncpg.Connection,
+    external_id: str,
+    type_name: str,
+    subdistrict: str,
+    *,
+    lat: float | None,
+    lon: float | None,
+    name: str | None,
+) -> bool | None:
+    """Register or update a sensor (origin 'api'); True if created, None if the type or the
+    subdistrict is not stored. Without coordinates it is placed at its subdistrict's centre."""
+    home = SUBDISTRICTS_BY_CODE.get(subdistrict)
+    if home is None:
+        return None
+    created: bool | None = await conn.fetchval(
+        _UPSERT,
+        external_id,
+        type_name,
+        subdistrict,
+        home.lat if lat is None else lat,
+        home.lon if lon is None else lon,
+        name,
+        SensorOrigin.API.value,
+    )
+    return created

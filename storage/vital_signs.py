@@ -1,0 +1,78 @@
+"""The city's vital signs now: per subdistrict and domain, what the sensors say and what fires.
+
+Three small aggregate queries, per subdistrict; district-wide figures are folded from them by the
+caller (sums and counts add up, averages come from sum / reporting). A sensor counts as reporting
+a metric when its newest reading is younger than `intervals` of its type's reporting interval
+(at least `min_window`): "current" means current for that kind of sensor, an hourly smoke
+detector as much as a water-pressure gauge reporting every minute.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+_METRICS = """
+WITH latest AS (
+    SELECT t.domain, t.name AS type, m.name AS metric, m.unit, m.kind, s.subdistrict_id, l.value
+    FROM sensors s
+    JOIN sensor_types t ON t.id = s.sensor_type_id
+    JOIN metrics m ON m.sensor_type_id = t.id
+    LEFT JOIN LATERAL (
+        SELECT r.value FROM readings r
+        WHERE r.sensor_id = s.id AND r.metric_id = m.id AND r.ts <= $1
+          AND r.ts > $1 - make_interval(secs => greatest(t.reporting_interval_s * $2, $3))
+        ORDER BY r.ts DESC LIMIT 1
+    ) l ON true
+    WHERE $4::text IS NULL OR t.domain = $4
+)
+SELECT domain, type, metric, unit, kind, d.code AS subdistrict, count(*) AS sensors,
+       count(value) AS reporting, sum(value) AS sum, min(value) AS min, max(value) AS max
+FROM latest JOIN subdistricts d ON d.id = latest.subdistrict_id
+GROUP BY domain, type, metric, unit, kind, d.id, d.code
+ORDER BY domain, type, metric, d.id
+"""
+
+
+async def metric_figures(
+    conn: asyncpg.Connection,
+    now: datetime,
+    *,
+    domain: str | None = None,
+    intervals: float = 3.0,
+    min_window: timedelta = timedelta(minutes=5),
+) -> list[dict[str, Any]]:
+    """Per (domain, type, metric, subdistrict): sensors, reporting, sum, min, max of each
+    sensor's current value."""
+    rows = await conn.fetch(_METRICS, now, intervals, min_window.total_seconds(), domain)
+    return [dict(r) for r in rows]
+
+
+async def sensor_counts(
+    conn: asyncpg.Connection, *, domain: str | None = None
+) -> list[dict[str, Any]]:
+    """Per (domain, subdistrict): sensors, online, offline (never reported a status: neither)."""
+    rows = await conn.fetch(
+        "SELECT t.domain, d.code AS subdistrict, count(*) AS sensors, "
+        "count(*) FILTER (WHERE s.online) AS online, "
+        "count(*) FILTER (WHERE NOT s.online) AS offline "
+        "FROM sensors s JOIN sensor_types t ON t.id = s.sensor_type_id "
+        "JOIN subdistricts d ON d.id = s.subdistrict_id "
+        "WHERE $1::text IS NULL OR t.domain = $1 GROUP BY 1, 2",
+        domain,
+    )
+    return [dict(r) for r in rows]
+
+
+async def firing_counts(
+    conn: asyncpg.Connection, *, domain: str | None = None
+) -> list[dict[str, Any]]:
+    """Firing alerts per (domain, subdistrict or None for district-wide subjects, grade)."""
+    rows = await conn.fetch(
+        "SELECT domain, subdistrict, grade, count(*) AS alerts FROM alerts "
+        "WHERE phase = 'firing' AND ($1::text IS NULL OR domain = $1) GROUP BY 1, 2, 3",
+        domain,
+    )
+    return [dict(r) for r in rows]
