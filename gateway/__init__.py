@@ -1,4 +1,6 @@
-"""HTTP API: registry, readings, alerts, HTTP ingest, live stream, access control.
+"""HTTP API: registry, sensors, readings, vital signs, alerts, HTTP ingest, live stream, keys.
 
-Not built yet (issue 6).
+`gateway.app.create_app(settings)` builds the FastAPI application; its lifespan creates the
+database pool and everything else once and keeps it on `app.state.gateway` (no globals). Every
+endpoint but /healthz and /readyz needs an API key (`gateway.keys`, roles in `gateway.auth`).
 """

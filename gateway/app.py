@@ -1,0 +1,146 @@
+"""The FastAPI application: `create_app(settings)`; uvicorn serves it (`cityvitals gateway`).
+
+The lifespan builds everything once (the pool, the HTTP-ingest processor, the live-stream hub)
+and keeps it on `app.state.gateway`; nothing lives in module globals, so tests run several apps
+side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from cityvitals.settings import Settings
+from gateway import handlers
+from gateway.limits import BodyLimitMiddleware
+from gateway.metrics import GatewayMetrics, MetricsMiddleware
+from gateway.openapi import TAGS
+from gateway.routes import (
+    alerts,
+    dead_letters,
+    export,
+    ingest,
+    keys,
+    ops,
+    readings,
+    registry,
+    sensors,
+    silences,
+    stream,
+    vital_signs,
+)
+from gateway.state import Clock, GatewayState
+from gateway.stream import StreamHub
+from gateway.vital_signs import VitalSignsSource
+from ingest.processor import Processor
+from ingest.resolver import Resolver
+from ingest.service import resolver_limits
+from storage.backend import recorded_backend
+from storage.catalog import load_catalog
+from storage.errors import BackendError
+from storage.pool import create_pool
+from storage.writer import ReadingWriter
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+The HTTP API of CityVitals, the sensor backbone of Yangpu's city-operations centre (一网统管).
+
+Every endpoint but `/healthz` and `/readyz` needs an API key, sent as `X-API-Key: <key>` or
+`Authorization: Bearer <key>` (`cityvitals keys create`). Roles: **viewer** reads everything;
+**operator** also acts on alerts and silences and reads dead letters; **admin** also changes the
+registry and sensors, replays dead letters and manages keys; **ingest** may only post readings.
+
+Errors are JSON `{"error": code, "detail": sentence, "field": name, "problems": [...]}` with a
+4xx status (503 while the database is unreachable); `detail` always names the field concerned.
+"""
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    now: Clock = clock or (lambda: datetime.now(UTC))
+    metrics = GatewayMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.gateway = await _start(settings, metrics, now)
+        try:
+            yield
+        finally:
+            state: GatewayState = app.state.gateway
+            await state.hub.close()
+            await state.pool.close()
+
+    app = FastAPI(
+        title="CityVitals gateway",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    handlers.install(app)
+    for module in (ops, registry, sensors, readings, export, vital_signs, alerts, silences):
+        app.include_router(module.router)
+    for module in (ingest, dead_letters, stream, keys):
+        app.include_router(module.router)
+    config = settings.gateway
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_request_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+async def _start(settings: Settings, metrics: GatewayMetrics, clock: Clock) -> GatewayState:
+    config = settings.gateway
+    pool = await create_pool(
+        settings.database_url,
+        min_size=2,
+        max_size=config.pool_size,
+        application_name="cityvitals-gateway",
+        statement_timeout_s=config.statement_timeout,
+    )
+    try:
+        async with pool.acquire() as conn:
+            backend = await recorded_backend(conn)
+            if backend is None:
+                raise BackendError("the database is not migrated yet: run `cityvitals db migrate`")
+            catalog = await load_catalog(conn)
+        resolver = Resolver(
+            {}, catalog, settings.unknown_sensor_policy, resolver_limits(settings), source="http"
+        )
+        processor = Processor(pool, ReadingWriter(pool, backend), resolver, now=clock())
+        await processor.check_types(clock(), force=True)
+        vital = VitalSignsSource(pool, clock, config.vital_signs_ttl)
+        hub = StreamHub(
+            pool,
+            vital,
+            metrics,
+            alerts_every_s=config.stream_alerts_every,
+            vital_signs_every_s=config.stream_vital_signs_every,
+            max_streams=config.max_streams,
+        )
+    except BaseException:
+        await pool.close()
+        raise
+    return GatewayState(
+        settings=settings,
+        pool=pool,
+        backend=backend,
+        processor=processor,
+        metrics=metrics,
+        vital_signs=vital,
+        hub=hub,
+        exports=asyncio.Semaphore(config.max_exports),
+        clock=clock,
+    )

@@ -1,0 +1,141 @@
+"""Every error becomes an `ErrorBody` with a 4xx (or 503) status: never a bare 500.
+
+Errors of other packages are converted here, where they reach the API: an alert that does not
+exist is 404, an action its state forbids 409, input the registry or a silence refuses 422, a
+database that cannot be reached 503, a query the database cancelled for running too long 422
+(narrow it), a value PostgreSQL refuses 422.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from alerts.errors import AlertActionError, AlertStateError, SilenceError
+from alerts.ops import AlertNotFound
+from gateway.errors import ApiError, ProblemDetail
+from schemas.errors import SchemaError
+from storage.errors import DatabaseUnavailable, StorageError, WriteRejected, is_transient
+
+log = logging.getLogger(__name__)
+
+_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+_CODES |= {405: "method_not_allowed", 406: "not_acceptable", 415: "unsupported_media_type"}
+
+
+def error_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    problems: list[ProblemDetail] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "error": code,
+        "detail": detail,
+        "field": field,
+        "problems": [p.__dict__ for p in problems or []],
+    }
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+async def _http(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    if isinstance(error, ApiError):
+        return error_response(
+            error.status_code,
+            error.code,
+            str(error.detail),
+            field=error.field,
+            problems=error.problems,
+            headers=error.headers,
+        )
+    code = _CODES.get(error.status_code, "error")
+    return error_response(error.status_code, code, str(error.detail), headers=error.headers)
+
+
+async def _validation(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = []
+    for item in error.errors():
+        loc = [str(part) for part in item.get("loc", ())]
+        # ("query", "limit") -> "limit"; ("body", "matchers", 0) -> "matchers.0"
+        field = ".".join(loc[1:] if loc and loc[0] in ("query", "path", "body", "header") else loc)
+        message = str(item.get("msg", "invalid value"))
+        problems.append(ProblemDetail(field or None, "invalid", f"{field or 'request'}: {message}"))
+    first = problems[0] if problems else ProblemDetail(None, "invalid", "invalid request")
+    return error_response(422, "invalid", first.detail, field=first.field, problems=problems)
+
+
+def _unavailable(detail: str) -> JSONResponse:
+    return error_response(503, "unavailable", detail, headers={"Retry-After": "5"})
+
+
+async def _storage(request: Request, error: Exception) -> JSONResponse:
+    cause = error.__cause__ or error
+    if isinstance(cause, asyncpg.exceptions.QueryCanceledError):
+        return _too_expensive()
+    if isinstance(error, WriteRejected) or isinstance(cause, asyncpg.exceptions.DataError):
+        return error_response(422, "rejected", str(error))
+    if isinstance(error, DatabaseUnavailable):
+        return _unavailable(f"the database is unavailable; retry later ({error})")
+    log.error("database error on %s %s: %s", request.method, request.url.path, error)
+    return _unavailable("the database could not answer; retry later")
+
+
+async def _postgres(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, asyncpg.exceptions.QueryCanceledError):
+        return _too_expensive()
+    if isinstance(error, asyncpg.exceptions.DataError):
+        return error_response(422, "rejected", f"the database refused a value: {error}")
+    if is_transient(error):
+        return _unavailable("the database is unavailable; retry later")
+    log.error("database error on %s %s: %r", request.method, request.url.path, error)
+    return _unavailable("the database could not answer; retry later")
+
+
+def _too_expensive() -> JSONResponse:
+    return error_response(
+        422,
+        "query_too_expensive",
+        "the query ran past gateway.statement_timeout: narrow the range, widen the bucket or "
+        "pick fewer sensors",
+    )
+
+
+async def _alerts(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, AlertNotFound):
+        return error_response(404, "not_found", str(error), field="fingerprint")
+    if isinstance(error, AlertStateError):
+        return error_response(409, "conflict", str(error))
+    if isinstance(error, SilenceError):
+        return error_response(422, "invalid", str(error), field="matchers")
+    return error_response(422, "invalid", str(error))
+
+
+async def _schema(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, SchemaError)
+    problems = [ProblemDetail(p.key or None, "invalid", str(p)) for p in error.problems]
+    first = problems[0]
+    return error_response(422, "invalid", first.detail, field=first.field, problems=problems)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StorageError, _storage)
+    app.add_exception_handler(asyncpg.exceptions.PostgresError, _postgres)
+    app.add_exception_handler(asyncpg.exceptions.InterfaceError, _postgres)
+    app.add_exception_handler(OSError, _postgres)
+    for kind in (AlertNotFound, AlertStateError, AlertActionError, SilenceError):
+        app.add_exception_handler(kind, _alerts)
+    app.add_exception_handler(SchemaError, _schema)

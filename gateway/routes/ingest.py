@@ -1,0 +1,109 @@
+"""HTTP ingest for devices that push over HTTP (many NB-IoT platforms do).
+
+The URL mirrors the MQTT topic and the body is the MQTT payload, and both go through the very
+same path as MQTT (`ingest.processor`): decode, validate against the registry, dead-letter what
+is wrong with its raw bytes and a reason, commit. The answer is sent only after the commit, so
+a 2xx means the readings are in the database; a retried post stores nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from gateway.auth import ingest
+from gateway.errors import Invalid, ProblemDetail
+from gateway.models import IngestResult, Problem
+from gateway.openapi import errors, raw_body
+from gateway.state import get_state
+from ingest.resolver import Inbound
+from storage.api_keys import ApiKey
+
+router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
+
+_REPORT: dict[str, Any] = {
+    "type": "object",
+    "required": ["ts", "metrics"],
+    "properties": {
+        "ts": {
+            "description": "ISO 8601 with a UTC offset, or epoch milliseconds",
+            "oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}],
+        },
+        "seq": {"type": "integer", "minimum": 0},
+        "type": {"type": "string", "description": "The sensor type (auto-registration)"},
+        "metrics": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "oneOf": [
+                    {"type": "number"},
+                    {"type": "boolean"},
+                    {
+                        "type": "object",
+                        "required": ["value", "unit"],
+                        "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
+                    },
+                ]
+            },
+        },
+    },
+}
+_BODY = raw_body(
+    {
+        "application/json": {
+            "schema": {"oneOf": [_REPORT, {"type": "array", "items": _REPORT, "maxItems": 1000}]},
+            "example": {
+                "ts": "2026-11-25T08:00:00+08:00",
+                "seq": 17,
+                "metrics": {"pressure": 0.31},
+            },
+        }
+    },
+    "One report, or an array of reports: the same payload as over MQTT",
+)
+
+
+@router.post(
+    "/{domain}/{subdistrict}/{sensor_id}/{kind}",
+    response_model=IngestResult,
+    responses=errors(),
+    openapi_extra=_BODY,
+)
+async def post_readings(
+    domain: str,
+    subdistrict: str,
+    sensor_id: str,
+    kind: str,
+    request: Request,
+    _: Annotated[ApiKey, Depends(ingest)],
+) -> IngestResult:
+    """Post a sensor's readings (`kind` telemetry) or its online state (`kind` status: the
+    body is `online`, `offline` or `{"state": "online", "ts": ...}`), exactly as it would
+    publish them on `city/v1/{domain}/{subdistrict}/{sensor_id}/{kind}`.
+
+    200: committed (the good metrics are stored even when some are refused; `rejected` lists
+    those). 422: nothing could be stored; the payload is kept in the dead letters with the
+    reason. Role: ingest (or admin)."""
+    state = get_state(request)
+    payload = await request.body()
+    now = state.now()
+    topic = f"city/v1/{domain}/{subdistrict}/{sensor_id}/{kind}"
+    message = Inbound(topic.encode(), payload, 0, 0, now)
+    resolved = await state.processor.resolve([message], now)
+    result = await state.processor.store(resolved)  # returns after the commit
+    metrics = state.metrics
+    metrics.stored.inc(result.inserted)
+    metrics.duplicates.inc(result.duplicates)
+    rejected = [ProblemDetail(d.field, d.reason, d.detail) for d in resolved.dead_letters]
+    for letter in resolved.dead_letters:
+        metrics.dead_letters.labels(letter.reason).inc()
+    if rejected and not resolved.rows and not resolved.status_changes:
+        first = rejected[0]
+        raise Invalid(first.detail, field=first.field, code=first.reason, problems=rejected)
+    return IngestResult(
+        stored=result.inserted,
+        duplicates=result.duplicates,
+        status_changes=len(resolved.status_changes),
+        rejected=[Problem(field=r.field, reason=r.reason, detail=r.detail) for r in rejected],
+    )

@@ -1,0 +1,92 @@
+"""The live stream: Server-Sent Events of vital signs and alert transitions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from gateway.auth import viewer
+from gateway.errors import Invalid
+from gateway.openapi import errors
+from gateway.params import SubdistrictCode
+from gateway.state import get_state
+from gateway.stream import Event, Subscriber, sse, vital_sign_events
+from schemas.sensor_type import Domain
+from storage.api_keys import ApiKey
+
+router = APIRouter(prefix="/v1/stream", tags=["stream"])
+_EXAMPLE = (
+    "retry: 3000\n: connected\n\n"
+    'event: vital_signs\ndata: {"at": "2026-11-25T08:00:00Z", "domain": "water", ...}\n\n'
+    'id: 42\nevent: alert\ndata: {"id": 42, "kind": "firing", "grade": "orange", ...}\n\n'
+)
+
+
+class EventKind(StrEnum):
+    VITAL_SIGNS = "vital_signs"
+    ALERTS = "alerts"
+
+
+@router.get(
+    "",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "An endless event stream",
+            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": _EXAMPLE}},
+        },
+        **errors(429),
+    },
+)
+async def stream(
+    request: Request,
+    _: Annotated[ApiKey, Depends(viewer)],
+    events: Annotated[list[EventKind] | None, Query(description="Default: both")] = None,
+    domain: Domain | None = None,
+    subdistrict: Annotated[
+        SubdistrictCode | None, Query(description="Alert events of this subdistrict only")
+    ] = None,
+    last_event_id: Annotated[
+        str | None, Header(max_length=20, description="Resume after this alert event")
+    ] = None,
+) -> StreamingResponse:
+    """`vital_signs` events (one per domain, at once and every
+    gateway.stream_vital_signs_every) and `alert` events (every transition of every alert,
+    within gateway.stream_alerts_every; `id` is the audit line's id). Reconnect with
+    Last-Event-ID to get the alert events missed meanwhile. Role: viewer."""
+    if last_event_id is not None and not last_event_id.isdigit():
+        raise Invalid("Last-Event-ID: expected the id of an alert event", field="Last-Event-ID")
+    state = get_state(request)
+    kinds = {k.value for k in events or list(EventKind)}
+    subscriber = Subscriber(
+        frozenset({"alert" if k == "alerts" else k for k in kinds}),
+        domain.value if domain else None,
+        subdistrict.value if subdistrict else None,
+    )
+    await state.hub.subscribe(subscriber)
+    try:
+        first: list[Event] = []
+        if EventKind.VITAL_SIGNS.value in kinds:
+            signs = await state.vital_signs.current(subscriber.domain)
+            first += vital_sign_events(signs)
+        if last_event_id is not None and EventKind.ALERTS.value in kinds:
+            first += await state.hub.replay(int(last_event_id), subscriber)
+    except BaseException:
+        state.hub.unsubscribe(subscriber)
+        raise
+    body = sse(state.hub, subscriber, first, state.settings.gateway.stream_keepalive)
+
+    async def finish() -> None:
+        await body.aclose()
+        state.hub.unsubscribe(subscriber)
+
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(finish),
+    )

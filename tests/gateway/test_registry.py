@@ -1,0 +1,79 @@
+"""Registry endpoints: list and read types, register or update one by posting YAML."""
+
+from __future__ import annotations
+
+import yaml
+
+from schemas.registry import SENSOR_TYPES_DIR
+from tests.gateway.conftest import Gateway, assert_error
+
+SHIPPED = (SENSOR_TYPES_DIR / "water_main_pressure.yaml").read_text(encoding="utf-8")
+NEW_TYPE = SHIPPED.replace("name: water_main_pressure", "name: water_hammer_probe")
+YAML = {"Content-Type": "application/yaml"}
+
+
+async def test_list_and_read(gateway: Gateway) -> None:
+    listed = await gateway.get("/v1/sensor-types")
+    assert listed.status_code == 200
+    names = [t["name"] for t in listed.json()]
+    assert len(names) == 14
+    assert "water_main_pressure" in names
+    water = await gateway.get("/v1/sensor-types", params={"domain": "water"})
+    assert {t["domain"] for t in water.json()} == {"water"}
+    one = await gateway.get("/v1/sensor-types/water_main_pressure")
+    assert one.json()["origin"] == "file"
+    assert one.json()["spec"]["metrics"]["pressure"]["unit"] == "MPa"
+    as_yaml = await gateway.get("/v1/sensor-types/water_main_pressure", params={"format": "yaml"})
+    assert as_yaml.headers["content-type"].startswith("application/yaml")
+    assert yaml.safe_load(as_yaml.text)["reporting_interval"] == "1m"
+    assert_error(await gateway.get("/v1/sensor-types/nope"), 404, "name")
+    assert_error(await gateway.get("/v1/sensor-types", params={"domain": "air"}), 422, "domain")
+
+
+async def test_post_registers_then_updates_and_ingest_uses_it_at_once(gateway: Gateway) -> None:
+    created = await gateway.post("/v1/sensor-types", role="admin", content=NEW_TYPE, headers=YAML)
+    assert created.status_code == 201, created.text
+    assert created.json() == {"name": "water_hammer_probe", "outcome": "created"}
+    stored = (await gateway.get("/v1/sensor-types/water_hammer_probe")).json()
+    assert stored["origin"] == "api"
+    changed = NEW_TYPE.replace("reporting_interval: 60s", "reporting_interval: 30s")
+    updated = await gateway.post("/v1/sensor-types", role="admin", content=changed, headers=YAML)
+    assert updated.status_code == 200
+    assert updated.json()["outcome"] == "updated"
+    again = (await gateway.get("/v1/sensor-types/water_hammer_probe")).json()
+    assert again["reporting_interval_s"] == 30.0
+    # The gateway's own HTTP ingest knows the type now: register a sensor of it, post.
+    sensor = {"type": "water_hammer_probe", "subdistrict": "yinhang"}
+    assert (await gateway.put("/v1/sensors/yp-wh-0001", json=sensor)).status_code == 201
+    ts = gateway.clock().isoformat()
+    posted = await gateway.post(
+        "/v1/ingest/water/yinhang/yp-wh-0001/telemetry",
+        role="ingest",
+        json={"ts": ts, "metrics": {"pressure": 0.3}},
+    )
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["stored"] == 1
+
+
+async def test_invalid_yaml_names_every_problem(gateway: Gateway) -> None:
+    bad = NEW_TYPE.replace("unit: MPa", "unit: Mpa").replace("domain: water", "domain: air")
+    body = assert_error(
+        await gateway.post("/v1/sensor-types", role="admin", content=bad, headers=YAML), 422
+    )
+    assert body["field"] == "domain"
+    assert any("domain" in p["detail"] for p in body["problems"])
+    unit = NEW_TYPE.replace("unit: MPa", "unit: Mpa")
+    body = assert_error(
+        await gateway.post("/v1/sensor-types", role="admin", content=unit, headers=YAML), 422
+    )
+    assert body["field"] == "metrics.pressure.unit"
+    assert "did you mean 'MPa'?" in body["detail"]
+    for junk in (b"", b"- a list\n", b"name: [unclosed", b"\xff\xfe"):
+        assert_error(await gateway.post("/v1/sensor-types", role="admin", content=junk), 422)
+
+
+async def test_types_owned_by_files_and_roles(gateway: Gateway) -> None:
+    owned = await gateway.post("/v1/sensor-types", role="admin", content=SHIPPED, headers=YAML)
+    body = assert_error(owned, 409, "name")
+    assert "defined by a file" in body["detail"]
+    assert_error(await gateway.post("/v1/sensor-types", role="operator", content=NEW_TYPE), 403)

@@ -1,0 +1,49 @@
+"""Vital signs: per domain, district-wide and per subdistrict."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from storage.status import StatusChange, record_status_changes
+from tests.gateway.conftest import Gateway, assert_error, write_readings
+from tests.gateway.test_alerts import store_alerts
+
+
+async def test_current_figures(gateway: Gateway) -> None:
+    now = gateway.clock()
+    # yp-wp-0001 and -0002 in Yinhang, -0003 elsewhere; one reading each, one too old.
+    for sensor, value in (("yp-wp-0001", 0.30), ("yp-wp-0002", 0.20), ("yp-wp-0003", 0.40)):
+        await write_readings(
+            gateway, sensor, "pressure", now - timedelta(minutes=1), 1, value=lambda i, v=value: v
+        )
+    await write_readings(gateway, "yp-wp-0004", "pressure", now - timedelta(hours=1), 1)
+    key = gateway.state.processor.resolver.catalog.sensors["yp-wp-0001"].id
+    async with gateway.state.pool.acquire() as conn:
+        await record_status_changes(conn, [StatusChange(key, now - timedelta(minutes=5), True)])
+    await store_alerts(gateway, now)
+
+    response = await gateway.get("/v1/vital-signs", params={"domain": "water"})
+    assert response.status_code == 200, response.text
+    [water] = response.json()["domains"]
+    district = water["district"]
+    assert (district["online"], district["offline"]) == (1, 0)
+    assert district["firing"] == {"blue": 0, "yellow": 0, "orange": 1, "red": 0}
+    pressure = next(m for m in district["metrics"] if m["metric"] == "pressure")
+    assert (pressure["sensors"], pressure["reporting"]) == (4, 3)
+    assert pressure["avg"] == pytest.approx(0.3)
+    assert (pressure["min"], pressure["max"]) == (0.2, 0.4)
+    yinhang = next(s for s in water["subdistricts"] if s["code"] == "yinhang")
+    assert yinhang["name_zh"] == "殷行街道"
+    assert yinhang["firing"]["orange"] == 1
+    local = next(m for m in yinhang["metrics"] if m["metric"] == "pressure")
+    assert (local["reporting"], local["avg"]) == (2, pytest.approx(0.25))
+    everything = (await gateway.get("/v1/vital-signs")).json()
+    assert [d["domain"] for d in everything["domains"]] == [
+        "buildings",
+        "water",
+        "power",
+        "parking",
+    ]
+    assert_error(await gateway.get("/v1/vital-signs", params={"domain": "air"}), 422, "domain")
