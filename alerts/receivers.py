@@ -9,6 +9,8 @@
       - {name: water-dingtalk, kind: dingtalk, url_env: WATER_DT_URL, secret_env: WATER_DT_SECRET}
     default_receiver: duty-webhook         # when no route matches (optional)
     group_by: [alertname, subdistrict]     # defaults for every route
+    group_wait: 0s                         # hold a new group's first message this long
+    group_interval: 1m                     # at most one update of a group this often
     repeat_interval: 4h
     routes:                                # in order; the first match stops unless `continue`
       - receiver: water-dingtalk
@@ -50,7 +52,7 @@ from alerts.model import GRADES_BY_SEVERITY, Grade
 from alerts.notify import NotifyAlert
 from alerts.notify.grouping import DEFAULT_GROUP_BY, AlertGroup, group_alerts
 from schemas.districts import SUBDISTRICTS_BY_CODE
-from schemas.durations import Duration
+from schemas.durations import Duration, Offset
 from schemas.errors import Problem, SchemaError
 from schemas.sensor_type import Domain
 from schemas.yaml_loader import describe_yaml_error, load_yaml_text
@@ -66,6 +68,12 @@ __all__ = [
 ]
 
 DEFAULT_REPEAT_INTERVAL_S = 4 * 3600.0  # Alertmanager's default
+# Alertmanager waits 30 s before a new group's first message so a burst arrives as one. A duty
+# officer should hear of a burst main within seconds, so the first message goes at once and
+# whatever joins the group follows as one update per group_interval (200 sensors: 2 messages,
+# or 1 if they breach in the same tick). Set group_wait for Alertmanager's behaviour.
+DEFAULT_GROUP_WAIT_S = 0.0
+DEFAULT_GROUP_INTERVAL_S = 60.0
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 Report = Callable[[str, str], None]  # (dotted key, message): collects problems, never raises
@@ -110,6 +118,8 @@ class _RouteSpec(_Strict):
     subdistricts: list[str] | None = Field(default=None, min_length=1)
     labels: dict[str, str] = Field(default_factory=dict)
     group_by: list[str] | None = None
+    group_wait: Offset | None = None
+    group_interval: Duration | None = None
     repeat_interval: Duration | None = None
     continue_: bool = Field(default=False, alias="continue")
     escalate: EscalateSpec | None = None
@@ -122,6 +132,8 @@ class _RoutingSpec(_Strict):
     routes: list[dict[str, Any]] = Field(default_factory=list)
     default_receiver: str | None = None
     group_by: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUP_BY))
+    group_wait: Offset = DEFAULT_GROUP_WAIT_S
+    group_interval: Duration = DEFAULT_GROUP_INTERVAL_S
     repeat_interval: Duration = DEFAULT_REPEAT_INTERVAL_S
 
 
@@ -149,6 +161,8 @@ class Route:
     subdistricts: frozenset[str] | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     group_by: tuple[str, ...] = DEFAULT_GROUP_BY
+    group_wait_s: float = DEFAULT_GROUP_WAIT_S
+    group_interval_s: float = DEFAULT_GROUP_INTERVAL_S
     repeat_interval_s: float = DEFAULT_REPEAT_INTERVAL_S
     continue_: bool = False
     escalate: EscalatePolicy | None = None
@@ -291,6 +305,8 @@ def _build(spec: _RoutingSpec, env: Mapping[str, str], report: Report) -> Routin
             receiver=spec.default_receiver,
             key="{}",
             group_by=tuple(spec.group_by),
+            group_wait_s=spec.group_wait,
+            group_interval_s=spec.group_interval,
             repeat_interval_s=spec.repeat_interval,
         )
     return Routing(receivers=receivers, routes=tuple(routes), default=default)
@@ -370,6 +386,8 @@ def _route(raw: _RouteSpec, key: str, spec: _RoutingSpec, names: set[str], repor
         subdistricts=frozenset(raw.subdistricts) if raw.subdistricts else None,
         labels=dict(raw.labels),
         group_by=group_by,
+        group_wait_s=spec.group_wait if raw.group_wait is None else raw.group_wait,
+        group_interval_s=raw.group_interval or spec.group_interval,
         repeat_interval_s=raw.repeat_interval or spec.repeat_interval,
         continue_=raw.continue_,
         escalate=escalate_policy(raw.escalate, f"{key}.escalate", names, report),

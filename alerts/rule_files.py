@@ -53,6 +53,7 @@ from schemas.errors import Problem
 from schemas.registry import Registry
 from schemas.yaml_loader import describe_yaml_error, load_yaml_text
 
+RULES_DIR = Path(__file__).parent / "rules"  # the shipped rule files
 YAML_SUFFIXES = (".yaml", ".yml")
 RESERVED_PREFIX = "default:"
 CONDITION_KEYS = tuple(k.value for k in ConditionKind)

@@ -8,6 +8,8 @@ deploys can fix it whichever way they set it.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from alerts.rule_files import RULES_DIR
 from schemas.durations import Duration
 from schemas.inventory import UnknownSensorPolicy
 from schemas.registry import SENSOR_TYPES_DIR
@@ -79,6 +82,65 @@ class IngestSettings(BaseModel):
     metrics_port: int = Field(default=9101, ge=0, le=65_535, description="0 disables /metrics")
 
 
+def default_engine_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"[:64]
+
+
+class AlertsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Rule files that add to and override the defaults derived from the sensor types.
+    rules_dir: Path = RULES_DIR
+    # Receivers and routes (YAML); None: alerts are evaluated and stored but nobody is notified.
+    receivers_path: Path | None = None
+    tick: Duration = Field(default=1.0, description="Evaluation interval")
+    # Readings that reach the database later than this after their own timestamp are stored
+    # (and in rollups and window aggregates) but too late to move a latest-value alert.
+    lateness: Duration = 60.0
+    reload_interval: Duration = Field(default=5.0, description="How often rule files are checked")
+    # Unique per replica; replicas share the database and one of them evaluates at a time.
+    engine_name: str = Field(default_factory=default_engine_name, min_length=1, max_length=64)
+    external_url: str = Field(default="", description="Link to the ops wall in notifications")
+    delivery_concurrency: int = Field(default=8, ge=1, le=256)
+    metrics_port: int = Field(default=9102, ge=0, le=65_535, description="0 disables /metrics")
+
+    @field_validator("rules_dir")
+    @classmethod
+    def _rules_dir(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
+        return value
+
+    @field_validator("receivers_path")
+    @classmethod
+    def _receivers(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} does not exist")
+        return value
+
+
+class GatewaySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="0.0.0.0 to serve other machines")
+    port: int = Field(default=8080, ge=0, le=65_535)
+    max_request_bytes: int = Field(default=1_048_576, ge=1_024, le=64 * 1024 * 1024)
+    # Browser origins allowed to call the API (Grafana, the ops wall); empty: no CORS headers.
+    cors_origins: list[str] = Field(default_factory=list)
+    pool_size: int = Field(default=8, ge=2, le=100)
+    statement_timeout: Duration = Field(default=10.0, description="Longest query allowed")
+    max_page: int = Field(default=1_000, ge=1, le=100_000, description="Largest page of items")
+    max_points: int = Field(default=10_000, ge=10, description="Most buckets in one answer")
+    max_raw_span: Duration = Field(default=7 * 86400.0, description="Longest raw-data range")
+    max_export_span: Duration = Field(default=31 * 86400.0, description="Longest export")
+    max_exports: int = Field(default=2, ge=1, le=64, description="Exports streaming at once")
+    vital_signs_ttl: Duration = Field(default=5.0, description="Vital signs reused this long")
+    stream_vital_signs_every: Duration = 10.0
+    stream_alerts_every: Duration = 1.0
+    stream_keepalive: Duration = 15.0
+    max_streams: int = Field(default=100, ge=1, description="Live-stream clients at once")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
@@ -93,6 +155,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     storage: StorageSettings = Field(default_factory=StorageSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @field_validator("database_url")
     @classmethod
@@ -152,8 +216,6 @@ class _FileSource(PydanticBaseSettingsSource):
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Settings from `config_file` (or $CITYVITALS_CONFIG), the environment and `overrides`."""
-    import os
-
     path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
     file_values = _read_file(path) if path is not None else {}
 

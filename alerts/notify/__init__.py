@@ -108,6 +108,7 @@ def notify_alert(
     grade: Grade | None = None,
     generator_url: str = "",
     extra_labels: Mapping[str, str] | None = None,
+    alertname: str | None = None,
 ) -> NotifyAlert:
     """The alert with its Alertmanager-style labels.
 
@@ -115,9 +116,11 @@ def notify_alert(
     package owns and which therefore win: alertname (the rule id), grade, severity, domain,
     subdistrict, sensor, type, metric, scope. `grade` is for a resolved alert that no longer
     carries one: it should still say the grade it had, so it routes where its firing message went.
+    `alertname` defaults to the rule id; the engine passes the rule's family, so a default rule
+    and its narrowed variants (other thresholds for some subdistricts or sensors) group as one.
     """
     labels: dict[str, str] = {**alert.labels, **(extra_labels or {})}
-    labels["alertname"] = alert.rule_id
+    labels["alertname"] = alertname or alert.rule_id
     shown = alert.grade or grade
     if shown is not None:
         labels["grade"] = shown.value

@@ -7,18 +7,14 @@ does not hold, so "delivered" in these tests also means "signed correctly".
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import random
 import socket
-from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -38,80 +34,20 @@ from alerts.notify import Notification, NotificationKind, notify_alert
 from alerts.notify.grouping import group_alerts
 from alerts.notify.signing import (
     IDEMPOTENCY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    verify_signature,
 )
 from alerts.receivers import Receiver, ReceiverKind
-
-SECRET = "duty-s3cret"
-Reply = tuple[int, dict[str, str], bytes]
-
-
-@dataclass
-class Seen:
-    target: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class LocalReceiver:
-    """Records requests; answers from `replies` (then 200), after `delay` seconds."""
-
-    port: int = 0
-    replies: deque[Reply] = field(default_factory=deque)
-    delay: float = 0.0
-    seen: list[Seen] = field(default_factory=list)
-    check: Callable[[Seen], bool] | None = None  # signature check; False -> 401
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            _, target, _ = head[0].split(" ", 2)
-            headers = {}
-            for line in head[1:]:
-                if line:
-                    name, value = line.split(":", 1)
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            seen = Seen(target, headers, body)
-            self.seen.append(seen)
-            status, extra, payload = self.replies.popleft() if self.replies else (200, {}, b"ok")
-            if self.check is not None and not self.check(seen):
-                status, extra, payload = 401, {}, b"bad signature"
-            await asyncio.sleep(self.delay)
-            lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
-            lines += [f"{k}: {v}" for k, v in {**extra, "Content-Length": len(payload)}.items()]
-            writer.write(("\r\n".join([*lines, "Connection: close", "", ""])).encode() + payload)
-            await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client gave up (timeout tests)
-        finally:
-            writer.close()
-
-
-def our_signature_holds(seen: Seen) -> bool:
-    return verify_signature(
-        SECRET,
-        seen.headers.get(TIMESTAMP_HEADER.lower(), ""),
-        seen.body,
-        seen.headers.get(SIGNATURE_HEADER.lower(), ""),
-        datetime.now(UTC),
-    )
+from tests.alerts.local_receiver import (
+    SECRET,
+    LocalReceiver,
+    Seen,
+    running_receiver,
+)
 
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[LocalReceiver]:
-    local = LocalReceiver(check=our_signature_holds)
-    server = await asyncio.start_server(local.handle, "127.0.0.1", 0)
-    local.port = server.sockets[0].getsockname()[1]
-    yield local
-    server.close()
-    await server.wait_closed()
+    async with running_receiver() as local:
+        yield local
 
 
 @pytest.fixture

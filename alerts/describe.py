@@ -1,0 +1,105 @@
+"""An alert in words for people: what is measured, in which unit, against which threshold.
+
+The notification side (`alerts/notify/`) needs neither rules nor the registry; this module reads
+both once per alert and hands over a `NotifyAlert`.
+"""
+
+from __future__ import annotations
+
+from alerts.model import Alert, Grade
+from alerts.notify import NotifyAlert, notify_alert
+from alerts.rules import Aggregate, ConditionKind, Levels, Rule
+from schemas.registry import Registry
+
+__all__ = ["describe"]
+
+_AGGREGATE_ZH = {
+    Aggregate.AVG: "平均",
+    Aggregate.MIN: "最低",
+    Aggregate.MAX: "最高",
+    Aggregate.SUM: "合计",
+}
+_AGGREGATE_EN = {
+    Aggregate.AVG: "average",
+    Aggregate.MIN: "lowest",
+    Aggregate.MAX: "highest",
+    Aggregate.SUM: "total",
+}
+
+
+def _what(rule: Rule, registry: Registry) -> tuple[str, str, str]:
+    """(zh, en, unit) of the compared quantity."""
+    sensor_type = registry.get(rule.scope.type_name)
+    type_zh = sensor_type.display_name.zh if sensor_type else rule.scope.type_name
+    type_en = sensor_type.display_name.en if sensor_type else rule.scope.type_name
+    kind = rule.condition.kind
+    if rule.aggregate is Aggregate.SHARE_OFFLINE:
+        return f"{type_zh}离线比例", f"{type_en} offline share", "%"
+    if kind is ConditionKind.ABSENCE:
+        return f"{type_zh}离线", f"{type_en} offline", ""
+    metric = None
+    if sensor_type is not None and rule.metric is not None:
+        metric = sensor_type.metrics.get(rule.metric)
+    metric_zh = metric.display_name.zh if metric else (rule.metric or "")
+    metric_en = metric.display_name.en if metric else (rule.metric or "")
+    unit = metric.unit if metric else ""
+    zh, en = f"{type_zh}{metric_zh}", f"{type_en} {metric_en.lower()}"
+    if kind is ConditionKind.FLATLINE:
+        return f"{zh}数值冻结", f"{en} stuck", unit
+    if kind is ConditionKind.RATE_OF_CHANGE:
+        return f"{zh}变化速率", f"{en} rate of change", f"{unit}/min"
+    if rule.aggregate is not None and rule.aggregate in _AGGREGATE_ZH:
+        zh = f"{zh}（{_AGGREGATE_ZH[rule.aggregate]}）"
+        en = f"{_AGGREGATE_EN[rule.aggregate]} {en}"
+    return zh, en, unit
+
+
+def _threshold(levels: Levels | None, grade: Grade) -> float | None:
+    if levels is None or grade not in levels.grades:
+        return None
+    return levels.thresholds[levels.grades.index(grade)]
+
+
+def _side(rule: Rule, alert: Alert, grade: Grade | None) -> tuple[float | None, str | None]:
+    cond = rule.condition
+    if grade is None or cond.kind in (ConditionKind.ABSENCE, ConditionKind.FLATLINE):
+        return None, None
+    above, below = _threshold(cond.above, grade), _threshold(cond.below, grade)
+    if above is not None and below is not None:  # outside a band: the side the value is on
+        middle = (above + below) / 2
+        if alert.value is not None and alert.value < middle:
+            return below, "below"
+        return above, "above"
+    if above is not None:
+        return above, "above"
+    if below is not None:
+        return below, "below"
+    return None, None
+
+
+def describe(
+    alert: Alert,
+    rule: Rule,
+    registry: Registry,
+    *,
+    last_grade: Grade | None = None,
+    external_url: str = "",
+) -> NotifyAlert:
+    """`alert` with labels and words; `last_grade` for a resolved alert's routing."""
+    what_zh, what_en, unit = _what(rule, registry)
+    grade = alert.grade or last_grade
+    threshold, direction = _side(rule, alert, grade)
+    url = f"{external_url.rstrip('/')}/alerts/{alert.fingerprint}" if external_url else ""
+    return notify_alert(
+        alert,
+        what_zh=what_zh,
+        what_en=what_en,
+        sensor_type=rule.scope.type_name,
+        metric=rule.metric,
+        unit=unit,
+        threshold=threshold,
+        direction=direction,
+        grade=last_grade,
+        generator_url=url,
+        alertname=rule.family,
+    )

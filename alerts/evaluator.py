@@ -1,0 +1,207 @@
+"""One evaluation of every bound rule at `now`: observations from the City, steps of the state
+machine, and the list of alerts that changed.
+
+Per rule, numpy finds the subjects worth a Python step: those whose value breaches the rule's
+mildest threshold now, plus those that already have an alert (pending timers run, firing alerts
+may ease). Everything else is quiet and stays quiet, which the state machine would conclude too,
+only 100,000 times slower. Vital-sign rules fold their sensors per subdistrict and district-wide
+first, then step 13 subjects at most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from alerts.bindings import Binding, WindowKey
+from alerts.city import NEVER, SUBDISTRICT_INDEX, City
+from alerts.model import Alert, Subject, Transition
+from alerts.rules import Aggregate, ConditionKind, Rule, Source, SubjectKind
+from alerts.state import NO_DATA, Observation, new_alert, step
+from storage.recent import WindowStats
+
+__all__ = ["DISTRICT_ID", "Change", "Evaluation", "evaluate"]
+
+DISTRICT_ID = "yangpu"
+_SECOND = timedelta(seconds=1)
+SENSOR = SubjectKind.SENSOR.value
+ActiveAlerts = MutableMapping[str, dict[str, Alert]]  # rule id -> subject id -> alert
+
+
+@dataclass(frozen=True)
+class Change:
+    before: Alert | None  # None: the subject had no alert in memory
+    after: Alert
+    transitions: tuple[Transition, ...]
+
+
+@dataclass
+class Evaluation:
+    changes: list[Change]
+    stepped: int  # Python steps taken (the rest was settled by numpy)
+
+
+def evaluate(
+    bindings: Iterable[Binding],
+    city: City,
+    active: ActiveAlerts,
+    windows: Mapping[WindowKey, WindowStats],
+    now: datetime,
+) -> Evaluation:
+    """Step every rule; `active` is read, not modified (the caller applies the changes after
+    they are committed, so a failed commit leaves memory as the database is)."""
+    now_s = now.timestamp()
+    result = Evaluation(changes=[], stepped=0)
+    for binding in bindings:
+        alerts = active.get(binding.rule.id, {})
+        if binding.vital:
+            _vital(binding, city, alerts, windows, now, now_s, result)
+        else:
+            _sensors(binding, city, alerts, windows, now, now_s, result)
+    return result
+
+
+def _values(
+    binding: Binding, city: City, windows: Mapping[WindowKey, WindowStats], now_s: float
+) -> npt.NDArray[np.float64]:
+    """The compared value per bound sensor, NaN where there is none (stale or no window data)."""
+    rule = binding.rule
+    if binding.window is not None:
+        stats = windows.get(binding.window)
+        out = np.full(len(binding.sensors), np.nan)
+        if stats is None or len(stats.sensor) == 0:
+            return out
+        index = city.sensor_index(stats.sensor)
+        known = index >= 0
+        pos = binding.local[index[known]]
+        bound = pos >= 0
+        column = _window_column(rule, stats)[known][bound]
+        out[pos[bound]] = column
+        return out
+    assert binding.series is not None
+    values = city.latest_value[binding.series].copy()
+    values[city.latest_ts[binding.series] < now_s - binding.stale_s] = np.nan
+    return values
+
+
+def _window_column(rule: Rule, stats: WindowStats) -> npt.NDArray[np.float64]:
+    if rule.condition.kind is ConditionKind.RATE_OF_CHANGE:
+        return stats.slope_per_min
+    return {Source.AVG: stats.avg, Source.MIN: stats.min, Source.MAX: stats.max}[
+        rule.condition.over
+    ]
+
+
+def _sensors(
+    binding: Binding,
+    city: City,
+    alerts: dict[str, Alert],
+    windows: Mapping[WindowKey, WindowStats],
+    now: datetime,
+    now_s: float,
+    result: Evaluation,
+) -> None:
+    rule = binding.rule
+    cond = rule.condition
+    kind = cond.kind
+    seen: npt.NDArray[np.float64] | None = None
+    unchanged: npt.NDArray[np.float64] | None = None
+    values: npt.NDArray[np.float64] | None = None
+    if kind is ConditionKind.ABSENCE:
+        assert cond.silence is not None
+        seen = city.last_seen[binding.sensors]
+        breach = (seen > NEVER) & (now_s - seen >= cond.silence / _SECOND)
+    elif kind is ConditionKind.FLATLINE:
+        assert cond.unchanged_for is not None
+        assert binding.series is not None
+        values = _values(binding, city, windows, now_s)
+        unchanged = now_s - city.changed_at[binding.series]
+        breach = ~np.isnan(values) & (unchanged >= cond.unchanged_for / _SECOND)
+    else:
+        values = _values(binding, city, windows, now_s)
+        with np.errstate(invalid="ignore"):
+            breach = (values >= cond.ceiling) | (values <= cond.floor)
+    candidates = set(np.flatnonzero(breach).tolist())
+    for subject_id in alerts:
+        index = city.index_of.get(subject_id)
+        if index is not None and binding.local[index] >= 0:
+            candidates.add(int(binding.local[index]))
+    for pos in candidates:
+        sensor = city.sensors[int(binding.sensors[pos])]
+        if kind is ConditionKind.ABSENCE:
+            assert seen is not None
+            observation = Observation(last_seen=datetime.fromtimestamp(seen[pos], UTC))
+        else:
+            assert values is not None
+            value = float(values[pos])
+            if np.isnan(value):
+                observation = NO_DATA
+            elif kind is ConditionKind.FLATLINE:
+                assert unchanged is not None
+                flat = timedelta(seconds=float(unchanged[pos]))
+                observation = Observation(value=value, unchanged_for=flat)
+            elif kind is ConditionKind.RATE_OF_CHANGE:
+                observation = Observation(rate_per_min=value)
+            else:
+                observation = Observation(value=value)
+        before = alerts.get(sensor.external_id)
+        alert = before or new_alert(
+            rule,
+            Subject(SubjectKind.SENSOR.value, sensor.external_id, rule.domain, sensor.subdistrict),
+        )
+        after, transitions = step(rule, alert, observation, now)
+        result.stepped += 1
+        if after is not alert:
+            result.changes.append(Change(before, after, transitions))
+
+
+def _vital(
+    binding: Binding,
+    city: City,
+    alerts: dict[str, Alert],
+    windows: Mapping[WindowKey, WindowStats],
+    now: datetime,
+    now_s: float,
+    result: Evaluation,
+) -> None:
+    rule = binding.rule
+    subdistricts = city.sensor_subdistrict[binding.sensors]
+    if rule.aggregate is Aggregate.SHARE_OFFLINE:
+        seen = city.last_seen[binding.sensors]
+        known = seen > NEVER
+        offline = known & (now_s - seen >= binding.stale_s)
+        values = np.where(known, offline.astype(np.float64) * 100.0, np.nan)
+    else:
+        values = _values(binding, city, windows, now_s)
+    for code in binding.places:
+        if code is None:
+            in_place = values
+            subject = Subject(SubjectKind.DISTRICT.value, DISTRICT_ID, rule.domain, None)
+        else:
+            in_place = values[subdistricts == SUBDISTRICT_INDEX[code]]
+            subject = Subject(SubjectKind.SUBDISTRICT.value, code, rule.domain, code)
+        folded = _fold(rule.aggregate, in_place)
+        before = alerts.get(subject.id)
+        alert = before or new_alert(rule, subject)
+        observation = NO_DATA if folded is None else Observation(value=folded)
+        after, transitions = step(rule, alert, observation, now)
+        result.stepped += 1
+        if after is not alert:
+            result.changes.append(Change(before, after, transitions))
+
+
+def _fold(aggregate: Aggregate | None, values: npt.NDArray[np.float64]) -> float | None:
+    present = values[~np.isnan(values)]
+    if len(present) == 0:
+        return None
+    if aggregate is Aggregate.MIN:
+        return float(present.min())
+    if aggregate is Aggregate.MAX:
+        return float(present.max())
+    if aggregate is Aggregate.SUM:
+        return float(present.sum())
+    return float(present.mean())  # avg, and share_offline (the mean of 0/100 per sensor)
