@@ -66,6 +66,7 @@ class TickReport:
     stepped: int = 0
     transitions: list[tuple[str, Transition]] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    alerts: dict[str, Alert] = field(default_factory=dict)  # changed alerts by fingerprint
 
     @property
     def kinds(self) -> list[str]:
@@ -193,6 +194,7 @@ class EngineCore:
         self._commit(active, changes, pool, pending)
         report.transitions = pending.transitions
         report.notifications = pending.notifications
+        report.alerts = {c.after.fingerprint: c.after for c in changes}
         return report
 
     async def _read(self, conn: asyncpg.Connection, now: datetime) -> int:

@@ -174,7 +174,7 @@ class Engine:
             if time.monotonic() >= next_reload:
                 await self._reload(conn)
                 next_reload = time.monotonic() + self.config.reload_interval_s
-            now = self.clock()
+            now = self._aligned(self.clock())
             started = time.perf_counter()
             try:
                 report = await self.core.tick(conn, now)
@@ -200,6 +200,12 @@ class Engine:
             self.metrics.transitions.labels(kind).inc()
         self.metrics.notifications_planned.inc(len(report.notifications))
         self.metrics.active.set(self.core.active_count())
+
+    def _aligned(self, moment: datetime) -> datetime:
+        """The tick's own instant (a multiple of `tick`), not when the loop woke up: timers then
+        run in whole ticks, identically on every replica and across restarts."""
+        tick = self.config.tick_s
+        return datetime.fromtimestamp(moment.timestamp() // tick * tick, UTC)
 
     def _until_next_tick(self) -> float:
         tick = self.config.tick_s

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cityvitals.cli_alerts import register as register_alerts
 from cityvitals.cli_gateway import register as register_gateway
 from cityvitals.cli_grafana import grafana_app
 from cityvitals.logs import configure_logging
@@ -25,6 +26,7 @@ db_app = typer.Typer(no_args_is_help=True, help="The database: migrations and ma
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(db_app, name="db")
 register_gateway(app)  # `cityvitals gateway` and `cityvitals keys`
+register_alerts(app)  # `cityvitals alerts` and the ops actions
 app.add_typer(grafana_app, name="grafana")
 
 ConfigOption = Annotated[

@@ -32,3 +32,39 @@ async def run_ingest(settings: Settings) -> None:
     finally:
         await pool.close()
         log.info("ingest stopped")
+
+
+async def run_alerts(settings: Settings) -> None:
+    from alerts.engine import Engine, EngineConfig
+    from alerts.metrics import AlertMetrics
+
+    await prepare_when_available(settings)
+    registry, _ = load_vocabulary(settings)
+    alerts = settings.alerts
+    pool = await create_pool(
+        settings.database_url, min_size=1, max_size=4, application_name="cityvitals-alerts"
+    )
+    config = EngineConfig(
+        database_url=settings.database_url,
+        rules_dir=alerts.rules_dir,
+        receivers_path=alerts.receivers_path,
+        tick_s=alerts.tick,
+        lateness_s=alerts.lateness,
+        reload_interval_s=alerts.reload_interval,
+        name=alerts.engine_name,
+        external_url=alerts.external_url,
+        delivery_concurrency=alerts.delivery_concurrency,
+    )
+    metrics = AlertMetrics()
+    engine = Engine(config, pool, registry, metrics=metrics)
+    if alerts.metrics_port:
+        metrics.serve(alerts.metrics_port)
+        log.info("metrics on :%d/metrics", alerts.metrics_port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, engine.stop)
+    try:
+        await engine.run()
+    finally:
+        await pool.close()
+        log.info("alert engine %s stopped", alerts.engine_name)

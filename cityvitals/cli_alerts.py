@@ -1,0 +1,190 @@
+"""`cityvitals alerts`: run the engine; check rule files; the ops centre's actions from a shell."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, TypeVar
+
+import asyncpg
+import typer
+
+from alerts.errors import AlertError
+from cityvitals.cli_common import ConfigOption, fail, settings_or_exit
+from cityvitals.settings import Settings
+from schemas.durations import parse_duration
+from schemas.errors import SchemaError
+
+alerts_app = typer.Typer(
+    invoke_without_command=True,
+    help="The alert engine (no subcommand: run it) and the ops centre's actions.",
+)
+T = TypeVar("T")
+ByOption = Annotated[str, typer.Option("--by", help="Who does it (shown in the audit trail).")]
+NoteOption = Annotated[str | None, typer.Option("--note", help="A remark for the audit trail.")]
+
+
+@alerts_app.callback()
+def alerts(ctx: typer.Context, config: ConfigOption = None) -> None:
+    """Run the alert engine (SIGTERM or Ctrl-C stops it; a second replica stands by)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from cityvitals.services import run_alerts
+
+    settings = settings_or_exit(config)
+    try:
+        asyncio.run(run_alerts(settings))
+    except SchemaError as error:
+        raise fail(f"{len(error.problems)} problem(s):\n{error}") from error
+
+
+@alerts_app.command("check")
+def check(config: ConfigOption = None) -> None:
+    """Validate the rule files and the receivers file; list every problem by file and key."""
+    from alerts.receivers import load_routing
+    from alerts.rule_files import load_rule_files
+    from schemas.registry import load_registry
+
+    settings = settings_or_exit(config)
+    try:
+        rules = load_rule_files(load_registry(settings.sensor_types_dir), settings.alerts.rules_dir)
+        typer.echo(f"{len(rules)} rules valid (defaults and {settings.alerts.rules_dir})")
+        if settings.alerts.receivers_path is not None:
+            routing = load_routing(settings.alerts.receivers_path)
+            typer.echo(
+                f"{len(routing.receivers)} receivers and {len(routing.routes)} routes valid in "
+                f"{settings.alerts.receivers_path}"
+            )
+    except SchemaError as error:
+        raise fail(f"{len(error.problems)} problem(s):\n{error}") from error
+
+
+def _run(settings: Settings, action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    async def main() -> T:
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            return await action(conn)
+        finally:
+            await conn.close()
+
+    try:
+        return asyncio.run(main())
+    except (AlertError, ValueError) as error:
+        raise fail(str(error)) from error
+
+
+@alerts_app.command("list")
+def list_alerts(
+    config: ConfigOption = None,
+    all_: Annotated[bool, typer.Option("--all", help="Resolved and closed ones too.")] = False,
+) -> None:
+    """Alerts, worst first: fingerprint, phase, grade, ops state, rule, subject, since."""
+    settings = settings_or_exit(config)
+    where = "" if all_ else "WHERE phase IN ('pending', 'firing') AND ops <> 'closed'"
+    rows = _run(
+        settings,
+        lambda conn: conn.fetch(
+            "SELECT fingerprint, phase, grade, ops, rule_id, subject_id, value, "
+            "coalesce(firing_since, pending_since) AS since FROM alerts "
+            f"{where} ORDER BY array_position(ARRAY['red','orange','yellow','blue'], grade), "
+            "since"
+        ),
+    )
+    for r in rows:
+        value = "" if r["value"] is None else f"{r['value']:g}"
+        typer.echo(
+            f"{r['fingerprint']}  {r['phase']:<8} {r['grade'] or '-':<6} {r['ops']:<12} "
+            f"{r['rule_id']}  {r['subject_id']}  {value}  since {r['since']}"
+        )
+    typer.echo(f"{len(rows)} alert(s)")
+
+
+@alerts_app.command("ack")
+def ack(
+    fingerprint: str, by: ByOption, note: NoteOption = None, config: ConfigOption = None
+) -> None:
+    """Acknowledge an alert (stops its escalation)."""
+    from alerts import ops
+
+    settings = settings_or_exit(config)
+    alert = _run(settings, lambda c: ops.acknowledge(c, fingerprint, by, note, datetime.now(UTC)))
+    typer.echo(f"{fingerprint}: {alert.ops.value} by {alert.acknowledged_by}")
+
+
+@alerts_app.command("assign")
+def assign(
+    fingerprint: str,
+    to: Annotated[str, typer.Option("--to", help="The person or crew dispatched.")],
+    by: ByOption,
+    config: ConfigOption = None,
+) -> None:
+    """Dispatch an alert to a person or crew (派单); counts as acknowledging it."""
+    from alerts import ops
+
+    settings = settings_or_exit(config)
+    alert = _run(settings, lambda c: ops.assign(c, fingerprint, to, by, datetime.now(UTC)))
+    typer.echo(f"{fingerprint}: assigned to {alert.assignee}")
+
+
+@alerts_app.command("close")
+def close(
+    fingerprint: str, by: ByOption, note: NoteOption = None, config: ConfigOption = None
+) -> None:
+    """Close an alert: the ops centre is done with it (闭环)."""
+    from alerts import ops
+
+    settings = settings_or_exit(config)
+    _run(settings, lambda c: ops.close(c, fingerprint, by, note, datetime.now(UTC)))
+    typer.echo(f"{fingerprint}: closed")
+
+
+@alerts_app.command("note")
+def note(
+    fingerprint: str,
+    text: Annotated[str, typer.Argument(help="The remark.")],
+    by: ByOption,
+    config: ConfigOption = None,
+) -> None:
+    """Add a remark to an alert's audit trail."""
+    from alerts import ops
+
+    settings = settings_or_exit(config)
+    _run(settings, lambda c: ops.add_note(c, fingerprint, by, text, datetime.now(UTC)))
+    typer.echo(f"{fingerprint}: note added")
+
+
+@alerts_app.command("silence")
+def silence(
+    matchers: Annotated[list[str], typer.Argument(help="e.g. subdistrict=yinhang grade!=red")],
+    by: ByOption,
+    for_: Annotated[str, typer.Option("--for", help="How long, e.g. 2h.")] = "2h",
+    comment: Annotated[str, typer.Option(help="Why (maintenance works, known fault).")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Hold back notifications of matching alerts for a while (their state still moves)."""
+    from alerts import ops
+
+    settings = settings_or_exit(config)
+    try:
+        span = timedelta(seconds=parse_duration(for_))
+    except ValueError as error:
+        raise fail(f"--for: {error}") from error
+    now = datetime.now(UTC)
+    request = ops.SilenceRequest(matchers, now, now + span, by, comment)
+    created = _run(settings, lambda c: ops.create_silence(c, request))
+    typer.echo(f"silence {created.id} until {created.ends_at.isoformat()}")
+
+
+@alerts_app.command("unsilence")
+def unsilence(silence_id: str, config: ConfigOption = None) -> None:
+    """End a silence now."""
+    from alerts import ops
+
+    settings = settings_or_exit(config)
+    _run(settings, lambda c: ops.expire_silence(c, silence_id, datetime.now(UTC)))
+    typer.echo(f"silence {silence_id} ended")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(alerts_app, name="alerts")
