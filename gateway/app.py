@@ -48,6 +48,7 @@ from storage.pool import create_pool
 from storage.writer import ReadingWriter
 
 log = logging.getLogger(__name__)
+POOL_CLOSE_TIMEOUT_S = 10.0
 
 DESCRIPTION = """
 The HTTP API of CityVitals, the sensor backbone of Yangpu's city-operations centre (一网统管).
@@ -74,7 +75,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         finally:
             state: GatewayState = app.state.gateway
             await state.hub.close()
-            await state.pool.close()
+            try:  # connections still out (a stream cut off mid-query) must not hang the exit
+                await asyncio.wait_for(state.pool.close(), POOL_CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                log.warning("closing the database pool timed out; terminating it")
+                state.pool.terminate()
 
     app = FastAPI(
         title="CityVitals gateway",

@@ -59,6 +59,8 @@ async def _http(request: Request, error: Exception) -> JSONResponse:
             problems=error.problems,
             headers=error.headers,
         )
+    if error.status_code == 400:  # FastAPI: a body it could not decode as JSON
+        return error_response(422, "invalid", f"body: {error.detail}", field="body")
     code = _CODES.get(error.status_code, "error")
     return error_response(error.status_code, code, str(error.detail), headers=error.headers)
 

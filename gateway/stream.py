@@ -142,6 +142,8 @@ class StreamHub:
                     continue  # a burst: catch up before sleeping
             except StorageError as error:
                 log.warning("live stream: database unavailable, retrying: %s", error)
+            except Exception:  # a bug must not silence every stream: log it, keep polling
+                log.exception("live stream: polling failed")
             await asyncio.sleep(self._alerts_every_s)
 
     def _publish(self, event: Event) -> None:

@@ -70,7 +70,7 @@ async def list_types(
     "/{name}",
     response_model=SensorTypeDetail,
     responses={
-        200: {"content": {"application/yaml": {"schema": {"type": "string"}}}},
+        200: {"content": {"application/yaml": {"schema": {"type": "object"}}}},
         **errors(404),
     },
 )
