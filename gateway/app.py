@@ -49,6 +49,8 @@ from storage.writer import ReadingWriter
 
 log = logging.getLogger(__name__)
 POOL_CLOSE_TIMEOUT_S = 10.0
+_MODULES = (ops, registry, sensors, readings, export, vital_signs, alerts, silences)
+ROUTERS = tuple(m.router for m in (*_MODULES, ingest, dead_letters, stream, keys))
 
 DESCRIPTION = """
 The HTTP API of CityVitals, the sensor backbone of Yangpu's city-operations centre (一网统管).
@@ -89,10 +91,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     handlers.install(app)
-    for module in (ops, registry, sensors, readings, export, vital_signs, alerts, silences):
-        app.include_router(module.router)
-    for module in (ingest, dead_letters, stream, keys):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     config = settings.gateway
     if config.cors_origins:
         app.add_middleware(

@@ -84,6 +84,7 @@ def require(needed: Role) -> Caller:
             )
         return key
 
+    authenticate.role = needed  # type: ignore[attr-defined]  # read by tests and docs
     return authenticate
 
 

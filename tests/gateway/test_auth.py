@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
+from fastapi.routing import APIRoute
+
+from gateway.app import ROUTERS
 from gateway.auth import Role, permits
 from gateway.keys import generate_key
 from storage.api_keys import revoke_key
@@ -73,3 +77,43 @@ async def test_not_ready_names_what_is_down(prepared: ScratchDatabase, now: date
         assert ready.status_code == 503
         assert ready.json()["database"] == "ok"
         assert ready.json()["broker"].startswith("unreachable")
+
+
+def required_roles() -> list[tuple[str, str, Role | None]]:
+    """(method, path with dummy parameters, role) of every endpoint."""
+    found: list[tuple[str, str, Role | None]] = []
+    for router in ROUTERS:
+        for route in router.routes:
+            assert isinstance(route, APIRoute)
+            calls = [d.call for d in route.dependant.dependencies]
+            roles = [getattr(c, "role", None) for c in calls if hasattr(c, "role")]
+            path = re.sub(r"\{[^}]+\}", "1", route.path)
+            found += [(m, path, roles[0] if roles else None) for m in route.methods or ()]
+    return [(m, p, r) for m, p, r in found if p not in OPEN]
+
+
+OPEN = {"/healthz", "/readyz"}
+WEAKER = {
+    Role.VIEWER: "ingest",
+    Role.OPERATOR: "viewer",
+    Role.ADMIN: "operator",
+    Role.INGEST: "operator",
+}
+
+
+async def test_every_endpoint_needs_a_key_of_its_role_and_bounds_its_body(
+    gateway: Gateway,
+) -> None:
+    endpoints = required_roles()
+    assert len(endpoints) == 29  # every operation but /healthz and /readyz
+    too_big = b"x" * (gateway.state.settings.gateway.max_request_bytes + 1)
+    for method, path, role in endpoints:
+        assert role is not None, f"{method} {path} is open without a key"
+        where = f"{method} {path}"
+        missing = await gateway.request(method, path, None)
+        assert missing.status_code == 401, where
+        weaker = await gateway.request(method, path, WEAKER[role], content=b"{}")
+        assert weaker.status_code == 403, where
+        assert role.value in weaker.json()["detail"], where
+        big = await gateway.request(method, path, role.value, content=too_big)
+        assert big.status_code == 413, where

@@ -44,6 +44,9 @@ async def test_readings_are_committed_before_the_answer(gateway: Gateway) -> Non
     assert len(await stored(gateway)) == 3
     metrics = (await gateway.get("/metrics")).text
     assert "cityvitals_gateway_ingest_readings_stored_total 3.0" in metrics
+    # Requests are counted by route template, not by path (one series per sensor otherwise).
+    template = 'route="/v1/ingest/{domain}/{subdistrict}/{sensor_id}/{kind}",status="200"'
+    assert f'cityvitals_gateway_requests_total{{method="POST",{template}}} 2.0' in metrics
 
 
 async def test_bad_parts_are_dead_lettered_like_mqtt(gateway: Gateway) -> None:
