@@ -8,7 +8,9 @@ on every tick, and stores the state it gets back. Rules:
   `firing_since`, or at `grade_changed_at` when it got there by an upgrade;
 - each level is sent once per episode (a new `firing_since` starts afresh); if the engine was
   down past several levels, all of them come due together rather than one per tick;
-- acknowledging (or assigning, or closing) the alert stops escalation for good;
+- acknowledging (or assigning, or closing) the alert stops escalation; should a worse grade
+  reopen a closed alert (state.py), the clock starts again from the reopening for the levels not
+  yet sent, so nobody is told "unacknowledged for an hour" about an alert closed minutes ago;
 - a downgrade below the escalating grades pauses the clock; levels already sent stay sent, and
   a later upgrade starts the clock for the remaining levels from the upgrade.
 """
@@ -165,13 +167,13 @@ def check_escalation(
     if alert.phase is not Phase.FIRING or episode is None:
         return EscalationDecision(state=state)
     state = _current_state(episode, state)
-    if alert.grade not in policy.grades:
+    if alert.grade not in policy.grades or is_acknowledged(alert):
+        # Paused: taken alerts run no clock either, so a reopening restarts it (see above).
         paused = None if state is None else replace(state, since=None)
         return EscalationDecision(state=paused)
     state = _started(alert, episode, state)
-    if is_acknowledged(alert) or state.since is None:
-        return EscalationDecision(state=state)
     since = state.since
+    assert since is not None  # _started always sets it
     due: list[DueEscalation] = []
     for index in range(state.levels_sent, len(policy.levels)):
         level = policy.levels[index]

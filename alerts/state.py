@@ -91,11 +91,20 @@ def step(
         held = -1  # a new episode starts from the firing levels, not the recovery levels
     else:
         held = -1 if alert.grade is None else GRADE_RANK[alert.grade]
+    held_above = held_below = held
+    if held >= 0 and cond.above is not None and cond.below is not None and alert.value is not None:
+        # Two-sided: only the side the alert is on holds its grade (its value at the last change
+        # tells which). A swing from too high into the low side's recovery band is an ordinary
+        # value, not "still too high".
+        if alert.value >= (cond.ceiling + cond.floor) / 2:
+            held_below = -1
+        else:
+            held_above = -1
     rank = -1
     if cond.above is not None:
-        rank = cond.above.grade(value, held)
+        rank = cond.above.grade(value, held_above)
     if cond.below is not None:
-        rank = max(rank, cond.below.grade(value, held))
+        rank = max(rank, cond.below.grade(value, held_below))
     return _advance(rule, alert, rank, value, now)
 
 
