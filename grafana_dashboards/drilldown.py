@@ -33,7 +33,8 @@ FROM sensors s JOIN subdistricts d ON d.id = s.subdistrict_id
 WHERE s.sensor_type_id = {sql.type_id(TYPE)} AND d.code IN ({sql.SUBDISTRICTS})
 ORDER BY s.external_id
 LIMIT 500"""
-    return query_variable("sensor", text("sensor_var", lang), query, multi=True, all=True)
+    # no "All": a drill-down is about a few sensors; Grafana starts with the first one
+    return query_variable("sensor", text("sensor_var", lang), query, multi=True, all=False)
 
 
 def metric_variable(lang: Lang) -> dashboard.QueryVariable:
@@ -58,12 +59,11 @@ WHERE s.external_id IN ({SENSORS})
 ORDER BY s.external_id"""
 
 
-def metric_series_sql() -> str:
-    samples = sql.samples(TYPE, METRIC, f" AND fs.external_id IN ({SENSORS})")
-    return f"""SELECT $__timeGroupAlias(r.t, $__interval), s.external_id AS metric,
+def metric_series_sql(lang: Lang) -> str:
+    samples = sql.samples(TYPE, METRIC, lang, f" AND s.external_id IN ({SENSORS})")
+    return f"""SELECT $__timeGroupAlias(r.t, $__interval), r.sensor AS metric,
        sum(r.total) / sum(r.n) AS value
 FROM ({samples}) r
-JOIN sensors s ON s.id = r.sensor_id
 GROUP BY 1, 2
 ORDER BY 1, 2"""
 
@@ -104,7 +104,7 @@ def drilldown_board(lang: Lang) -> dashboard.Dashboard:
     layout = Layout(target)
     layout.add(panels.rows_table(text("sensor_table", lang), sensors_table_sql(lang), height=7))
     series = (
-        panels.time_series("${metric:text}", metric_series_sql(), unit="none")
+        panels.time_series("${metric:text}", metric_series_sql(lang), unit="none")
         .repeat("metric")
         .repeat_direction("h")
         .max_per_row(2)

@@ -7,7 +7,9 @@ three guards to false and never touches those branches: short ranges read raw re
 reads 1-minute rollups, a month reads 1-hour rollups - the same split `storage.queries` uses.
 Every branch has the same columns, so the rest of a query does not care which one answered:
 
-    t (bucket start or reading time), sensor_id, n (readings), total (sum), lo, hi, last
+    t (bucket start or reading time), n (readings), total (sum), lo, hi, last
+
+plus the sensor and its subdistrict (see `samples`).
 
 Template variables use `${var:sqlstring}`, which Grafana renders as a quoted, comma-separated
 list for single and multi values alike, so `IN (${subdistrict:sqlstring})` always works.
@@ -56,39 +58,43 @@ def sensors_of(type_sql: str, extra: str = "") -> str:
     )
 
 
-def samples(type_sql: str, metric_sql: str, sensor_extra: str = "") -> str:
-    """One metric of a type's sensors over the dashboard range, from the cheapest source."""
-    where = (
-        f"metric_id = {metric_id(type_sql, metric_sql)} "
-        f"AND sensor_id IN {sensors_of(type_sql, sensor_extra)}"
-    )
+def samples(type_sql: str, metric_sql: str, lang: Lang, sensor_extra: str = "") -> str:
+    """One metric of a type's sensors over the dashboard range, from the cheapest source, with
+    each row's sensor (`sensor_id`, `sensor`) and subdistrict (`subdistrict_id`, `subdistrict`).
+
+    The readings are a LATERAL subquery per sensor, so PostgreSQL walks the selected sensors and
+    reads each one's rows by index (sensor, metric, time) whatever it guesses about row counts;
+    joining the sensors afterwards let a misestimate turn a 30-day view into a nested loop over
+    millions of rows.
+    """
+    where = f"x.sensor_id = s.id AND x.metric_id = {metric_id(type_sql, metric_sql)}"
     raw, hourly = interval(RAW_SPAN_LIMIT), interval(HOURLY_SPAN_FROM)
     return f"""
-    SELECT ts AS t, sensor_id, 1 AS n, value AS total, value AS lo, value AS hi, value AS last
-    FROM readings
-    WHERE $__timeFilter(ts) AND {where} AND {SPAN} <= {raw}
-    UNION ALL
-    SELECT bucket, sensor_id, samples, value_sum, value_min, value_max, value_last
-    FROM readings_1m
-    WHERE $__timeFilter(bucket) AND {where} AND {SPAN} > {raw} AND {SPAN} < {hourly}
-    UNION ALL
-    SELECT bucket, sensor_id, samples, value_sum, value_min, value_max, value_last
-    FROM readings_1h
-    WHERE $__timeFilter(bucket) AND {where} AND {SPAN} >= {hourly}"""
-
-
-def _joins(alias: str = "r") -> str:
-    return (
-        f"JOIN sensors s ON s.id = {alias}.sensor_id JOIN subdistricts d ON d.id = s.subdistrict_id"
-    )
+    SELECT s.id AS sensor_id, s.external_id AS sensor, d.id AS subdistrict_id,
+           d.{name_column(lang)} AS subdistrict, r.t, r.n, r.total, r.lo, r.hi, r.last
+    FROM sensors s
+    JOIN subdistricts d ON d.id = s.subdistrict_id
+    CROSS JOIN LATERAL (
+        SELECT x.ts AS t, 1 AS n, x.value AS total, x.value AS lo, x.value AS hi, x.value AS last
+        FROM readings x
+        WHERE $__timeFilter(x.ts) AND {where} AND {SPAN} <= {raw}
+        UNION ALL
+        SELECT x.bucket, x.samples, x.value_sum, x.value_min, x.value_max, x.value_last
+        FROM readings_1m x
+        WHERE $__timeFilter(x.bucket) AND {where} AND {SPAN} > {raw} AND {SPAN} < {hourly}
+        UNION ALL
+        SELECT x.bucket, x.samples, x.value_sum, x.value_min, x.value_max, x.value_last
+        FROM readings_1h x
+        WHERE $__timeFilter(x.bucket) AND {where} AND {SPAN} >= {hourly}
+    ) r
+    WHERE s.sensor_type_id = {type_id(type_sql)} AND d.code IN ({SUBDISTRICTS}){sensor_extra}"""
 
 
 def gauge_series(type_sql: str, metric_sql: str, lang: Lang) -> str:
     """Average per subdistrict per interval (time series; one series per subdistrict)."""
-    return f"""SELECT $__timeGroupAlias(r.t, $__interval), d.{name_column(lang)} AS metric,
+    return f"""SELECT $__timeGroupAlias(r.t, $__interval), r.subdistrict AS metric,
        sum(r.total) / sum(r.n) AS value
-FROM ({samples(type_sql, metric_sql)}) r
-{_joins()}
+FROM ({samples(type_sql, metric_sql, lang)}) r
 GROUP BY 1, 2
 ORDER BY 1, 2"""
 
@@ -96,24 +102,22 @@ ORDER BY 1, 2"""
 def counter_series(type_sql: str, metric_sql: str, lang: Lang) -> str:
     """Increase per subdistrict per interval: the sum of each sensor's register steps (a reset,
     a negative step, counts as zero)."""
-    return f"""SELECT $__timeGroupAlias(i.t, $__interval), d.{name_column(lang)} AS metric,
+    return f"""SELECT $__timeGroupAlias(i.t, $__interval), i.subdistrict AS metric,
        sum(i.delta) AS value
 FROM (
-    SELECT r.t, r.sensor_id,
+    SELECT r.t, r.subdistrict,
            greatest(r.last - lag(r.last) OVER (PARTITION BY r.sensor_id ORDER BY r.t), 0) AS delta
-    FROM ({samples(type_sql, metric_sql)}) r
+    FROM ({samples(type_sql, metric_sql, lang)}) r
 ) i
-{_joins("i")}
 GROUP BY 1, 2
 ORDER BY 1, 2"""
 
 
 def state_series(type_sql: str, metric_sql: str, lang: Lang) -> str:
     """Sensors in state 1 at some moment of each interval, per subdistrict."""
-    return f"""SELECT $__timeGroupAlias(r.t, $__interval), d.{name_column(lang)} AS metric,
+    return f"""SELECT $__timeGroupAlias(r.t, $__interval), r.subdistrict AS metric,
        count(DISTINCT r.sensor_id) FILTER (WHERE r.hi >= 0.5) AS value
-FROM ({samples(type_sql, metric_sql)}) r
-{_joins()}
+FROM ({samples(type_sql, metric_sql, lang)}) r
 GROUP BY 1, 2
 ORDER BY 1, 2"""
 
@@ -139,15 +143,14 @@ ORDER BY d.id"""
 
 def increase_by_subdistrict(type_sql: str, metric_sql: str, lang: Lang) -> str:
     """Counter increase over the whole range per subdistrict (table: subdistrict, value)."""
-    return f"""SELECT d.{name_column(lang)} AS subdistrict, sum(g.increase) AS value
+    return f"""SELECT g.subdistrict, sum(g.increase) AS value
 FROM (
-    SELECT r.sensor_id, max(r.hi) - min(r.lo) AS increase
-    FROM ({samples(type_sql, metric_sql)}) r
-    GROUP BY r.sensor_id
+    SELECT r.subdistrict_id, r.subdistrict, max(r.hi) - min(r.lo) AS increase
+    FROM ({samples(type_sql, metric_sql, lang)}) r
+    GROUP BY r.sensor_id, r.subdistrict_id, r.subdistrict
 ) g
-{_joins("g")}
-GROUP BY d.id, d.{name_column(lang)}
-ORDER BY d.id"""
+GROUP BY g.subdistrict_id, g.subdistrict
+ORDER BY g.subdistrict_id"""
 
 
 def latest_district(type_sql: str, metric_sql: str, lookback: timedelta, aggregate: str) -> str:

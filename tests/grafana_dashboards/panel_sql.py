@@ -1,8 +1,9 @@
 """Run a dashboard's SQL the way Grafana would: variables first, then every panel's targets.
 
 Query variables run in order (a later one may use an earlier one), multi-value variables are set
-to All, single-value ones are tried with each of their options, and repeated panels are cloned
-per value of their variable, each clone seeing only its own value - as Grafana does.
+to All (or their first option), single-value ones are tried with each of their options, and
+repeated panels are cloned per value of their variable, each clone seeing only its own value -
+as Grafana does.
 """
 
 from __future__ import annotations
@@ -50,10 +51,12 @@ async def _fetch(conn: asyncpg.Connection, sql: str) -> tuple[dict[str, str], li
 async def variable_sets(
     conn: asyncpg.Connection, board: dict[str, Any], start: datetime, end: datetime, tsdb: bool
 ) -> list[dict[str, Value]]:
-    """Every combination of single-value options, with multi-value variables at All."""
+    """Every combination of single-value options; multi-value variables at All, or at their
+    first option when they have no All."""
     sets: list[dict[str, Value]] = [{}]
     for variable in board.get("templating", {}).get("list", []):
-        name, multi = variable["name"], variable.get("multi", False) or variable.get("includeAll")
+        name, every = variable["name"], variable.get("includeAll", False)
+        multi = variable.get("multi", False)
         grown: list[dict[str, Value]] = []
         for values in sets:
             if variable["type"] == "custom":
@@ -65,8 +68,10 @@ async def variable_sets(
                 options = [(str(r["__value"]), str(r["__text"])) for r in rows]
             if not options:
                 raise AssertionError(f"{board['title']}: variable {name} has no options")
-            if multi:
+            if every:
                 chosen = [several([v for v, _ in options], [t for _, t in options])]
+            elif multi:  # Grafana starts a multi-value variable without All at its first option
+                chosen = [several([options[0][0]], [options[0][1]])]
             else:
                 chosen = [single(v, t) for v, t in options]
             grown += [{**values, name: c} for c in chosen]
