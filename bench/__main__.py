@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import decode_bench, ingest_bench, simulators_bench, storage_bench
+from bench import (
+    alerts_bench,
+    decode_bench,
+    gateway_bench,
+    ingest_bench,
+    simulators_bench,
+    storage_bench,
+)
 from bench.report import Figure, print_table, write_json
 
 GROUPS = {
@@ -12,6 +19,8 @@ GROUPS = {
     "decode": decode_bench.run,
     "ingest": ingest_bench.run,
     "simulators": simulators_bench.run,
+    "gateway": gateway_bench.run,
+    "alerts": alerts_bench.run,
 }
 
 
