@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -247,3 +248,20 @@ routes:
     assert policy is not None
     assert [(lv.after_s, lv.to) for lv in policy.levels] == [(600.0, "lead"), (3600.0, "duty")]
     assert policy.grades == frozenset({Grade.RED})
+
+
+def test_the_shipped_example_loads_once_its_secrets_are_set() -> None:
+    example = Path(__file__).parents[2] / "alerts" / "receivers.example.yaml"
+    names = re.findall(r"(?:url|secret)_env: (\w+)", example.read_text(encoding="utf-8"))
+    env = {n: "https://robot.example.cn/send" if n.endswith("_URL") else "s3cret" for n in names}
+    routing = load_routing(example, env)
+    assert set(routing.receivers) == {
+        "duty-webhook",
+        "water-dingtalk",
+        "grid-wecom",
+        "duty-lead-feishu",
+    }
+    water = routing.routes_for({"domain": "water", "grade": "orange"})
+    assert [r.receiver for r in water] == ["duty-webhook", "water-dingtalk"]
+    with pytest.raises(ReceiversError, match="CITYVITALS_DUTY_WEBHOOK_SECRET"):
+        load_routing(example, {})
