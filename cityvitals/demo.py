@@ -1,9 +1,11 @@
 """`make demo`: the platform on one machine with embedded defaults.
 
 Starts a PostgreSQL cluster and a Mosquitto broker of its own (data under `data_dir`, so a second
-run finds the earlier data), prepares storage, and runs the ingest, storage maintenance and a
-simulated city of about 2,000 sensors with an incident every few minutes. The first run backfills
-six hours of history so the walls have something to show; later runs fill the last hour.
+run finds the earlier data), prepares storage, and runs the ingest, storage maintenance, the alert
+engine, the HTTP gateway and a simulated city of about 2,000 sensors with an incident every few
+minutes. The first run backfills six hours of history so the walls have something to show; later
+runs fill the last hour. A demo duty officer (a local webhook receiver) prints every alert
+message the engine sends.
 """
 
 from __future__ import annotations
@@ -11,18 +13,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
+import uvicorn
+
+from alerts.engine import Engine, EngineConfig
+from cityvitals.demo_receiver import DemoReceiver
 from cityvitals.demo_summary import print_summaries
 from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres
+from cityvitals.embedded.ports import free_port
 from cityvitals.settings import Settings, load_settings
 from cityvitals.simulate import CityPlan, build_city, publish_city, register_fleet
 from cityvitals.startup import load_vocabulary, prepare
+from gateway.app import create_app
+from gateway.keys import create_key
 from ingest.service import IngestService
+from schemas.registry import Registry
 from simulators.engine import Simulation
 from simulators.faults import FaultRates
+from storage.api_keys import list_keys, revoke_key
 from storage.backend import Backend
 from storage.maintenance import Maintenance
 from storage.pool import create_pool
@@ -31,6 +46,8 @@ log = logging.getLogger(__name__)
 
 DEMO_INVENTORY = Path(__file__).parents[1] / "schemas" / "inventory" / "example.yaml"
 DATABASE = "cityvitals"
+DEMO_SECRET_ENV = "CITYVITALS_DEMO_WEBHOOK_SECRET"
+DEMO_KEY_NAME = "demo"
 DEMO_SCENARIOS = (
     "water_main_burst",
     "heatwave_grid_stress",
@@ -47,19 +64,30 @@ async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_00
     )
     postgres = EmbeddedPostgres(data_dir / "postgres")
     broker = EmbeddedMosquitto(data_dir / "mosquitto")
+    secret = secrets.token_urlsafe(24)
     try:
         await asyncio.to_thread(postgres.start)
         await asyncio.to_thread(broker.start)
         await asyncio.to_thread(_ensure_database, postgres)
-        settings = load_settings(
-            database_url=postgres.url_for(DATABASE),
-            mqtt_url=broker.url,
-            inventory_path=DEMO_INVENTORY,
-            ingest={"client_id": "cityvitals-demo-ingest", "metrics_port": 0},
-        )
-        prepared = await prepare(settings)
-        _banner(settings, postgres, prepared.backend.value, data_dir)
-        await _serve(settings, prepared.backend, duration_s, sensors)
+        async with DemoReceiver.running(secret) as receiver:
+            receivers = _receivers_file(data_dir, receiver.url)
+            os.environ[DEMO_SECRET_ENV] = secret  # read by the engine when it loads receivers
+            settings = load_settings(
+                database_url=postgres.url_for(DATABASE),
+                mqtt_url=broker.url,
+                inventory_path=DEMO_INVENTORY,
+                ingest={"client_id": "cityvitals-demo-ingest", "metrics_port": 0},
+                alerts={
+                    "receivers_path": receivers,
+                    "engine_name": "cityvitals-demo-alerts",
+                    "metrics_port": 0,
+                },
+                gateway={"port": free_port()},
+            )
+            prepared = await prepare(settings)
+            key = await _demo_key(settings.database_url)
+            _banner(settings, postgres, prepared.backend.value, data_dir, key)
+            await _serve(settings, prepared.backend, duration_s, sensors)
     finally:
         # The servers run in their own sessions (Ctrl-C does not reach them): stop them here.
         await asyncio.to_thread(broker.stop)
@@ -73,14 +101,47 @@ def _ensure_database(postgres: EmbeddedPostgres) -> None:
         postgres.create_database(DATABASE)
 
 
-def _banner(settings: Settings, postgres: EmbeddedPostgres, backend: str, data_dir: Path) -> None:
+def _receivers_file(data_dir: Path, url: str) -> Path:
+    path = data_dir / "receivers.yaml"
+    path.write_text(
+        "# Written by `cityvitals demo`: every alert goes to the demo duty officer.\n"
+        f"receivers: [{{name: demo-duty, kind: webhook, url: '{url}', "
+        f"secret_env: {DEMO_SECRET_ENV}}}]\n"
+        "default_receiver: demo-duty\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def _demo_key(database_url: str) -> str:
+    """A fresh operator key for this run; the previous run's demo keys are revoked."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        now = datetime.now(UTC)
+        for old in await list_keys(conn):
+            if old.name == DEMO_KEY_NAME:
+                await revoke_key(conn, old.id, now)
+        _, secret = await create_key(conn, DEMO_KEY_NAME, "admin")
+        return secret
+    finally:
+        await conn.close()
+
+
+def _banner(
+    settings: Settings, postgres: EmbeddedPostgres, backend: str, data_dir: Path, key: str
+) -> None:
+    api = f"http://{settings.gateway.host}:{settings.gateway.port}"
     print(
         "\nCityVitals demo is running (Ctrl-C stops it)\n"
         f"  database  {settings.database_url}   (backend: {backend}, log {postgres.log_path})\n"
         f"  broker    {settings.mqtt_url}\n"
         "  topics    city/v1/<domain>/<subdistrict>/<sensor>/telemetry (see README)\n"
-        f"  data      {data_dir}\n"
-        "  alerts and the HTTP gateway join the demo when they land\n",
+        f"  gateway   {api}   (OpenAPI: {api}/docs, health: {api}/healthz)\n"
+        f"  api key   {key}   (admin, this run only)\n"
+        f"            curl -H 'Authorization: Bearer {key}' {api}/v1/alerts\n"
+        "  alerts    the engine evaluates every second; the demo duty officer prints each\n"
+        "            message below (🔔 firing, ✅ resolved)\n"
+        f"  data      {data_dir}\n",
         flush=True,
     )
 
@@ -104,9 +165,13 @@ async def _serve(
     await register_fleet(settings.database_url, simulation.fleet)
     ingest = IngestService(settings, pool, backend, registry)
     maintenance = Maintenance(pool, backend, settings.storage.policy())
+    engine = _engine(settings, pool, registry)
+    gateway = _gateway(settings)
     stop = threading.Event()
     ingesting = asyncio.create_task(ingest.run())
     await ingest.ready.wait()
+    # Services that stop by themselves when asked, and helpers that are simply cancelled.
+    services = [asyncio.create_task(engine.run()), asyncio.create_task(gateway.serve())]
     helpers = [
         asyncio.create_task(maintenance.run_forever(settings.storage.maintenance_interval)),
         asyncio.create_task(print_summaries(pool, len(simulation.fleet))),
@@ -114,20 +179,58 @@ async def _serve(
     ]
     try:
         if duration_s is None:
-            await asyncio.gather(ingesting, *helpers)
+            await asyncio.gather(ingesting, *services, *helpers)
         else:
             await asyncio.wait([ingesting], timeout=duration_s)
             if ingesting.done():
                 ingesting.result()
     finally:
         stop.set()
+        engine.stop()
+        gateway.should_exit = True
         ingest.stop()  # drains: what was received is committed and acknowledged
         with contextlib.suppress(asyncio.CancelledError):
             await ingesting
-        for task in helpers:
+        await asyncio.wait(services, timeout=10)
+        for task in [*services, *helpers]:
             task.cancel()
-        await asyncio.gather(*helpers, return_exceptions=True)
+        await asyncio.gather(*services, *helpers, return_exceptions=True)
         await pool.close()
+
+
+def _engine(settings: Settings, pool: asyncpg.Pool, registry: Registry) -> Engine:
+    alerts = settings.alerts
+    config = EngineConfig(
+        database_url=settings.database_url,
+        rules_dir=alerts.rules_dir,
+        receivers_path=alerts.receivers_path,
+        tick_s=alerts.tick,
+        lateness_s=alerts.lateness,
+        name=alerts.engine_name,
+    )
+    return Engine(config, pool, registry)
+
+
+def _gateway(settings: Settings) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.gateway.host,
+        port=settings.gateway.port,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        server_header=False,
+    )
+    return _EmbeddedServer(config)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its signal handlers: Ctrl-C belongs to the demo, which stops every
+    service itself, in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def _simulate(

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
@@ -81,6 +82,9 @@ def test_demo_fills_all_four_domains_stops_on_ctrl_c_and_keeps_data(data_dir: Pa
     assert set(per_domain) == {"buildings", "parking", "power", "water"}
     assert all(int(count) > 0 for count in per_domain.values())
     stored = int(_query(data_dir, "SELECT count(*) FROM readings").strip())
+    # The alert engine ran along: it held the lead and recorded its ticks.
+    engine = _query(data_dir, "SELECT leader, last_tick_at IS NOT NULL FROM alert_engines")
+    assert engine.split() == ["t|t"]
 
     second = _start(data_dir)
     lines = _wait_for_line(second, "readings ")
@@ -93,6 +97,10 @@ def test_demo_fills_all_four_domains_stops_on_ctrl_c_and_keeps_data(data_dir: Pa
     body = orjson.dumps({"ts": reading_ms, "metrics": {"pressure": 0.4321}})
     topic = telemetry_topic("water", "changbai_xincun", "yp-wp-0003")
     asyncio.run(publish(broker, [(topic, body)]))
+    # The gateway the banner names answers its health and readiness checks.
+    gateway = next(line.split()[1] for line in lines if line.strip().startswith("gateway"))
+    assert httpx.get(f"{gateway}/healthz", timeout=10).status_code == 200
+    assert httpx.get(f"{gateway}/readyz", timeout=10).status_code == 200
     time.sleep(2)
     second.send_signal(signal.SIGINT)
     rest, _ = second.communicate(timeout=120)
