@@ -27,12 +27,14 @@ import asyncpg
 import httpx
 
 from alerts.core import EngineCore, TickReport
+from alerts.errors import RuleError
 from alerts.metrics import AlertMetrics
 from alerts.outbox import Outbox
 from alerts.receivers import ReceiversError, load_routing
 from alerts.rule_files import YAML_SUFFIXES, load_rule_files, reload
 from schemas.registry import Registry
 from storage.errors import is_transient
+from storage.type_specs import TypesVersion, load_stored_registry, types_version
 
 __all__ = ["Engine", "EngineConfig"]
 
@@ -116,6 +118,7 @@ class Engine:
         )
         self._rules_file = _Watched(config.rules_dir, _signature(config.rules_dir))
         self._receivers_file = _Watched(config.receivers_path, _signature(config.receivers_path))
+        self._types_version: TypesVersion | None = None
         self._stopping = asyncio.Event()
         self._wake_delivery = asyncio.Event()
         self.leading = asyncio.Event()
@@ -169,7 +172,7 @@ class Engine:
                 await asyncio.wait_for(conn.close(), timeout=2)
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
-        next_reload = time.monotonic() + self.config.reload_interval_s
+        next_reload = time.monotonic()  # types posted to the gateway may differ from the files
         while not self._stopping.is_set():
             if time.monotonic() >= next_reload:
                 await self._reload(conn)
@@ -212,6 +215,14 @@ class Engine:
         return tick - (time.time() % tick)
 
     async def _reload(self, conn: asyncpg.Connection) -> None:
+        version = await types_version(conn)
+        types_changed = version != self._types_version
+        if types_changed:
+            self._types_version = version
+            registry = await load_stored_registry(conn)
+            if registry.types != self.core.registry.types:
+                self._use_registry(registry)
+                await self.core.reload_catalog(conn)
         if self._rules_file.changed():
             result = reload(self.core.rules, self.config.rules_dir)
             if isinstance(result, list):
@@ -231,6 +242,19 @@ class Engine:
         count = await conn.fetchval("SELECT count(*) FROM sensors")
         if self.core.city is not None and count != len(self.core.city):
             await self.core.reload_catalog(conn)
+
+    def _use_registry(self, registry: Registry) -> None:
+        """Sensor types changed in the database (posted to the gateway): their default rules
+        follow. Rule files that no longer fit the new types keep the old set in force."""
+        try:
+            rules = load_rule_files(registry, self.config.rules_dir)
+        except RuleError as error:
+            self.metrics.reload_failures.inc()
+            log.error("sensor types changed but the rule files do not fit them:\n%s", error)
+            return
+        self.core.registry = registry
+        changed = self.core.replace_rules(rules)
+        log.info("sensor types reloaded: %d types, %d rules changed", len(registry), len(changed))
 
     async def _heartbeat(
         self,
