@@ -129,6 +129,8 @@ class GatewaySettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
     pool_size: int = Field(default=8, ge=2, le=100)
     statement_timeout: Duration = Field(default=10.0, description="Longest query allowed")
+    # Sort memory per query: a subdistrict's week at 5-minute buckets sorts ~170k rollup rows.
+    work_mem: str = Field(default="32MB", pattern=r"^\d+(kB|MB|GB)$")
     max_page: int = Field(default=1_000, ge=1, le=100_000, description="Largest page of items")
     max_points: int = Field(default=10_000, ge=10, description="Most buckets in one answer")
     max_raw_span: Duration = Field(default=7 * 86400.0, description="Longest raw-data range")

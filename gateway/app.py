@@ -114,6 +114,7 @@ async def _start(settings: Settings, metrics: GatewayMetrics, clock: Clock) -> G
         max_size=config.pool_size,
         application_name="cityvitals-gateway",
         statement_timeout_s=config.statement_timeout,
+        server_settings={"work_mem": config.work_mem},
     )
     try:
         async with pool.acquire() as conn:

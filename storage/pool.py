@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -18,9 +18,11 @@ async def create_pool(
     max_size: int = 10,
     application_name: str = "cityvitals",
     statement_timeout_s: float | None = None,
+    server_settings: Mapping[str, str] | None = None,
 ) -> asyncpg.Pool:
-    """`statement_timeout_s`: the server cancels any statement running longer (None: no limit)."""
-    settings = {"application_name": application_name, "timezone": "UTC"}
+    """`statement_timeout_s`: the server cancels any statement running longer (None: no limit);
+    `server_settings`: more session settings (say, work_mem) for every connection."""
+    settings = {"application_name": application_name, "timezone": "UTC", **(server_settings or {})}
     if statement_timeout_s is not None:
         settings["statement_timeout"] = f"{max(1, round(statement_timeout_s * 1000))}ms"
     async with translate(f"connecting to {redact_dsn(dsn)}"):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from gateway.models_city import BucketSeries
 from tests.gateway.conftest import Gateway, assert_error, write_readings
 
 
@@ -29,6 +30,7 @@ async def test_buckets_for_a_sensor_and_a_subdistrict(history: Gateway) -> None:
     one = await history.get("/v1/readings", params={**params, "sensor": "yp-wp-0001"})
     assert one.status_code == 200, one.text
     series = one.json()
+    BucketSeries.model_validate(series)  # the documented shape, built without the model
     assert (series["source"], series["bucket"], series["sensors"]) == ("readings", "5m", 1)
     assert len(series["points"]) == 12
     assert {p["samples"] for p in series["points"]} == {5}
@@ -51,7 +53,8 @@ async def test_long_spans_read_rollups_with_the_same_answer(history: Gateway) ->
     raw = (await history.get("/v1/readings", params={**params, "source": "raw"})).json()
     assert auto["source"] == "readings_1h"
     assert raw["source"] == "readings"
-    assert auto["points"] == raw["points"]
+    # The same buckets; averages may differ in the last bit (another summation order).
+    assert auto["points"] == [{**p, "avg": pytest.approx(p["avg"])} for p in raw["points"]]
     assert sum(p["samples"] for p in auto["points"]) == 180
     unbucketed = {k: v for k, v in params.items() if k != "bucket"}
     default = (await history.get("/v1/readings", params=unbucketed)).json()
