@@ -43,7 +43,7 @@ def _what(rule: Rule, registry: Registry) -> tuple[str, str, str]:
     metric_zh = metric.display_name.zh if metric else (rule.metric or "")
     metric_en = metric.display_name.en if metric else (rule.metric or "")
     unit = metric.unit if metric else ""
-    zh, en = f"{type_zh}{metric_zh}", f"{type_en} {metric_en.lower()}"
+    zh, en = f"{type_zh}·{metric_zh}", f"{type_en} · {metric_en.lower()}"
     if kind is ConditionKind.FLATLINE:
         return f"{zh}数值冻结", f"{en} stuck", unit
     if kind is ConditionKind.RATE_OF_CHANGE:

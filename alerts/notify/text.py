@@ -82,9 +82,11 @@ def _reading(alert: NotifyAlert, with_threshold: bool = True) -> tuple[str, str]
     if not with_threshold or alert.threshold is None:
         return shown, shown
     limit = f"{format_number(alert.threshold)}{unit}"
-    if alert.direction == "below":
+    # Hysteresis keeps a grade until the value is clearly back, so a firing alert may quote a
+    # value just on the safe side of its threshold: then "below the threshold" would be false.
+    if alert.direction == "below" and value <= alert.threshold:
         return f"{shown}，低于阈值 {limit}", f"{shown}, below threshold {limit}"
-    if alert.direction == "above":
+    if alert.direction == "above" and value >= alert.threshold:
         return f"{shown}，高于阈值 {limit}", f"{shown}, above threshold {limit}"
     return f"{shown}（阈值 {limit}）", f"{shown} (threshold {limit})"
 

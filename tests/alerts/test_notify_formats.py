@@ -29,7 +29,7 @@ from alerts.notify.signing import (
     signed_headers,
     verify_signature,
 )
-from alerts.notify.text import group_text
+from alerts.notify.text import alert_summary, group_text
 from alerts.receivers import Receiver, ReceiverKind
 
 T0 = datetime(2026, 11, 25, 0, 3, tzinfo=UTC)  # 08:03 in Shanghai
@@ -390,3 +390,32 @@ def test_group_by_options_duplicates_and_group_grade() -> None:
     assert mixed.grade is Grade.RED
     assert mixed.alerts[0].alert.subject.id == "B"
     assert mixed.episode_start == T0
+
+
+def test_a_value_held_by_hysteresis_is_not_called_past_its_threshold() -> None:
+    def summary(value: float) -> tuple[str, str]:
+        alert = Alert(
+            rule_id="low_pressure",
+            subject=Subject("sensor", "WP-1", "water", "yinhang"),
+            phase=Phase.FIRING,
+            grade=Grade.RED,
+            value=value,
+            firing_since=datetime(2026, 11, 25, 2, 0, tzinfo=UTC),
+        )
+        shown = notify_alert(
+            alert,
+            what_zh="管网压力",
+            what_en="Pressure",
+            unit="MPa",
+            threshold=0.12,
+            direction="below",
+        )
+        return alert_summary(shown)
+
+    zh, en = summary(0.119)
+    assert "低于阈值 0.12 MPa" in zh
+    assert "below threshold 0.12 MPa" in en
+    zh, en = summary(0.121)  # still red: not yet past the recovery level
+    assert "低于" not in zh
+    assert "（阈值 0.12 MPa）" in zh
+    assert "(threshold 0.12 MPa)" in en
