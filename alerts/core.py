@@ -35,6 +35,7 @@ from alerts.ops import load_silences
 from alerts.outbox import enqueue, load_groups, save_groups
 from alerts.receivers import Routing
 from alerts.rule_set import RuleSet, changed_rule_ids
+from alerts.rules import ConditionKind
 from alerts.silences import Silence, alert_labels, is_silenced
 from alerts.store import (
     ALERT_COLUMNS,
@@ -46,7 +47,13 @@ from alerts.store import (
 )
 from schemas.registry import Registry
 from storage.catalog import load_catalog
-from storage.recent import RecentReadings, latest_before, readings_between, window_stats
+from storage.recent import (
+    RecentReadings,
+    latest_before,
+    readings_between,
+    unchanged_since,
+    window_stats,
+)
 
 __all__ = ["EngineCore", "TickReport"]
 
@@ -121,6 +128,7 @@ class EngineCore:
         await self.reload_catalog(conn)
         assert self.city is not None
         self.city.merge(await latest_before(conn, now, RESUME_LOOKBACK))
+        await self._resume_flatlines(conn, now)
         self.active, self.escalations, self.pool = {}, {}, {}
         for alert, escalation, _ in await load_active_alerts(conn):
             self.active.setdefault(alert.rule_id, {})[alert.subject.id] = alert
@@ -146,6 +154,22 @@ class EngineCore:
             sum(len(a) for a in self.active.values()),
             len(self.records),
         )
+
+    async def _resume_flatlines(self, conn: asyncpg.Connection, now: datetime) -> None:
+        """How long each watched value has been stuck, from the stored history: otherwise a
+        restart would start every flatline timer afresh (and resolve stuck-sensor alerts)."""
+        assert self.city is not None
+        for binding in self.bindings:
+            cond = binding.rule.condition
+            if cond.kind is not ConditionKind.FLATLINE or binding.metric_id is None:
+                continue
+            assert cond.unchanged_for is not None
+            lookback = now - 2 * cond.unchanged_for
+            db_ids, since = await unchanged_since(conn, binding.metric_id, lookback, now)
+            index = self.city.sensor_index(db_ids)
+            known = index >= 0
+            series = self.city.series_for(index[known], binding.metric_id)
+            self.city.changed_at[series] = since[known]
 
     async def reload_catalog(self, conn: asyncpg.Connection) -> None:
         city = City(await load_catalog(conn), self.registry)

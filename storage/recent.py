@@ -194,3 +194,34 @@ async def window_stats(
             [np.nan if r["slope"] is None else r["slope"] for r in rows], np.float64
         ),
     )
+
+
+async def unchanged_since(
+    conn: asyncpg.Connection, metric_id: int, after: datetime, until: datetime
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+    """Per sensor, when its current run of equal values of `metric_id` began (epoch seconds),
+    looking back to `after`: what a restarting engine needs to keep a flatline timer."""
+    rows = await conn.fetch(
+        """
+        WITH latest AS (
+            SELECT DISTINCT ON (sensor_id) sensor_id, value FROM readings
+            WHERE metric_id = $1 AND ts > $2 AND ts <= $3 ORDER BY sensor_id, ts DESC
+        ), last_other AS (
+            SELECT r.sensor_id, max(r.ts) AS ts FROM readings r JOIN latest l USING (sensor_id)
+            WHERE r.metric_id = $1 AND r.ts > $2 AND r.ts <= $3 AND r.value <> l.value
+            GROUP BY r.sensor_id
+        )
+        SELECT r.sensor_id, extract(epoch FROM min(r.ts))::float8 AS since
+        FROM readings r LEFT JOIN last_other o USING (sensor_id)
+        WHERE r.metric_id = $1 AND r.ts > coalesce(o.ts, $2) AND r.ts <= $3
+          AND r.sensor_id IN (SELECT sensor_id FROM latest)
+        GROUP BY r.sensor_id
+        """,
+        metric_id,
+        after,
+        until,
+    )
+    return (
+        np.fromiter((r["sensor_id"] for r in rows), np.int32, len(rows)),
+        np.fromiter((r["since"] for r in rows), np.float64, len(rows)),
+    )

@@ -291,3 +291,20 @@ async def test_receiver_down_then_back_gets_every_message_with_its_key(
     assert sorted(delivered) == sorted(keys)  # each once more, under its original key
     assert {idempotency_key_of(s) for s in receiver.seen[:refused]} == keys
     assert await conn.fetchval("SELECT count(*) FROM notifications WHERE state='delivered'") == 2
+
+
+async def test_a_stuck_sensor_stays_stuck_across_a_restart(
+    city: City, conn: asyncpg.Connection, registry: Registry, now: datetime
+) -> None:
+    t0 = now - timedelta(hours=3)
+    await city.series("yp-wp-0004", "pressure", t0, [0.3] * 150)  # frozen for 2.5 h
+    stuck = "water_pressure_stuck"
+    first = engine(registry, None)
+    await first.resume(conn, t0 + 125 * MINUTE)
+    kinds = await run(first, conn, t0 + 125 * MINUTE, t0 + 126 * MINUTE, MINUTE)
+    assert f"firing:{stuck}" in kinds
+    second = engine(registry, None)
+    await second.resume(conn, t0 + 127 * MINUTE)
+    kinds = await run(second, conn, t0 + 127 * MINUTE, t0 + 130 * MINUTE, MINUTE)
+    assert [k for k in kinds if k.endswith(stuck)] == []  # still firing, not resolved
+    assert await conn.fetchval("SELECT phase FROM alerts WHERE rule_id = $1", stuck) == "firing"
