@@ -18,7 +18,9 @@ class BucketPoint(BaseModel):
     avg: float
     min: float
     max: float
-    last: float
+    last: float | None = Field(
+        description="The newest value in the bucket; null for a group of sensors"
+    )
 
 
 class BucketSeries(BaseModel):

@@ -34,7 +34,7 @@ class Bucket:
     avg: float
     min: float
     max: float
-    last: float
+    last: float | None  # None when asked without (see `range_buckets`)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def choose_source(start: datetime, end: datetime, bucket: timedelta) -> Source:
 
 _RAW_BUCKETS = f"""
 SELECT date_bin($5::interval, ts, {ORIGIN_SQL}) AS start, count(*) AS samples, avg(value) AS avg,
-       min(value) AS min, max(value) AS max, (array_agg(value ORDER BY ts DESC))[1] AS last
+       min(value) AS min, max(value) AS max, {{last}} AS last
 FROM readings
 WHERE sensor_id = ANY($1::integer[]) AND metric_id = $2 AND ts >= $3 AND ts < $4
 GROUP BY 1 ORDER BY 1
@@ -79,11 +79,16 @@ GROUP BY 1 ORDER BY 1
 _ROLLUP_BUCKETS = """
 SELECT date_bin($5::interval, bucket, {origin}) AS start, sum(samples)::bigint AS samples,
        sum(value_sum) / sum(samples) AS avg, min(value_min) AS min, max(value_max) AS max,
-       (array_agg(value_last ORDER BY bucket DESC))[1] AS last
+       {last} AS last
 FROM {source}
 WHERE sensor_id = ANY($1::integer[]) AND metric_id = $2 AND bucket >= $3 AND bucket < $4
 GROUP BY 1 ORDER BY 1
 """
+# An ordered aggregate rules out hash aggregation: over a subdistrict's week of rollup rows it
+# costs more than the rest of the query, so callers that do not need `last` can skip it.
+_LAST_RAW = "(array_agg(value ORDER BY ts DESC))[1]"
+_LAST_ROLLUP = "(array_agg(value_last ORDER BY bucket DESC))[1]"
+_NO_LAST = "NULL::double precision"
 
 
 async def range_buckets(
@@ -94,15 +99,18 @@ async def range_buckets(
     end: datetime,
     bucket: timedelta,
     source: Source | None = None,
+    *,
+    with_last: bool = True,
 ) -> list[Bucket]:
-    """Aggregates per `bucket` over [start, end) across `sensor_ids` (one sensor or many)."""
+    """Aggregates per `bucket` over [start, end) across `sensor_ids` (one sensor or many);
+    `with_last` False leaves `last` None (a group's "newest value" names no sensor anyway)."""
     start, end = bucket_start(start, bucket), bucket_end(end, bucket)
     chosen = source or choose_source(start, end, bucket)
-    sql = (
-        _RAW_BUCKETS
-        if chosen is Source.RAW
-        else _ROLLUP_BUCKETS.format(origin=ORIGIN_SQL, source=chosen.value)
-    )
+    if chosen is Source.RAW:
+        sql = _RAW_BUCKETS.format(last=_LAST_RAW if with_last else _NO_LAST)
+    else:
+        last = _LAST_ROLLUP if with_last else _NO_LAST
+        sql = _ROLLUP_BUCKETS.format(origin=ORIGIN_SQL, source=chosen.value, last=last)
     rows = await conn.fetch(sql, list(sensor_ids), metric_id, start, end, bucket)
     return [Bucket(r["start"], r["samples"], r["avg"], r["min"], r["max"], r["last"]) for r in rows]
 

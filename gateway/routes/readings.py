@@ -175,10 +175,10 @@ async def buckets(
     source: SourceChoice = SourceChoice.AUTO,
     format: SeriesFormat = SeriesFormat.JSON,
 ) -> Response:
-    """Count, average, minimum, maximum and last value per time bucket, for one sensor or
-    across a type's sensors (in one subdistrict or the whole district). Short spans read raw
-    data, long ones the 1-minute or 1-hour rollups (`source` says which was used). Role: viewer.
-    """
+    """Count, average, minimum, maximum and (for one sensor) last value per time bucket, for one
+    sensor or across a type's sensors (in one subdistrict or the whole district). Short spans
+    read raw data, long ones the 1-minute or 1-hour rollups (`source` says which was used).
+    Role: viewer."""
     state = get_state(request)
     limits = state.settings.gateway
     start, end = time_range(state, start, end)
@@ -202,14 +202,24 @@ async def buckets(
             raise NotFound(f"metric: no stored readings of {metric!r}", field="metric")
         one = selected[0]
         found = (
-            await range_buckets(conn, one.sensor_keys, one.metric_id, start, end, width, chosen)
+            await range_buckets(
+                conn,
+                one.sensor_keys,
+                one.metric_id,
+                start,
+                end,
+                width,
+                chosen,
+                with_last=one.sensor is not None,
+            )
             if one.sensor_keys
             else []
         )
     if format is SeriesFormat.CSV:
         lines = ["start,samples,avg,min,max,last"]
         lines += [
-            f"{b.start.isoformat()},{b.samples},{b.avg!r},{b.min!r},{b.max!r},{b.last!r}"
+            f"{b.start.isoformat()},{b.samples},{b.avg!r},{b.min!r},{b.max!r},"
+            f"{'' if b.last is None else repr(b.last)}"
             for b in found
         ]
         return Response("\n".join(lines) + "\n", media_type="text/csv")

@@ -41,6 +41,7 @@ async def test_buckets_for_a_sensor_and_a_subdistrict(history: Gateway) -> None:
     both = (await history.get("/v1/readings", params=group)).json()
     assert both["sensors"] == 2
     assert {p["samples"] for p in both["points"]} == {10}
+    assert {p["last"] for p in both["points"]} == {None}  # no one sensor's newest value
     csv = await history.get("/v1/readings", params={**group, "format": "csv"})
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0] == "start,samples,avg,min,max,last"

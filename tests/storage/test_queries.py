@@ -85,6 +85,16 @@ async def test_rollup_and_raw_buckets_agree(
         assert a.samples == b.samples == c.samples == 120  # two sensors, one a minute
         assert a.avg == pytest.approx(b.avg) == pytest.approx(c.avg)
         assert (a.min, a.max) == (b.min, b.max) == (c.min, c.max)
+    # Without `last` (hash aggregation): the same buckets, last left out.
+    async with pool.acquire() as connection:
+        for source, with_last in ((Source.RAW, raw), (Source.ROLLUP_1M, by_minute)):
+            bare = await range_buckets(
+                connection, ids, metric, start, end, width, source, with_last=False
+            )
+            assert [b.last for b in bare] == [None] * 24
+            assert [(b.start, b.samples, b.min, b.max) for b in bare] == [
+                (b.start, b.samples, b.min, b.max) for b in with_last
+            ]
 
 
 async def test_range_for_one_sensor_at_five_minutes(
