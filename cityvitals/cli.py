@@ -222,7 +222,7 @@ def show_settings(config: ConfigOption = None) -> None:
 
     settings = _settings(config)
     for key, value in settings.model_dump(mode="json").items():
-        shown = redact_dsn(value) if key == "database_url" else value
+        shown = redact_dsn(value) if key in ("database_url", "mqtt_url") else value
         typer.echo(f"{key}: {shown}")
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -149,7 +149,12 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/cityvitals"
+    # mqtts://user:password@host:8883 for TLS and broker authentication (quote special
+    # characters in the password with %XX, as in any URL).
     mqtt_url: str = "mqtt://127.0.0.1:1883"
+    # CA certificate(s), PEM, that signed the broker's TLS certificate (mqtts:// only);
+    # None: the system's trusted CAs.
+    mqtt_ca_file: Path | None = None
     sensor_types_dir: Path = SENSOR_TYPES_DIR
     inventory_path: Path | None = None
     unknown_sensor_policy: UnknownSensorPolicy = UnknownSensorPolicy.DEAD_LETTER
@@ -178,6 +183,17 @@ class Settings(BaseSettings):
             parts.port  # noqa: B018 - raises ValueError on a non-numeric port
         except ValueError as error:
             raise ValueError(f"bad port: {error}") from error
+        return value
+
+    @field_validator("mqtt_ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return value
+        if not value.is_file():
+            raise ValueError(f"{value} does not exist")
+        if urlsplit(info.data.get("mqtt_url", "")).scheme != "mqtts":
+            raise ValueError("a CA file is only used with TLS: make mqtt_url mqtts://")
         return value
 
     @field_validator("sensor_types_dir")

@@ -73,7 +73,12 @@ def publish_city(
     client_prefix: str = "cityvitals-sim",
 ) -> RunStats:
     """Births, then the traffic from `start` to `end` (or until `stop`), then a clean flush."""
-    publisher = FleetPublisher(settings.mqtt_url, client_prefix, connections=connections)
+    publisher = FleetPublisher(
+        settings.mqtt_url,
+        client_prefix,
+        connections=connections,
+        ca_file=settings.mqtt_ca_file,
+    )
     publisher.start()
     try:
         for message in simulation.births(start):

@@ -12,6 +12,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ingest.mqtt_codec import (
@@ -43,8 +44,33 @@ OnPuback = Callable[[list[int]], None]
 HANDSHAKE_TIMEOUT_S = 10.0
 
 
+# CONNACK reason codes a deployment meets (MQTT 5, 3.2.2.2), named in errors.
+REFUSALS = {
+    0x85: "client identifier not valid",
+    0x86: "bad user name or password",
+    0x87: "not authorized",
+    0x88: "server unavailable",
+    0x8A: "banned",
+    0x95: "packet too large",
+    0x9F: "connection rate exceeded",
+}
+
+
 class MqttError(Exception):
     """Connecting or subscribing failed (refused, timed out, or the broker said no)."""
+
+
+def tls_context(url: str, ca_file: str | Path | None = None) -> ssl.SSLContext | None:
+    """The TLS context for an mqtts:// URL (verifying the broker against `ca_file`, else the
+    system's CAs), None for mqtt://."""
+    if urlsplit(url).scheme != "mqtts":
+        if ca_file is not None:
+            raise MqttError(f"a CA file ({ca_file}) is only used with mqtts:// URLs")
+        return None
+    try:
+        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    except (OSError, ssl.SSLError) as error:
+        raise MqttError(f"cannot load the CA file {ca_file}: {error}") from error
 
 
 class _Protocol(asyncio.Protocol):
@@ -85,9 +111,10 @@ class MqttClient:
         session_expiry: int = 86400,
         receive_maximum: int = 65535,
         keepalive: int = 30,
+        ca_file: str | Path | None = None,
     ) -> MqttClient:
         parts = urlsplit(url)
-        tls = ssl.create_default_context() if parts.scheme == "mqtts" else None
+        tls = tls_context(url, ca_file)
         port = parts.port or (8883 if tls else 1883)
         client = cls(on_publish, on_puback, keepalive)
         loop = asyncio.get_running_loop()
@@ -115,7 +142,10 @@ class MqttClient:
             raise MqttError(f"cannot connect to {parts.hostname}:{port}: {error!r}") from error
         if ack.reason_code >= 0x80:
             client.close()
-            raise MqttError(f"broker refused the connection: reason 0x{ack.reason_code:02x}")
+            reason = REFUSALS.get(ack.reason_code, "refused")
+            raise MqttError(
+                f"broker refused the connection: {reason} (reason 0x{ack.reason_code:02x})"
+            )
         client.session_present = ack.session_present
         client.server_receive_maximum = int(ack.properties.get(RECEIVE_MAXIMUM, 65535))  # type: ignore[call-overload]
         client._pinger = asyncio.create_task(client._keep_alive())

@@ -28,7 +28,7 @@ from schemas.telemetry import validators_for
 from schemas.topics import STATUS_FILTER, TELEMETRY_FILTER
 from storage.backend import Backend
 from storage.catalog import load_catalog
-from storage.pool import connection
+from storage.pool import connection, redact_dsn
 from storage.writer import ReadingWriter
 
 log = logging.getLogger(__name__)
@@ -144,13 +144,14 @@ class IngestService:
             session_expiry=int(config.session_expiry),
             receive_maximum=config.receive_maximum,
             keepalive=config.keepalive,
+            ca_file=self._settings.mqtt_ca_file,
         )
         self._client, self._generation = client, generation
         self.metrics.reconnects.inc()
         await client.subscribe(subscription_filters(config.shared_group))
         log.info(
             "connected to %s as %s (session %s)",
-            self._settings.mqtt_url,
+            redact_dsn(self._settings.mqtt_url),
             config.client_id,
             "resumed" if client.session_present else "new",
         )

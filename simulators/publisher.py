@@ -8,22 +8,44 @@ unacknowledged, so memory stays bounded and the broker sets the pace.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import zlib
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from simulators.engine import SimMessage
 
+CONNECT_TIMEOUT_S = 10.0
+
+
+class PublishError(Exception):
+    """The broker refused a connection (bad credentials, not authorized) or did not answer."""
+
 
 class FleetPublisher:
+    """Publishes to `url`: mqtt://host:1883, or mqtts://user:password@host:8883 (TLS,
+    verifying the broker against `ca_file` or the system's CAs; credentials on every gateway)."""
+
     def __init__(
-        self, url: str, client_prefix: str, *, connections: int = 4, max_in_flight: int = 20_000
+        self,
+        url: str,
+        client_prefix: str,
+        *,
+        connections: int = 4,
+        max_in_flight: int = 20_000,
+        ca_file: str | Path | None = None,
     ) -> None:
         parts = urlsplit(url)
-        self._host, self._port = parts.hostname or "localhost", parts.port or 1883
+        self._tls = parts.scheme == "mqtts"
+        self._host = parts.hostname or "localhost"
+        self._port = parts.port or (8883 if self._tls else 1883)
+        self._username = unquote(parts.username) if parts.username else None
+        self._password = unquote(parts.password) if parts.password else None
+        self._ca_file = str(ca_file) if ca_file else None
         self._max_in_flight = max_in_flight
         self._in_flight = 0
         self._lock = threading.Condition()
@@ -37,12 +59,16 @@ class FleetPublisher:
         client.max_queued_messages_set(0)
         client.will_set(f"cityvitals/simulators/{client_id}/status", b"offline", qos=1, retain=True)
         client.on_publish = self._acked
+        if self._username is not None:
+            client.username_pw_set(self._username, self._password)
+        if self._tls:
+            client.tls_set_context(ssl.create_default_context(cafile=self._ca_file))
         return client
 
     def start(self) -> None:
+        """Connect every gateway; PublishError names the broker's reason if one is refused."""
         for client in self._clients:
-            client.connect(self._host, self._port, keepalive=30)
-            client.loop_start()
+            self._connect(client)
             with self._lock:
                 self._in_flight += 1  # acknowledged like any other message
             client.publish(
@@ -51,6 +77,22 @@ class FleetPublisher:
                 qos=1,
                 retain=True,
             )
+
+    def _connect(self, client: mqtt.Client) -> None:
+        answer: list[str] = []
+        answered = threading.Event()
+
+        def on_connect(*args: object) -> None:
+            answer.append(str(args[3]))  # (client, userdata, flags, reason_code, properties)
+            answered.set()
+
+        client.on_connect = on_connect
+        client.connect(self._host, self._port, keepalive=30)
+        client.loop_start()
+        if not answered.wait(CONNECT_TIMEOUT_S) or answer[0] != "Success":
+            client.loop_stop()
+            reason = answer[0] if answer else "no answer"
+            raise PublishError(f"broker {self._host}:{self._port} refused us: {reason}")
 
     def publish(self, message: SimMessage) -> None:
         with self._lock:

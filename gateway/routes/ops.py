@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -36,7 +37,8 @@ async def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and the MQTT broker accepts a connection. No key
     needed; 503 (with what failed) while either is unreachable."""
     state = get_state(request)
-    database, broker = await asyncio.gather(_database(request), _broker(state.settings.mqtt_url))
+    broker_check = _broker(state.settings.mqtt_url, state.settings.mqtt_ca_file)
+    database, broker = await asyncio.gather(_database(request), broker_check)
     ready = database == "ok" and broker == "ok"
     body = Readiness(status="ready" if ready else "not_ready", database=database, broker=broker)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
@@ -51,7 +53,7 @@ async def _database(request: Request) -> str:
     return "ok"
 
 
-async def _broker(url: str) -> str:
+async def _broker(url: str, ca_file: Path | None) -> str:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             client = await MqttClient.connect(
@@ -60,6 +62,7 @@ async def _broker(url: str) -> str:
                 on_publish=lambda _: None,
                 clean_start=True,
                 session_expiry=0,
+                ca_file=ca_file,
             )
             await client.disconnect()
     except (MqttError, OSError, TimeoutError) as error:
