@@ -9,6 +9,7 @@ from bench import (
     decode_bench,
     gateway_bench,
     ingest_bench,
+    scaleout_bench,
     simulators_bench,
     storage_bench,
 )
@@ -21,6 +22,7 @@ GROUPS = {
     "simulators": simulators_bench.run,
     "gateway": gateway_bench.run,
     "alerts": alerts_bench.run,
+    "scaleout": scaleout_bench.run,
 }
 
 
