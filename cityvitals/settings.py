@@ -141,6 +141,9 @@ class GatewaySettings(BaseModel):
     stream_alerts_every: Duration = 1.0
     stream_keepalive: Duration = 15.0
     max_streams: int = Field(default=100, ge=1, description="Live-stream clients at once")
+    # /docs and /openapi.json describe the API (no city data) and are served without a key,
+    # so the Swagger UI can load; false: not served at all.
+    docs: bool = True
 
 
 class Settings(BaseSettings):

@@ -89,6 +89,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        openapi_url="/openapi.json" if settings.gateway.docs else None,
+        docs_url="/docs" if settings.gateway.docs else None,
+        redoc_url=None,
     )
     handlers.install(app)
     for router in ROUTERS:

@@ -70,6 +70,13 @@ async def test_wrong_role_is_forbidden(gateway: Gateway) -> None:
     assert (await gateway.get("/metrics", role="viewer")).status_code == 200
 
 
+async def test_docs_can_be_switched_off(prepared: ScratchDatabase, now: datetime) -> None:
+    settings = gateway_settings(prepared.url, "mqtt://127.0.0.1:1", docs=False)
+    async with running_gateway(settings, prepared.url, now) as gateway:
+        for path in ("/docs", "/openapi.json"):
+            assert_error(await gateway.get(path, role=None), 404)
+
+
 async def test_not_ready_names_what_is_down(prepared: ScratchDatabase, now: datetime) -> None:
     settings = gateway_settings(prepared.url, "mqtt://127.0.0.1:1")
     async with running_gateway(settings, prepared.url, now) as gateway:
