@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_anonymous_and_wrong_passwords_are_refused(device: Open) -> None:
 async def test_our_client_names_the_refusal_and_refuses_plain_or_untrusted_links(
     secured: SecuredBroker,
 ) -> None:
-    async def connect(url: str, ca_file: object = secured.ca_file) -> None:
+    async def connect(url: str, ca_file: Path | None = secured.ca_file) -> None:
         client = await MqttClient.connect(url, "t", on_publish=lambda _: None, ca_file=ca_file)
         await client.disconnect()
 
