@@ -42,6 +42,8 @@ mosquitto_bin="$(find_mosquitto || true)"
 missing=()
 [[ -n "$pg_bin" ]] || missing+=(postgresql)
 [[ -n "$mosquitto_bin" ]] || missing+=(mosquitto)
+# tests/deploy makes throwaway TLS certificates for the secured broker
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if ((${#missing[@]} == 0)); then
     echo "system deps OK: PostgreSQL in $pg_bin, mosquitto at $mosquitto_bin"
@@ -63,6 +65,7 @@ else
         case "$pkg" in
             postgresql) echo "missing: PostgreSQL server binaries (postgres, initdb, psql)" >&2 ;;
             mosquitto) echo "missing: mosquitto" >&2 ;;
+            openssl) echo "missing: openssl (the deployment tests make certificates)" >&2 ;;
         esac
     done
     echo "install with: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
