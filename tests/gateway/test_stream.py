@@ -80,7 +80,9 @@ async def test_live_stream(prepared: ScratchDatabase, mqtt_broker: EmbeddedMosqu
                 params={"events": "alerts"},
                 headers={**viewer, "Last-Event-ID": "0"},
             ) as resumed:
-                replayed = await next_event(events(resumed), "alert")
+                # Keep the reader: a dropped async generator closes the response with it.
+                resumed_events = events(resumed)
+                replayed = await next_event(resumed_events, "alert")
                 assert replayed["data"] == alert["data"]
                 third = await client.get("/v1/stream", headers=viewer)
                 assert third.status_code == 429
