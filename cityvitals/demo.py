@@ -172,6 +172,7 @@ async def _serve(
     await ingest.ready.wait()
     # Services that stop by themselves when asked, and helpers that are simply cancelled.
     services = [asyncio.create_task(engine.run()), asyncio.create_task(gateway.serve())]
+    await _until_up(gateway, engine, services)  # the summary lines mean "everything runs"
     helpers = [
         asyncio.create_task(maintenance.run_forever(settings.storage.maintenance_interval)),
         asyncio.create_task(print_summaries(pool, len(simulation.fleet))),
@@ -196,6 +197,17 @@ async def _serve(
             task.cancel()
         await asyncio.gather(*services, *helpers, return_exceptions=True)
         await pool.close()
+
+
+async def _until_up(
+    gateway: uvicorn.Server, engine: Engine, services: list[asyncio.Task[None]]
+) -> None:
+    async with asyncio.timeout(60):
+        while not (gateway.started and engine.leading.is_set()):
+            for task in services:
+                if task.done():
+                    task.result()  # a service that failed to start: say why
+            await asyncio.sleep(0.1)
 
 
 def _engine(settings: Settings, pool: asyncpg.Pool, registry: Registry) -> Engine:
