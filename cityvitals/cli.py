@@ -10,10 +10,9 @@ from typing import Annotated
 import typer
 
 from cityvitals.cli_alerts import register as register_alerts
+from cityvitals.cli_common import ConfigOption, fail, settings_or_exit
 from cityvitals.cli_gateway import register as register_gateway
 from cityvitals.cli_grafana import grafana_app
-from cityvitals.logs import configure_logging
-from cityvitals.settings import Settings, SettingsError, load_settings
 from schemas.errors import SchemaError
 from schemas.inventory import load_inventory
 from schemas.json_schema import SCHEMA_PATH, render_json_schema
@@ -28,25 +27,6 @@ app.add_typer(db_app, name="db")
 register_gateway(app)  # `cityvitals gateway` and `cityvitals keys`
 register_alerts(app)  # `cityvitals alerts` and the ops actions
 app.add_typer(grafana_app, name="grafana")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Settings YAML file (else $CITYVITALS_CONFIG)."),
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        settings = load_settings(config)
-    except SettingsError as error:
-        raise _fail(str(error)) from error
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 @sensors_app.command("validate")
@@ -66,7 +46,7 @@ def sensors_validate(
             sensors = load_inventory(inventory, registry)
             typer.echo(f"{len(sensors)} sensors valid in {inventory}")
     except SchemaError as error:
-        raise _fail(f"{len(error.problems)} problem(s):\n{error}") from error
+        raise fail(f"{len(error.problems)} problem(s):\n{error}") from error
 
 
 @sensors_app.command("list")
@@ -79,7 +59,7 @@ def sensors_list(
     try:
         registry = load_registry(path)
     except SchemaError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     for sensor_type in sorted(registry, key=lambda t: (t.domain, t.name)):
         metrics = ", ".join(f"{n} [{m.unit}]" for n, m in sensor_type.metrics.items())
         typer.echo(
@@ -99,7 +79,7 @@ def sensors_schema(
     rendered = render_json_schema()
     if check:
         if not output.exists() or output.read_text(encoding="utf-8") != rendered:
-            raise _fail(f"{output} is out of date: run `cityvitals sensors schema`")
+            raise fail(f"{output} is out of date: run `cityvitals sensors schema`")
         typer.echo(f"{output} is up to date")
         return
     output.write_text(rendered, encoding="utf-8")
@@ -111,11 +91,11 @@ def db_migrate(config: ConfigOption = None) -> None:
     """Apply migrations and sync the sensor types and inventory into the database."""
     from cityvitals.startup import prepare
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     try:
         prepared = asyncio.run(prepare(settings))
     except (StorageError, SchemaError) as error:
-        raise _fail(f"migration failed: {error}") from error
+        raise fail(f"migration failed: {error}") from error
     applied = ", ".join(prepared.migrations_applied) or "none (up to date)"
     typer.echo(
         f"backend {prepared.backend.value}; migrations applied: {applied}; "
@@ -131,7 +111,7 @@ def db_maintain(
     """Run storage maintenance: partitions ahead, rollup refresh, retention."""
     from cityvitals.startup import run_maintenance
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     asyncio.run(run_maintenance(settings, once=once))
 
 
@@ -140,7 +120,7 @@ def ingest(config: ConfigOption = None) -> None:
     """Run the MQTT ingest service (SIGTERM or Ctrl-C drains, acknowledges and stops)."""
     from cityvitals.services import run_ingest
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     asyncio.run(run_ingest(settings))
 
 
@@ -175,7 +155,7 @@ def simulate(
     from schemas.durations import parse_duration
     from simulators.faults import FaultRates
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     registry = load_registry(settings.sensor_types_dir)
     try:
         plan = CityPlan(
@@ -190,7 +170,7 @@ def simulate(
         end = start + timedelta(seconds=parse_duration(duration)) if duration else None
         simulation = build_city(registry, plan, start)
     except ValueError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     if register:
         count = asyncio.run(register_fleet(settings.database_url, simulation.fleet))
         typer.echo(f"registered {count} simulated sensors")
@@ -220,7 +200,7 @@ def show_settings(config: ConfigOption = None) -> None:
     """Validate the settings and print them (passwords masked)."""
     from storage.pool import redact_dsn
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     for key, value in settings.model_dump(mode="json").items():
         shown = redact_dsn(value) if key in ("database_url", "mqtt_url") else value
         typer.echo(f"{key}: {shown}")

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
 
-from cityvitals.logs import configure_logging
-from cityvitals.settings import Settings, SettingsError, load_settings
+from cityvitals.cli_common import ConfigOption, fail, settings_or_exit
+from cityvitals.settings import Settings
 from storage.api_keys import ApiKey
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys of the HTTP gateway.")
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Settings YAML file (else $CITYVITALS_CONFIG)."),
-]
 ROLES = ("viewer", "operator", "admin", "ingest")
 T = TypeVar("T")
 
@@ -28,24 +23,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        settings = load_settings(config)
-    except SettingsError as error:
-        raise _fail(str(error)) from error
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
 def gateway(config: ConfigOption = None) -> None:
     """Serve the HTTP API: registry, readings, alerts, HTTP ingest, live stream (SIGTERM or
     Ctrl-C stops it after the requests in flight)."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     asyncio.run(run_gateway(settings))
 
 
@@ -79,9 +60,9 @@ def _with_db(settings: Settings, action: Callable[[asyncpg.Connection], Awaitabl
     try:
         return asyncio.run(run())
     except asyncpg.exceptions.UndefinedTableError as error:
-        raise _fail("no api_keys table: run `cityvitals db migrate` first") from error
+        raise fail("no api_keys table: run `cityvitals db migrate` first") from error
     except (OSError, asyncpg.exceptions.PostgresError) as error:
-        raise _fail(f"database: {error}") from error
+        raise fail(f"database: {error}") from error
 
 
 @keys_app.command("create")
@@ -94,10 +75,10 @@ def keys_create(
     from gateway.keys import create_key
 
     if role not in ROLES:
-        raise _fail(f"--role: {role!r} is not one of {', '.join(ROLES)}")
+        raise fail(f"--role: {role!r} is not one of {', '.join(ROLES)}")
     if not name.strip():
-        raise _fail("NAME: must not be empty")
-    settings = _settings(config)
+        raise fail("NAME: must not be empty")
+    settings = settings_or_exit(config)
     key, secret = _with_db(settings, lambda conn: create_key(conn, name.strip(), role))
     typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
     typer.echo(f"secret (shown only now): {secret}")
@@ -111,7 +92,7 @@ def keys_list(
     """List keys: id, role, holder, created, last used (never the secrets)."""
     from storage.api_keys import list_keys
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     keys = _with_db(settings, lambda conn: list_keys(conn, include_revoked=all_keys))
     for key in keys:
         typer.echo(_describe(key))
@@ -129,10 +110,10 @@ def keys_revoke(
 
     from storage.api_keys import revoke_key
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     key = _with_db(settings, lambda conn: revoke_key(conn, key_id, datetime.now(UTC)))
     if key is None:
-        raise _fail(f"no key {key_id!r} in use")
+        raise fail(f"no key {key_id!r} in use")
     typer.echo(f"revoked key {key.id} ({key.role}) of {key.name}")
 
 

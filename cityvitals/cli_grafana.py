@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cityvitals.cli_common import fail
 from grafana_dashboards.errors import GrafanaError
 from grafana_dashboards.generate import DASHBOARDS_DIR, build_dashboards, differences, export
 from grafana_dashboards.i18n import Lang
@@ -28,16 +29,11 @@ class Languages(StrEnum):
     EN = "en"
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
-
-
 def _registry(types: Path) -> Registry:
     try:
         return load_registry(types)
     except SchemaError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
 
 
 @grafana_app.command("export")
@@ -56,7 +52,7 @@ def grafana_export(
         problems = differences(registry, output)
         if problems:
             listing = "\n  ".join(problems)
-            raise _fail(f"dashboards out of date (run `cityvitals grafana export`):\n  {listing}")
+            raise fail(f"dashboards out of date (run `cityvitals grafana export`):\n  {listing}")
         typer.echo(f"dashboards in {output} are up to date")
         return
     written = export(registry, output)
@@ -103,7 +99,7 @@ def grafana_push(
             boards, titles
         )
     except GrafanaError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     for uid in report.folders_created:
         typer.echo(f"created folder {uid}")
     for uid in report.folders_renamed:
