@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from alerts.notify.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from alerts.notify.receiving import read_request, verify_request, write_response
 from bench.mqtt_load import Message, Publisher
 from schemas.registry import Registry
 from schemas.sensor_type import Metric, MetricKind
@@ -145,31 +145,15 @@ class LatencyReceiver:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            headers: dict[str, str] = {}
-            for line in head[1:]:
-                if ":" in line:
-                    name, value = line.split(":", 1)
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            request = await read_request(reader)
             at = time.time()
-            ok = verify_signature(
-                self.secret,
-                headers.get(TIMESTAMP_HEADER.lower(), ""),
-                body,
-                headers.get(SIGNATURE_HEADER.lower(), ""),
-                datetime.now(UTC),
-            )
+            ok = verify_request(self.secret, request)
             if ok:
-                self._record(json.loads(body), at)
+                self._record(json.loads(request.body), at)
             else:
                 self.rejected += 1
-            status = b"200 OK" if ok else b"401 Unauthorized"
-            writer.write(
-                b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )
-            await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
+            await write_response(writer, 200 if ok else 401)
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
             writer.close()

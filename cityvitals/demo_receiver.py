@@ -14,14 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from alerts.notify.signing import (
-    IDEMPOTENCY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    verify_signature,
-)
-
-MAX_BODY = 1 << 20
+from alerts.notify.receiving import Request, read_request, verify_request, write_response
 
 
 class DemoReceiver:
@@ -43,45 +36,24 @@ class DemoReceiver:
             server.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        status = b"400 Bad Request"
         try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            headers = {}
-            for line in head[1:]:
-                if ":" in line:
-                    name, value = line.split(":", 1)
-                    headers[name.strip().lower()] = value.strip()
-            length = int(headers.get("content-length", "0"))
-            if length <= MAX_BODY:
-                body = await reader.readexactly(length)
-                status = self._take(headers, body)
-            writer.write(
-                b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )
-            await writer.drain()
+            request = await read_request(reader)
+            await write_response(writer, self._take(request))
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
             writer.close()
 
-    def _take(self, headers: dict[str, str], body: bytes) -> bytes:
-        signed = verify_signature(
-            self.secret,
-            headers.get(TIMESTAMP_HEADER.lower(), ""),
-            body,
-            headers.get(SIGNATURE_HEADER.lower(), ""),
-            datetime.now(UTC),
-        )
-        if not signed:
+    def _take(self, request: Request) -> int:
+        if not verify_request(self.secret, request):
             print("  ✖ a webhook with a bad signature was refused", flush=True)
-            return b"401 Unauthorized"
-        key = headers.get(IDEMPOTENCY_HEADER.lower(), "")
-        if key in self._seen:
-            return b"200 OK"  # a retry of a message already shown
-        self._seen.add(key)
+            return 401
+        if request.idempotency_key in self._seen:
+            return 200  # a retry of a message already shown
+        self._seen.add(request.idempotency_key)
         self.received += 1
-        print(_line(json.loads(body)), flush=True)
-        return b"200 OK"
+        print(_line(json.loads(request.body)), flush=True)
+        return 200
 
 
 def _line(message: dict[str, Any]) -> str:

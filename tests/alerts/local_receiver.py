@@ -8,25 +8,13 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http import HTTPStatus
+from datetime import datetime
 
-from alerts.notify.signing import (
-    IDEMPOTENCY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    verify_signature,
-)
+from alerts.notify.receiving import Request, read_request, verify_request, write_response
 
 SECRET = "duty-s3cret"
 Reply = tuple[int, dict[str, str], bytes]
-
-
-@dataclass
-class Seen:
-    target: str
-    headers: dict[str, str]
-    body: bytes
+Seen = Request  # what the receiver recorded of one request
 
 
 @dataclass
@@ -44,24 +32,13 @@ class LocalReceiver:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            _, target, _ = head[0].split(" ", 2)
-            headers = {}
-            for line in head[1:]:
-                if line:
-                    name, value = line.split(":", 1)
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            seen = Seen(target, headers, body)
+            seen = await read_request(reader)
             self.seen.append(seen)
             status, extra, payload = self.replies.popleft() if self.replies else (200, {}, b"ok")
             if self.check is not None and not self.check(seen):
                 status, extra, payload = 401, {}, b"bad signature"
             await asyncio.sleep(self.delay)
-            lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
-            lines += [f"{k}: {v}" for k, v in {**extra, "Content-Length": len(payload)}.items()]
-            writer.write(("\r\n".join([*lines, "Connection: close", "", ""])).encode() + payload)
-            await writer.drain()
+            await write_response(writer, status, payload, extra)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client gave up (timeout tests)
         finally:
@@ -69,13 +46,7 @@ class LocalReceiver:
 
 
 def our_signature_holds(seen: Seen, now: datetime | None = None) -> bool:
-    return verify_signature(
-        SECRET,
-        seen.headers.get(TIMESTAMP_HEADER.lower(), ""),
-        seen.body,
-        seen.headers.get(SIGNATURE_HEADER.lower(), ""),
-        now or datetime.now(UTC),
-    )
+    return verify_request(SECRET, seen, now)
 
 
 @asynccontextmanager
@@ -93,4 +64,4 @@ async def running_receiver(
 
 
 def idempotency_key_of(seen: Seen) -> str:
-    return seen.headers.get(IDEMPOTENCY_HEADER.lower(), "")
+    return seen.idempotency_key
