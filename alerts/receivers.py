@@ -39,8 +39,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.escalation import (
     EscalatePolicy,
@@ -54,6 +53,7 @@ from alerts.notify.grouping import DEFAULT_GROUP_BY, AlertGroup, group_alerts
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.durations import Duration, Offset
 from schemas.errors import Problem, SchemaError
+from schemas.model_problems import validate_model
 from schemas.sensor_type import Domain
 from schemas.yaml_loader import describe_yaml_error, load_yaml_text
 
@@ -74,6 +74,7 @@ DEFAULT_REPEAT_INTERVAL_S = 4 * 3600.0  # Alertmanager's default
 # or 1 if they breach in the same tick). Set group_wait for Alertmanager's behaviour.
 DEFAULT_GROUP_WAIT_S = 0.0
 DEFAULT_GROUP_INTERVAL_S = 60.0
+HINT = "the format is in alerts/receivers.py"
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 Report = Callable[[str, str], None]  # (dotted key, message): collects problems, never raises
@@ -236,62 +237,46 @@ def parse_routing(text: str, source: str, environ: Mapping[str, str] | None = No
         raise ReceiversError([Problem(source, where, f"invalid YAML: {message}")]) from error
     if not isinstance(document, dict):
         raise ReceiversError([Problem(source, "", "expected a mapping (receivers, routes, ...)")])
-    try:
-        spec = _RoutingSpec.model_validate(document)
-    except ValidationError as error:
-        raise ReceiversError(
-            [Problem(source, _dotted(e["loc"]), _message(e)) for e in error.errors()]
-        ) from error
     problems: list[Problem] = []
-    routing = _build(spec, env, lambda key, message: problems.append(Problem(source, key, message)))
+    spec = validate_model(
+        _RoutingSpec, document, source=source, problems=problems, format_hint=HINT
+    )
+    if spec is None:
+        raise ReceiversError(problems)
+    routing = _build(spec, env, source, problems)
     if problems:
         raise ReceiversError(problems)
     return routing
 
 
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    """`("routes[0]", "grades", 1)` -> `routes[0].grades[1]`, as the rule files' errors read."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+def _build(
+    spec: _RoutingSpec, env: Mapping[str, str], source: str, problems: list[Problem]
+) -> Routing:
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(source, key, message))
 
+    def item(model: type[_Spec], raw: object, key: str) -> _Spec | None:
+        return validate_model(
+            model, raw, source=source, problems=problems, format_hint=HINT, prefix=key
+        )
 
-def _message(error: ErrorDetails) -> str:
-    if error.get("type") == "extra_forbidden":
-        return "unknown key (check the spelling)"
-    if error.get("type") == "missing":
-        return "required key is missing"
-    return str(error.get("msg", "invalid value"))
-
-
-def _item(model: type[_Spec], item: object, key: str, report: Report) -> _Spec | None:
-    try:
-        return model.model_validate(item)
-    except ValidationError as error:
-        for e in error.errors():
-            report(_dotted((key, *e["loc"])), _message(e))
-        return None
-
-
-def _build(spec: _RoutingSpec, env: Mapping[str, str], report: Report) -> Routing:
     # Names of receivers that failed validation still count as known, so a typo in one
     # receiver is reported once instead of again in every route that uses it.
     names: set[str] = set()
-    for i, item in enumerate(spec.receivers):
-        if isinstance(name := item.get("name"), str):
+    for i, entry in enumerate(spec.receivers):
+        if isinstance(name := entry.get("name"), str):
             if name in names:
                 report(f"receivers[{i}].name", f"duplicate receiver name {name!r}")
             names.add(name)
     receivers: dict[str, Receiver] = {}
-    for i, item in enumerate(spec.receivers):
-        raw = _item(_ReceiverSpec, item, f"receivers[{i}]", report)
+    for i, entry in enumerate(spec.receivers):
+        raw = item(_ReceiverSpec, entry, f"receivers[{i}]")
         receiver = None if raw is None else _receiver(raw, f"receivers[{i}]", env, report)
         if receiver is not None:
             receivers.setdefault(receiver.name, receiver)
     routes: list[Route] = []
-    for i, item in enumerate(spec.routes):
-        raw_route = _item(_RouteSpec, item, f"routes[{i}]", report)
+    for i, entry in enumerate(spec.routes):
+        raw_route = item(_RouteSpec, entry, f"routes[{i}]")
         if raw_route is None:
             continue
         route = _route(raw_route, f"routes[{i}]", spec, names, report)

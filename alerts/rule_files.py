@@ -45,11 +45,11 @@ from alerts.rule_specs import (
     OverrideSpec,
     RuleFileSpec,
     RuleSpec,
-    dotted,
     error_message,
 )
 from alerts.rules import Condition, ConditionKind, Direction, Rule, Scope, Timing
 from schemas.errors import Problem
+from schemas.model_problems import problem_key
 from schemas.registry import Registry
 from schemas.yaml_loader import describe_yaml_error, load_yaml_text
 
@@ -124,7 +124,8 @@ class _Loader(Checker):
             return RuleFileSpec.model_validate(document)
         except ValidationError as error:
             for e in error.errors():
-                key, message = dotted(e["loc"]), error_message(e["type"], e["msg"], e["loc"])
+                key = problem_key("", e["loc"])
+                message = error_message(e["type"], e["msg"], e["loc"])
                 self.problems.append(Problem(source, key, message))
             return None
 

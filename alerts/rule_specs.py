@@ -113,13 +113,6 @@ class RuleFileSpec(_Strict):
     overrides: list[OverrideSpec] = Field(default_factory=list)
 
 
-def dotted(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
 def error_message(kind: str, msg: str, loc: tuple[int | str, ...]) -> str:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
