@@ -1,128 +1,35 @@
-"""Incident scenarios: the shipped drills load and would raise the alerts they promise, every kind
-of mistake names its file and key, and effects ramp, compose and select as documented."""
+"""Incident scenarios: the shipped drills load and would raise the alerts they promise, and
+effects ramp, compose and select as documented."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, time
-from pathlib import Path
 
 import pytest
 
-from schemas.districts import SUBDISTRICTS, SUBDISTRICTS_BY_CODE
-from schemas.errors import SchemaError
+from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.registry import Registry
-from schemas.sensor_type import GRADES_BY_SEVERITY, Grade, Metric, MetricKind
-from simulators.model import Effect, SimSensor
+from schemas.sensor_type import GRADES_BY_SEVERITY, Grade, MetricKind
+from simulators.model import Effect
 from simulators.scenario_model import DISTRICT, distance_m, draw
 from simulators.scenarios import (
-    SCENARIOS_DIR,
     SHANGHAI,
-    Scenario,
-    ScenarioError,
     load_scenarios,
-    parse_scenario,
 )
-
-SHIPPED = {
-    "water_main_burst",
-    "heatwave_grid_stress",
-    "stadium_event",
-    "building_fire",
-    "flash_flood",
-}
-STADIUM = (31.3000, 121.5170)
-METRES_PER_DEGREE = 6_371_008.8 * math.pi / 180  # along a meridian
-
-GOOD = """\
-name: drill
-display_name: {zh: 演练, en: Drill}
-description: A test drill.
-duration: 10m
-effects:
-  - select: {type: water_main_pressure, subdistricts: [yinhang], share: 1.0}
-    metric: pressure
-    multiply: 0.6
-    ramp_in: 2m
-    ramp_out: 4m
-expected_alerts:
-  - {type: water_main_pressure, metric: pressure, subdistrict: yinhang, grade: yellow, within: 5m}
-"""
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def _sensor(
-    registry: Registry,
-    type_name: str,
-    sensor_id: str,
-    subdistrict: str = "yinhang",
-    at: tuple[float, float] | None = None,
-) -> SimSensor:
-    centre = SUBDISTRICTS_BY_CODE[subdistrict]
-    lat, lon = at if at is not None else (centre.lat, centre.lon)
-    return SimSensor(sensor_id, registry.types[type_name], subdistrict, lat, lon)
-
-
-def _default_fleet(registry: Registry) -> list[SimSensor]:
-    """A fleet of the default density (per_subdistrict x hotspot), every sensor at its centre."""
-    fleet: list[SimSensor] = []
-    for sensor_type in registry:
-        sim = sensor_type.simulator
-        for district in SUBDISTRICTS:
-            count = round(sim.per_subdistrict * sim.hotspots.get(district.code, 1.0))
-            prefix = f"t-{sensor_type.name}-{district.code}"
-            fleet.extend(
-                _sensor(registry, sensor_type.name, f"{prefix}-{n}", district.code)
-                for n in range(count)
-            )
-    return fleet
-
-
-def _write(tmp_path: Path, files: dict[str, str]) -> Path:
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
-def _problems(tmp_path: Path, registry: Registry, files: dict[str, str]) -> list[str]:
-    with pytest.raises(ScenarioError) as caught:
-        load_scenarios(registry, _write(tmp_path, files))
-    return [str(p) for p in caught.value.problems]
-
-
-def _drill(registry: Registry, text: str = GOOD) -> Scenario:
-    return parse_scenario(text, "scenarios/drill.yaml", registry)
-
-
-def _grade(metric: Metric, value: float) -> int:
-    """Index in GRADES_BY_SEVERITY of the worst grade `value` reaches (-1: none)."""
-    reached = -1
-    thresholds = metric.thresholds
-    assert thresholds is not None
-    for direction, levels in (("above", thresholds.above), ("below", thresholds.below)):
-        for grade, limit in levels.levels() if levels is not None else []:
-            if value >= limit if direction == "above" else value <= limit:
-                reached = max(reached, GRADES_BY_SEVERITY.index(grade))
-    return reached
-
-
-def _hold_s(metric: Metric) -> float:
-    thresholds = metric.thresholds
-    assert thresholds is not None
-    holds = [lv.hold or 0.0 for lv in (thresholds.above, thresholds.below) if lv is not None]
-    return max(holds, default=0.0)
-
-
-def _reading(metric: Metric, effect: Effect | None, value: float) -> float:
-    value = value if effect is None else effect.apply(value)
-    if metric.kind is MetricKind.STATE:
-        return 1.0 if value >= 0.5 else 0.0
-    return min(max(value, metric.range.min), metric.range.max)
-
+from tests.simulators.drill_helpers import (
+    GOOD,
+    METRES_PER_DEGREE,
+    SHIPPED,
+    SMOKE,
+    STADIUM,
+    _default_fleet,
+    _drill,
+    _grade,
+    _hold_s,
+    _reading,
+    _sensor,
+)
 
 # --- the shipped drills -----------------------------------------------------------------------
 
@@ -197,223 +104,6 @@ def test_water_main_burst_pressure_arithmetic(registry: Registry) -> None:
     assert values == [0.18, 0.24]  # half the gauges 0.8 x 0.75, the rest 0.8
     metric = registry.types["water_main_pressure"].metrics["pressure"]
     assert _grade(metric, 0.18) == GRADES_BY_SEVERITY.index(Grade.YELLOW)
-
-
-# --- mistakes name their file and key ---------------------------------------------------------
-
-SMOKE = GOOD.replace(
-    "{type: water_main_pressure, subdistricts: [yinhang], share: 1.0}\n    metric: pressure",
-    "{type: smoke_detector, subdistricts: [yinhang], share: 1.0}\n    metric: smoke_obscuration",
-).replace("multiply: 0.6", "add: 4")
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "expected"),
-    [
-        (
-            "type: water_main_pressure, subdistricts",
-            "type: water_main_presure, subdistricts",
-            "effects[0].select.type: unknown sensor type 'water_main_presure'; "
-            "did you mean 'water_main_pressure'?",
-        ),
-        (
-            "metric: pressure\n",
-            "metric: presure\n",
-            "effects[0].metric: unknown metric 'presure' of water_main_pressure "
-            "(pressure, battery)",
-        ),
-        (
-            "subdistricts: [yinhang]",
-            "subdistricts: [yinhan]",
-            "effects[0].select.subdistricts[0]: unknown subdistrict 'yinhan'; "
-            "did you mean 'yinhang'?",
-        ),
-        (
-            "subdistrict: yinhang",
-            "subdistrict: pudong",
-            "expected_alerts[0].subdistrict: unknown subdistrict 'pudong' (one of: ",
-        ),
-        (
-            "multiply: 0.6",
-            "set: 2.5",
-            "effects[0].set: 2.5 is outside the physical range [0, 1.6] MPa of "
-            "water_main_pressure.pressure",
-        ),
-        (
-            "multiply: 0.6",
-            "multiply: 0.6\n    set: 0.1",
-            "effects[0]: give exactly one of multiply, add or set (found: multiply, set)",
-        ),
-        (
-            "multiply: 0.6",
-            "start: 0s",
-            "effects[0]: give exactly one of multiply, add or set (found: none)",
-        ),
-        (
-            "share: 1.0",
-            "share: 1.5",
-            "effects[0].select.share: 1.5 is outside 0..1",
-        ),
-        (
-            "share: 1.0",
-            "share: 0",
-            "effects[0].select.share: 0 is outside 0..1",
-        ),
-        (
-            "grade: yellow",
-            "grade: purple",
-            "expected_alerts[0].grade: Input should be 'blue', 'yellow', 'orange' or 'red'",
-        ),
-        (
-            "duration: 10m",
-            "duration: 10 minutes",
-            "duration: expected a duration like '30s', '5m', '1h', got '10 minutes'",
-        ),
-        (
-            "ramp_in: 2m",
-            "ramp_in: soon",
-            "effects[0].ramp_in: expected a duration like '30s', '5m', '1h', got 'soon'",
-        ),
-        (
-            "within: 5m",
-            "within: 0s",
-            "expected_alerts[0].within: a duration must be positive, got '0s'",
-        ),
-        (
-            "ramp_out: 4m",
-            "ramp_out: 4m\n    rampout: 4m",
-            "effects[0].rampout: unknown key",
-        ),
-        ("description: A test drill.\n", "", "description: required key is missing"),
-        ("name: drill", "name: Drill-1", "name: String should match pattern"),
-        (
-            "ramp_out: 4m",
-            "ramp_out: 4m\n    metric: flow",
-            "line 11, column 5: invalid YAML: duplicate key 'metric'",
-        ),
-        (
-            "ramp_in: 2m",
-            "ramp_in: 2m\n    start: 10m",
-            "effects[0].start: 10m is not before the effect's end (10m)",
-        ),
-        (
-            "ramp_in: 2m",
-            "ramp_in: 2m\n    start: 9m",
-            "effects[0].ramp_in: 2m is longer than the effect's window (1m from start to end)",
-        ),
-        (
-            "ramp_in: 2m",
-            "ramp_in: 2m\n    end: 20m",
-            "effects[0].end: 20m is after the scenario's duration (10m)",
-        ),
-        (
-            "within: 5m",
-            "within: 1h",
-            "expected_alerts[0].within: 1h is after the scenario is over (14m with the ramps out)",
-        ),
-        (
-            "subdistrict: yinhang, grade",
-            "subdistrict: wujiaochang, grade",
-            "expected_alerts[0]: no effect changes water_main_pressure.pressure in wujiaochang",
-        ),
-        (
-            "share: 1.0}",
-            "share: 1.0, near: {lat: 31.1, lon: 121.5, radius_m: 0}}",
-            "effects[0].select.near: (31.1, 121.5) is outside Yangpu",
-        ),
-        (
-            "duration: 10m",
-            "duration: 10m\ntime_of_day: 14:00",
-            "time_of_day: write the time in quotes, like '14:00' (YAML read it as 840)",
-        ),
-    ],
-)
-def test_each_mistake_names_file_and_key(
-    tmp_path: Path, registry: Registry, old: str, new: str, expected: str
-) -> None:
-    assert old in GOOD
-    problems = _problems(tmp_path, registry, {"drill.yaml": GOOD.replace(old, new, 1)})
-    assert any(p.startswith(f"scenarios/drill.yaml: {expected}") for p in problems), problems
-
-
-def test_a_misspelt_metric_gives_one_problem_not_a_cascade(
-    tmp_path: Path, registry: Registry
-) -> None:
-    problems = _problems(
-        tmp_path, registry, {"drill.yaml": GOOD.replace("metric: pressure\n", "metric: presure\n")}
-    )
-    assert len(problems) == 1
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "expected"),
-    [
-        (
-            "grade: yellow",
-            "grade: orange",
-            "expected_alerts[0].grade: smoke_detector.smoke_obscuration has no orange threshold "
-            "by default (above: blue, yellow)",
-        ),
-        (
-            "metric: smoke_obscuration\n    add: 4",
-            "metric: smoke_alarm\n    multiply: 2",
-            "effects[0].multiply: smoke_detector.smoke_alarm is a state (0/1): only 'set: 0' or "
-            "'set: 1' applies",
-        ),
-        (
-            "metric: smoke_obscuration\n    add: 4",
-            "metric: smoke_alarm\n    set: 0.5",
-            "effects[0].set: 0.5 is not a state: smoke_detector.smoke_alarm takes 0 or 1",
-        ),
-    ],
-)
-def test_grades_and_states_are_checked_against_the_type(
-    tmp_path: Path, registry: Registry, old: str, new: str, expected: str
-) -> None:
-    text = SMOKE.replace("metric: pressure, subdistrict", "metric: smoke_obscuration, subdistrict")
-    text = text.replace("type: water_main_pressure, metric", "type: smoke_detector, metric")
-    assert _drill(registry, text).name == "drill"  # the base of these cases is valid
-    problems = _problems(tmp_path, registry, {"drill.yaml": text.replace(old, new, 1)})
-    assert any(p.startswith(f"scenarios/drill.yaml: {expected}") for p in problems), problems
-
-
-def test_counters_cannot_be_changed(tmp_path: Path, registry: Registry) -> None:
-    text = GOOD.replace(
-        "{type: water_main_pressure, subdistricts", "{type: water_flow_meter, subdistricts"
-    )
-    text = text.replace("metric: pressure\n", "metric: volume\n")
-    problems = _problems(tmp_path, registry, {"drill.yaml": text})
-    assert problems[0].startswith(
-        "scenarios/drill.yaml: effects[0].metric: water_flow_meter.volume is a counter"
-    )
-
-
-def test_duplicate_names_and_every_problem_of_every_file_at_once(
-    tmp_path: Path, registry: Registry
-) -> None:
-    broken = GOOD.replace("name: drill", "name: other").replace("share: 1.0", "share: 2")
-    broken = broken.replace("grade: yellow", "grade: purple")
-    problems = _problems(
-        tmp_path, registry, {"a.yaml": GOOD, "b.yaml": GOOD, "c.yaml": broken, "d.yaml": "- 1\n"}
-    )
-    assert (
-        "scenarios/b.yaml: name: duplicate scenario 'drill': already defined in "
-        + ("scenarios/a.yaml")
-        in problems
-    )
-    assert any(p.startswith("scenarios/c.yaml: effects[0].select.share") for p in problems)
-    assert any(p.startswith("scenarios/c.yaml: expected_alerts[0].grade") for p in problems)
-    assert any(p.startswith("scenarios/d.yaml: expected a mapping") for p in problems)
-
-
-def test_scenario_error_is_a_schema_error_and_an_empty_folder_has_no_scenarios(
-    tmp_path: Path, registry: Registry
-) -> None:
-    assert issubclass(ScenarioError, SchemaError)
-    assert load_scenarios(registry, _write(tmp_path, {})) == {}
-    with pytest.raises(ScenarioError, match="not a directory"):
-        load_scenarios(registry, tmp_path / "missing")
-    assert SCENARIOS_DIR.is_dir()
 
 
 # --- effects over time ------------------------------------------------------------------------
