@@ -46,7 +46,7 @@ from alerts.store import (
     upsert_alerts,
 )
 from schemas.registry import Registry
-from storage.catalog import load_catalog
+from storage.catalog import CatalogVersion, catalog_version, load_catalog
 from storage.recent import (
     RecentReadings,
     latest_before,
@@ -110,6 +110,7 @@ class EngineCore:
         self.lateness = lateness
         self.external_url = external_url
         self.city: City | None = None
+        self.catalog_version: CatalogVersion | None = None
         self.bindings: list[Binding] = []
         self.active: dict[str, dict[str, Alert]] = {}
         self.pool: dict[str, NotifyAlert] = {}
@@ -171,7 +172,16 @@ class EngineCore:
             series = self.city.series_for(index[known], binding.metric_id)
             self.city.changed_at[series] = since[known]
 
+    async def refresh_catalog(self, conn: asyncpg.Connection) -> bool:
+        """Reload the catalogue if sensors were added or changed since it was loaded (one cheap
+        query otherwise); True when it was reloaded."""
+        if await catalog_version(conn) == self.catalog_version:
+            return False
+        await self.reload_catalog(conn)
+        return True
+
     async def reload_catalog(self, conn: asyncpg.Connection) -> None:
+        self.catalog_version = await catalog_version(conn)
         city = City(await load_catalog(conn), self.registry)
         if self.city is not None:
             city.carry_over(self.city)
@@ -227,8 +237,10 @@ class EngineCore:
         sweep = self.swept_at is None or now - self.swept_at >= self.lateness / 2
         after = now - self.lateness if sweep else min(self.read_until, now) - COMMIT_SLACK
         readings = await readings_between(conn, after, now)
-        if self.city.merge(readings):
-            await self.reload_catalog(conn)  # a sensor registered since: learn it, then again
+        # Readings of a sensor registered since the catalogue was loaded: learn it, merge again.
+        # Readings that stay unknown (a sensor of a type this engine has no rules for) cost
+        # one version query a tick, not a reload.
+        if self.city.merge(readings) and await self.refresh_catalog(conn):
             self._merge_again(readings)
         self.read_until = max(self.read_until, now)
         if sweep:

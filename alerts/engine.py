@@ -239,9 +239,7 @@ class Engine:
             except ReceiversError as error:
                 self.metrics.reload_failures.inc()
                 log.error("receivers file rejected, the routes in force stay:\n%s", error)
-        count = await conn.fetchval("SELECT count(*) FROM sensors")
-        if self.core.city is not None and count != len(self.core.city):
-            await self.core.reload_catalog(conn)
+        await self.core.refresh_catalog(conn)
 
     def _use_registry(self, registry: Registry) -> None:
         """Sensor types changed in the database (posted to the gateway): their default rules

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 import asyncpg
@@ -159,6 +160,15 @@ async def register_sensor(
     ref = SensorRef(row["id"], external_id, type_name, subdistrict)
     catalog.sensors[external_id] = ref
     return ref
+
+
+CatalogVersion = tuple[int, datetime | None]
+
+
+async def catalog_version(conn: asyncpg.Connection) -> CatalogVersion:
+    """Changes whenever a sensor is added, changed or removed: (count, newest updated_at)."""
+    row = await conn.fetchrow("SELECT count(*) AS n, max(updated_at) AS at FROM sensors")
+    return row["n"], row["at"]
 
 
 async def load_catalog(conn: asyncpg.Connection) -> Catalog:

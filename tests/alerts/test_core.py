@@ -308,3 +308,26 @@ async def test_a_stuck_sensor_stays_stuck_across_a_restart(
     kinds = await run(second, conn, t0 + 127 * MINUTE, t0 + 130 * MINUTE, MINUTE)
     assert [k for k in kinds if k.endswith(stuck)] == []  # still firing, not resolved
     assert await conn.fetchval("SELECT phase FROM alerts WHERE rule_id = $1", stuck) == "firing"
+
+
+async def test_sensors_registered_while_running_are_learned_once(
+    city: City, conn: asyncpg.Connection, registry: Registry, now: datetime
+) -> None:
+    t0 = now - timedelta(hours=1)
+    # An engine without rules for drain levels: their readings stay unknown to it.
+    types = {name: t for name, t in registry.types.items() if name != "drain_level"}
+    core = engine(Registry(types=types), None)
+    await core.resume(conn, t0)
+    await city.series("yp-dl-0001", "water_level", t0, [0.5] * 4)
+    await run(core, conn, t0, t0 + MINUTE, MINUTE)
+    known = core.city
+    await run(core, conn, t0 + 2 * MINUTE, t0 + 3 * MINUTE, MINUTE)
+    assert core.city is known  # unknown readings but an unchanged catalogue: no reload
+    ref = await register_sensor(
+        conn, await load_catalog(conn), "yp-wp-9999", "water_main_pressure", "jiangpu_road"
+    )
+    city.sensor_ids["yp-wp-9999"], city.types["yp-wp-9999"] = ref.id, "water_main_pressure"
+    await city.series("yp-wp-9999", "pressure", t0 + 4 * MINUTE, [0.18])
+    kinds = await run(core, conn, t0 + 4 * MINUTE, t0 + 4 * MINUTE, MINUTE)
+    assert core.city is not known
+    assert f"pending:{PRESSURE_RULE}" in kinds  # the new gauge's breach, in the same tick
