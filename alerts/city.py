@@ -58,9 +58,6 @@ class City:
         self.last_seen = np.full(len(known), NEVER)
         sensors_of: dict[str, list[int]] = {}
         pairs: list[tuple[int, int, int]] = []  # (key, sensor index, metric id)
-        self.metric_names: dict[int, tuple[str, str]] = {}
-        for (type_name, metric), metric_id in catalog.metric_ids.items():
-            self.metric_names[metric_id] = (type_name, metric)
         for index, ref in enumerate(known):
             sensors_of.setdefault(ref.type_name, []).append(index)
             sensor_type = registry.types[ref.type_name]

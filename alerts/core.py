@@ -16,6 +16,7 @@ ones whose message is still due), the notification log and escalation states.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -317,7 +318,7 @@ class EngineCore:
         else:
             pool.pop(fp, None)
 
-    def _silenced(self, now: datetime) -> Any:
+    def _silenced(self, now: datetime) -> Callable[[NotifyAlert], bool]:
         silences = [s for s in self.silences if s.active_at(now)]
 
         def check(alert: NotifyAlert) -> bool:
