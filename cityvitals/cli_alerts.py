@@ -11,7 +11,7 @@ import asyncpg
 import typer
 
 from alerts.errors import AlertError
-from cityvitals.cli_common import ConfigOption, fail, settings_or_exit
+from cityvitals.cli_common import ConfigOption, fail, on_database, settings_or_exit
 from cityvitals.settings import Settings
 from schemas.durations import parse_duration
 from schemas.errors import SchemaError
@@ -61,15 +61,8 @@ def check(config: ConfigOption = None) -> None:
 
 
 def _run(settings: Settings, action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    async def main() -> T:
-        conn = await asyncpg.connect(settings.database_url)
-        try:
-            return await action(conn)
-        finally:
-            await conn.close()
-
     try:
-        return asyncio.run(main())
+        return on_database(settings, action)
     except (AlertError, ValueError) as error:
         raise fail(str(error)) from error
 

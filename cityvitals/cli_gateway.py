@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-import asyncpg
 import typer
 
-from cityvitals.cli_common import ConfigOption, fail, settings_or_exit
+from cityvitals.cli_common import ConfigOption, fail, on_database, settings_or_exit
 from cityvitals.settings import Settings
 from storage.api_keys import ApiKey
 
@@ -33,36 +31,11 @@ def gateway(config: ConfigOption = None) -> None:
 async def run_gateway(settings: Settings) -> None:
     import uvicorn
 
+    from cityvitals.services import gateway_config
     from cityvitals.startup import prepare_when_available
-    from gateway.app import create_app
 
     await prepare_when_available(settings)  # migrations and the vocabulary, as every service
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.gateway.host,
-        port=settings.gateway.port,
-        log_config=None,  # our logging (cityvitals.logs), text or JSON
-        lifespan="on",
-        timeout_graceful_shutdown=5,  # live streams never end on their own
-        server_header=False,
-    )
-    await uvicorn.Server(config).serve()
-
-
-def _with_db(settings: Settings, action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    async def run() -> T:
-        conn = await asyncpg.connect(settings.database_url)
-        try:
-            return await action(conn)
-        finally:
-            await conn.close()
-
-    try:
-        return asyncio.run(run())
-    except asyncpg.exceptions.UndefinedTableError as error:
-        raise fail("no api_keys table: run `cityvitals db migrate` first") from error
-    except (OSError, asyncpg.exceptions.PostgresError) as error:
-        raise fail(f"database: {error}") from error
+    await uvicorn.Server(gateway_config(settings)).serve()
 
 
 @keys_app.command("create")
@@ -79,7 +52,7 @@ def keys_create(
     if not name.strip():
         raise fail("NAME: must not be empty")
     settings = settings_or_exit(config)
-    key, secret = _with_db(settings, lambda conn: create_key(conn, name.strip(), role))
+    key, secret = on_database(settings, lambda conn: create_key(conn, name.strip(), role))
     typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
     typer.echo(f"secret (shown only now): {secret}")
 
@@ -93,7 +66,7 @@ def keys_list(
     from storage.api_keys import list_keys
 
     settings = settings_or_exit(config)
-    keys = _with_db(settings, lambda conn: list_keys(conn, include_revoked=all_keys))
+    keys = on_database(settings, lambda conn: list_keys(conn, include_revoked=all_keys))
     for key in keys:
         typer.echo(_describe(key))
     if not keys:
@@ -111,7 +84,7 @@ def keys_revoke(
     from storage.api_keys import revoke_key
 
     settings = settings_or_exit(config)
-    key = _with_db(settings, lambda conn: revoke_key(conn, key_id, datetime.now(UTC)))
+    key = on_database(settings, lambda conn: revoke_key(conn, key_id, datetime.now(UTC)))
     if key is None:
         raise fail(f"no key {key_id!r} in use")
     typer.echo(f"revoked key {key.id} ({key.role}) of {key.name}")

@@ -23,18 +23,17 @@ from pathlib import Path
 import asyncpg
 import uvicorn
 
-from alerts.engine import Engine, EngineConfig
+from alerts.engine import Engine
 from cityvitals.demo_receiver import DemoReceiver
 from cityvitals.demo_summary import print_summaries
 from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from cityvitals.embedded.ports import free_port
+from cityvitals.services import engine_config, gateway_config
 from cityvitals.settings import Settings, load_settings
 from cityvitals.simulate import CityPlan, build_city, publish_city, register_fleet
 from cityvitals.startup import load_vocabulary, prepare
-from gateway.app import create_app
 from gateway.keys import create_key
 from ingest.service import IngestService
-from schemas.registry import Registry
 from simulators.engine import Simulation
 from simulators.faults import FaultRates
 from storage.api_keys import list_keys, revoke_key
@@ -165,8 +164,8 @@ async def _serve(
     await register_fleet(settings.database_url, simulation.fleet)
     ingest = IngestService(settings, pool, backend, registry)
     maintenance = Maintenance(pool, backend, settings.storage.policy())
-    engine = _engine(settings, pool, registry)
-    gateway = _gateway(settings)
+    engine = Engine(engine_config(settings), pool, registry)
+    gateway = _EmbeddedServer(gateway_config(settings, graceful_s=2))
     stop = threading.Event()
     ingesting = asyncio.create_task(ingest.run())
     await ingest.ready.wait()
@@ -208,32 +207,6 @@ async def _until_up(
                 if task.done():
                     task.result()  # a service that failed to start: say why
             await asyncio.sleep(0.1)
-
-
-def _engine(settings: Settings, pool: asyncpg.Pool, registry: Registry) -> Engine:
-    alerts = settings.alerts
-    config = EngineConfig(
-        database_url=settings.database_url,
-        rules_dir=alerts.rules_dir,
-        receivers_path=alerts.receivers_path,
-        tick_s=alerts.tick,
-        lateness_s=alerts.lateness,
-        name=alerts.engine_name,
-    )
-    return Engine(config, pool, registry)
-
-
-def _gateway(settings: Settings) -> uvicorn.Server:
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.gateway.host,
-        port=settings.gateway.port,
-        log_config=None,
-        lifespan="on",
-        timeout_graceful_shutdown=2,
-        server_header=False,
-    )
-    return _EmbeddedServer(config)
 
 
 class _EmbeddedServer(uvicorn.Server):

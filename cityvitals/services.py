@@ -6,6 +6,9 @@ import asyncio
 import logging
 import signal
 
+import uvicorn
+
+from alerts.engine import EngineConfig
 from cityvitals.settings import Settings
 from cityvitals.startup import load_vocabulary, prepare_when_available
 from ingest.service import IngestService
@@ -35,7 +38,7 @@ async def run_ingest(settings: Settings) -> None:
 
 
 async def run_alerts(settings: Settings) -> None:
-    from alerts.engine import Engine, EngineConfig
+    from alerts.engine import Engine
     from alerts.metrics import AlertMetrics
 
     await prepare_when_available(settings)
@@ -44,19 +47,8 @@ async def run_alerts(settings: Settings) -> None:
     pool = await create_pool(
         settings.database_url, min_size=1, max_size=4, application_name="cityvitals-alerts"
     )
-    config = EngineConfig(
-        database_url=settings.database_url,
-        rules_dir=alerts.rules_dir,
-        receivers_path=alerts.receivers_path,
-        tick_s=alerts.tick,
-        lateness_s=alerts.lateness,
-        reload_interval_s=alerts.reload_interval,
-        name=alerts.engine_name,
-        external_url=alerts.external_url,
-        delivery_concurrency=alerts.delivery_concurrency,
-    )
     metrics = AlertMetrics()
-    engine = Engine(config, pool, registry, metrics=metrics)
+    engine = Engine(engine_config(settings), pool, registry, metrics=metrics)
     if alerts.metrics_port:
         metrics.serve(alerts.metrics_port)
         log.info("metrics on :%d/metrics", alerts.metrics_port)
@@ -68,3 +60,32 @@ async def run_alerts(settings: Settings) -> None:
     finally:
         await pool.close()
         log.info("alert engine %s stopped", alerts.engine_name)
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    alerts = settings.alerts
+    return EngineConfig(
+        database_url=settings.database_url,
+        rules_dir=alerts.rules_dir,
+        receivers_path=alerts.receivers_path,
+        tick_s=alerts.tick,
+        lateness_s=alerts.lateness,
+        reload_interval_s=alerts.reload_interval,
+        name=alerts.engine_name,
+        external_url=alerts.external_url,
+        delivery_concurrency=alerts.delivery_concurrency,
+    )
+
+
+def gateway_config(settings: Settings, *, graceful_s: int = 5) -> uvicorn.Config:
+    from gateway.app import create_app
+
+    return uvicorn.Config(
+        create_app(settings),
+        host=settings.gateway.host,
+        port=settings.gateway.port,
+        log_config=None,  # our logging (cityvitals.logs), text or JSON
+        lifespan="on",
+        timeout_graceful_shutdown=graceful_s,  # live streams never end on their own
+        server_header=False,
+    )
