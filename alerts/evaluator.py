@@ -148,15 +148,8 @@ def _sensors(
                 observation = Observation(rate_per_min=value)
             else:
                 observation = Observation(value=value)
-        before = alerts.get(sensor.external_id)
-        alert = before or new_alert(
-            rule,
-            Subject(SubjectKind.SENSOR.value, sensor.external_id, rule.domain, sensor.subdistrict),
-        )
-        after, transitions = step(rule, alert, observation, now)
-        result.stepped += 1
-        if after is not alert:
-            result.changes.append(Change(before, after, transitions))
+        subject = Subject(SENSOR, sensor.external_id, rule.domain, sensor.subdistrict)
+        _step_subject(rule, alerts, subject, observation, now, result)
 
 
 def _vital(
@@ -185,13 +178,25 @@ def _vital(
             in_place = values[subdistricts == SUBDISTRICT_INDEX[code]]
             subject = Subject(SubjectKind.SUBDISTRICT.value, code, rule.domain, code)
         folded = _fold(rule.aggregate, in_place)
-        before = alerts.get(subject.id)
-        alert = before or new_alert(rule, subject)
         observation = NO_DATA if folded is None else Observation(value=folded)
-        after, transitions = step(rule, alert, observation, now)
-        result.stepped += 1
-        if after is not alert:
-            result.changes.append(Change(before, after, transitions))
+        _step_subject(rule, alerts, subject, observation, now, result)
+
+
+def _step_subject(
+    rule: Rule,
+    alerts: Mapping[str, Alert],
+    subject: Subject,
+    observation: Observation,
+    now: datetime,
+    result: Evaluation,
+) -> None:
+    """One step of `subject`'s alert (a fresh inactive one if it has none); keeps changes."""
+    before = alerts.get(subject.id)
+    alert = before or new_alert(rule, subject)
+    after, transitions = step(rule, alert, observation, now)
+    result.stepped += 1
+    if after is not alert:
+        result.changes.append(Change(before, after, transitions))
 
 
 def _fold(aggregate: Aggregate | None, values: npt.NDArray[np.float64]) -> float | None:
