@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup system-deps demo test test-timescaledb lint bench clean
+.PHONY: setup system-deps demo test lint bench clean
 
 setup: system-deps $(STAMP)
 
@@ -31,24 +31,9 @@ lint: $(STAMP)
 	$(BIN)/cityvitals sensors validate schemas/sensor_types --inventory schemas/inventory/example.yaml
 	$(BIN)/cityvitals grafana export --check
 
+# With TimescaleDB installed for the local PostgreSQL, every database test also runs on it.
 test: setup lint
 	$(BIN)/pytest
-	@if command -v node >/dev/null && command -v npm >/dev/null; then \
-		$(MAKE) --no-print-directory test-timescaledb; \
-	else \
-		echo "Node.js/npm not found: skipped the storage tests on TimescaleDB-in-WASM"; \
-	fi
-
-# The storage tests' TimescaleDB variant against TimescaleDB-in-WASM (needs Node.js and npm);
-# with a real server, set CITYVITALS_TEST_TIMESCALEDB_URL and run make test instead.
-test-timescaledb: $(STAMP)
-	cd tests/timescaledb_wasm && npm ci --legacy-peer-deps --no-audit --no-fund
-	CITYVITALS_TEST_TIMESCALEDB=wasm $(BIN)/pytest tests/storage tests/grafana_dashboards -m timescaledb
-	@# The alert engine's ticks, restarts, silences, escalation and ops actions on TimescaleDB; the
-	@# tests that deliver over several pooled connections at once stay out: PGlite serves one
-	@# session at a time and stalls on concurrent writers (a real server runs them all).
-	CITYVITALS_TEST_TIMESCALEDB=wasm $(BIN)/pytest tests/alerts/test_core.py tests/alerts/test_ops.py \
-		-m timescaledb -k "restarted or stuck or silence or escalation or ops"
 
 bench: setup
 	$(BIN)/python -m bench

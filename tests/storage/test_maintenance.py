@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
 from storage.backend import Backend
 from storage.catalog import load_catalog
@@ -13,7 +12,7 @@ from storage.maintenance import Maintenance
 from storage.partitions import existing_partition_days, partition_name
 from storage.policy import StoragePolicy
 from storage.writer import ReadingWriter
-from tests.harness import ScratchDatabase
+from tests.harness import POSTGRES_ONLY, TIMESCALEDB_ONLY, ScratchDatabase
 
 POLICY = StoragePolicy(
     partitions_ahead_days=3,
@@ -24,16 +23,8 @@ POLICY = StoragePolicy(
 )
 
 
-@pytest.fixture
-def postgres_only(prepared: ScratchDatabase) -> ScratchDatabase:
-    if prepared.backend is not Backend.POSTGRES:
-        pytest.skip("TimescaleDB runs these jobs itself")
-    return prepared
-
-
-async def test_partitions_are_created_ahead(
-    postgres_only: ScratchDatabase, pool: asyncpg.Pool, now: datetime
-) -> None:
+@POSTGRES_ONLY  # TimescaleDB runs these jobs itself
+async def test_partitions_are_created_ahead(pool: asyncpg.Pool, now: datetime) -> None:
     later = now + timedelta(days=10)
     report = await Maintenance(pool, Backend.POSTGRES, POLICY).run_once(later)
     expected = {(later + timedelta(days=d)).astimezone(UTC).date() for d in range(4)}
@@ -42,8 +33,9 @@ async def test_partitions_are_created_ahead(
     assert {partition_name(d) for d in expected} <= set(report.partitions_created)
 
 
+@POSTGRES_ONLY  # TimescaleDB runs these jobs itself
 async def test_retention_drops_old_partitions_and_rollups(
-    postgres_only: ScratchDatabase, pool: asyncpg.Pool, now: datetime
+    pool: asyncpg.Pool, now: datetime
 ) -> None:
     async with pool.acquire() as connection:
         catalog = await load_catalog(connection)
@@ -64,9 +56,8 @@ async def test_retention_drops_old_partitions_and_rollups(
     assert await pool.fetchval("SELECT count(*) FROM rollup_1h WHERE bucket < $1", recent) == 1
 
 
-async def test_second_pass_is_a_no_op(
-    postgres_only: ScratchDatabase, pool: asyncpg.Pool, now: datetime
-) -> None:
+@POSTGRES_ONLY  # TimescaleDB runs these jobs itself
+async def test_second_pass_is_a_no_op(pool: asyncpg.Pool, now: datetime) -> None:
     maintenance = Maintenance(pool, Backend.POSTGRES, POLICY)
     await maintenance.run_once(now)
     again = await maintenance.run_once(now)
@@ -74,11 +65,10 @@ async def test_second_pass_is_a_no_op(
     assert again.partitions_dropped == []
 
 
+@TIMESCALEDB_ONLY
 async def test_timescaledb_has_policies_for_every_job(
     prepared: ScratchDatabase, conn: asyncpg.Connection
 ) -> None:
-    if prepared.backend is not Backend.TIMESCALEDB:
-        pytest.skip("TimescaleDB policies")
     jobs = await conn.fetch(
         "SELECT proc_name, hypertable_name FROM timescaledb_information.jobs "
         "WHERE proc_name LIKE 'policy_%'"

@@ -11,7 +11,7 @@ import pytest
 from storage.backend import Backend, BackendPreference
 from storage.errors import BackendError, MigrationError
 from storage.migrate import MIGRATIONS_DIR, migrate, plan
-from tests.harness import ScratchDatabase
+from tests.harness import POSTGRES_ONLY, TIMESCALEDB_ONLY, ScratchDatabase
 
 
 async def test_second_run_applies_nothing(
@@ -77,20 +77,16 @@ async def test_recorded_backend_cannot_be_switched(
     assert (await migrate(conn, BackendPreference.AUTO)).backend is empty_database.backend
 
 
+@POSTGRES_ONLY  # a server started without TimescaleDB preloaded
 async def test_asking_for_timescaledb_where_it_is_missing_says_why(
-    pg_server: object, conn: asyncpg.Connection, empty_database: ScratchDatabase
+    conn: asyncpg.Connection,
 ) -> None:
-    if empty_database.backend is Backend.TIMESCALEDB:
-        pytest.skip("this server has TimescaleDB")
     with pytest.raises(BackendError, match=r"storage\.backend is 'timescaledb' but"):
         await migrate(conn, BackendPreference.TIMESCALEDB)
 
 
-async def test_postgres_layout_is_partitioned_with_brin(
-    empty_database: ScratchDatabase, conn: asyncpg.Connection
-) -> None:
-    if empty_database.backend is not Backend.POSTGRES:
-        pytest.skip("plain PostgreSQL layout")
+@POSTGRES_ONLY
+async def test_postgres_layout_is_partitioned_with_brin(conn: asyncpg.Connection) -> None:
     await migrate(conn, BackendPreference.POSTGRES)
     strategy = await conn.fetchval(
         "SELECT partstrat::text FROM pg_partitioned_table WHERE partrelid = 'readings'::regclass"
@@ -103,11 +99,10 @@ async def test_postgres_layout_is_partitioned_with_brin(
     assert sorted(r["amname"] for r in methods) == ["brin", "btree"]
 
 
+@TIMESCALEDB_ONLY
 async def test_timescaledb_layout_is_a_compressed_hypertable_with_caggs(
-    empty_database: ScratchDatabase, conn: asyncpg.Connection
+    conn: asyncpg.Connection,
 ) -> None:
-    if empty_database.backend is not Backend.TIMESCALEDB:
-        pytest.skip("TimescaleDB layout")
     await migrate(conn, BackendPreference.TIMESCALEDB)
     hypertable = await conn.fetchrow(
         "SELECT compression_enabled FROM timescaledb_information.hypertables "
