@@ -44,8 +44,8 @@ def bare_paho(config: dict[str, Any], ready: Any, results: Any) -> None:
 
 def bare_own_client(config: dict[str, Any], ready: Any, results: Any) -> None:
     """Our asyncio MQTT client counting and acknowledging every socket read's messages."""
-    from ingest.mqtt_client import MqttClient
-    from ingest.mqtt_codec import Publish
+    from ingest.transport.client import MqttClient
+    from ingest.transport.codec import Publish
 
     async def main() -> None:
         done = asyncio.Event()
@@ -78,16 +78,15 @@ def bare_own_client(config: dict[str, Any], ready: Any, results: Any) -> None:
 
 def ingest(config: dict[str, Any], ready: Any, results: Any) -> None:
     """The real ingest service; stops once `expect` readings (or rows offered) are committed."""
+    from cityvitals.configs import ingest_config
     from cityvitals.settings import load_settings
-    from cityvitals.startup import load_vocabulary, prepare
-    from ingest.pipeline import Committed
-    from ingest.service import IngestService
+    from cityvitals.startup import prepare
+    from ingest.service import Committed, IngestService
     from storage.pool import create_pool
 
     async def main() -> None:
         settings = load_settings(**config["settings"])
         prepared = await prepare(settings)
-        registry, _ = load_vocabulary(settings)
         pool = await create_pool(settings.database_url, min_size=2, max_size=4)
         latencies: list[float] = []
         state = {"rows": 0, "last": 0.0}
@@ -103,7 +102,7 @@ def ingest(config: dict[str, Any], ready: Any, results: Any) -> None:
                 service.stop()
 
         service = IngestService(
-            settings, pool, prepared.backend, registry, on_committed=on_committed
+            ingest_config(settings), pool, prepared.backend, on_committed=on_committed
         )
         task = asyncio.create_task(service.run())
         await service.ready.wait()

@@ -121,6 +121,7 @@ async def _measure(
 async def measure(url: str) -> list[Figure]:
     import uvicorn
 
+    from cityvitals.configs import gateway_config
     from gateway.app import create_app
     from gateway.keys import create_key
 
@@ -129,7 +130,7 @@ async def measure(url: str) -> list[Figure]:
     ids, written = await load_history(url, now)
     load_s = time.perf_counter() - began
     settings = load_settings(database_url=url)  # the broker only matters to /readyz
-    app = create_app(settings)
+    app = create_app(gateway_config(settings))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     )

@@ -10,8 +10,8 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 
-from ingest.mqtt_client import MqttClient
-from ingest.mqtt_codec import encode_publish
+from ingest.transport.client import MqttClient
+from ingest.transport.codec import encode_publish
 
 Message = tuple[str, bytes]
 

@@ -39,16 +39,15 @@ def shared_worker(
 ) -> None:
     """An ingest worker (spawned): adds its committed rows to `committed` (shared by all
     workers) until `stop` is set, then reports its own."""
+    from cityvitals.configs import ingest_config
     from cityvitals.settings import load_settings
-    from cityvitals.startup import load_vocabulary, prepare
-    from ingest.pipeline import Committed
-    from ingest.service import IngestService
+    from cityvitals.startup import prepare
+    from ingest.service import Committed, IngestService
     from storage.pool import create_pool
 
     async def main() -> None:
         settings = load_settings(**config)
         prepared = await prepare(settings)
-        registry, _ = load_vocabulary(settings)
         pool = await create_pool(settings.database_url, min_size=2, max_size=4)
         state = {"rows": 0, "last": 0.0}
 
@@ -59,7 +58,7 @@ def shared_worker(
                 committed.value += batch.inserted + batch.duplicates
 
         service = IngestService(
-            settings, pool, prepared.backend, registry, on_committed=on_committed
+            ingest_config(settings), pool, prepared.backend, on_committed=on_committed
         )
         task = asyncio.create_task(service.run())
         await service.ready.wait()

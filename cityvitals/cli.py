@@ -13,6 +13,7 @@ from cityvitals.cli_alerts import register as register_alerts
 from cityvitals.cli_common import ConfigOption, fail, settings_or_exit
 from cityvitals.cli_gateway import register as register_gateway
 from cityvitals.cli_grafana import grafana_app
+from cityvitals.cli_ingest import ingest
 from schemas.errors import SchemaError
 from schemas.inventory import load_inventory
 from schemas.json_schema import SCHEMA_PATH, render_json_schema
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 register_gateway(app)  # `cityvitals gateway` and `cityvitals keys`
 register_alerts(app)  # `cityvitals alerts` and the ops actions
 app.add_typer(grafana_app, name="grafana")
+app.command("ingest")(ingest)  # `cityvitals ingest` itself starts through cityvitals.main
 
 
 @sensors_app.command("validate")
@@ -113,15 +115,6 @@ def db_maintain(
 
     settings = settings_or_exit(config)
     asyncio.run(run_maintenance(settings, once=once))
-
-
-@app.command("ingest")
-def ingest(config: ConfigOption = None) -> None:
-    """Run the MQTT ingest service (SIGTERM or Ctrl-C drains, acknowledges and stops)."""
-    from cityvitals.services import run_ingest
-
-    settings = settings_or_exit(config)
-    asyncio.run(run_ingest(settings))
 
 
 @app.command("simulate")

@@ -44,12 +44,14 @@ def check(config: ConfigOption = None) -> None:
     """Validate the rule files and the receivers file; list every problem by file and key."""
     from alerts.receivers import load_routing
     from alerts.rule_files import load_rule_files
+    from cityvitals.configs import rules_dir
     from schemas.registry import load_registry
 
     settings = settings_or_exit(config)
     try:
-        rules = load_rule_files(load_registry(settings.sensor_types_dir), settings.alerts.rules_dir)
-        typer.echo(f"{len(rules)} rules valid (defaults and {settings.alerts.rules_dir})")
+        folder = rules_dir(settings)
+        rules = load_rule_files(load_registry(settings.sensor_types_dir), folder)
+        typer.echo(f"{len(rules)} rules valid (defaults and {folder})")
         if settings.alerts.receivers_path is not None:
             routing = load_routing(settings.alerts.receivers_path)
             typer.echo(

@@ -31,11 +31,11 @@ def gateway(config: ConfigOption = None) -> None:
 async def run_gateway(settings: Settings) -> None:
     import uvicorn
 
-    from cityvitals.services import gateway_config
+    from cityvitals.services import gateway_server
     from cityvitals.startup import prepare_when_available
 
     await prepare_when_available(settings)  # migrations and the vocabulary, as every service
-    await uvicorn.Server(gateway_config(settings)).serve()
+    await uvicorn.Server(gateway_server(settings)).serve()
 
 
 @keys_app.command("create")

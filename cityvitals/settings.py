@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from alerts.rule_files import RULES_DIR
 from schemas.durations import Duration
 from schemas.inventory import UnknownSensorPolicy
 from schemas.registry import SENSOR_TYPES_DIR
@@ -79,6 +78,8 @@ class IngestSettings(BaseModel):
     )
     max_backoff: Duration = 10.0
     drain_timeout: Duration = 30.0
+    metrics_host: str = Field(default="127.0.0.1", description="0.0.0.0 for a remote scraper")
+    # When taken (another worker on this host), the next free port is used and logged.
     metrics_port: int = Field(default=9101, ge=0, le=65_535, description="0 disables /metrics")
 
 
@@ -89,8 +90,9 @@ def default_engine_name() -> str:
 class AlertsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Rule files that add to and override the defaults derived from the sensor types.
-    rules_dir: Path = RULES_DIR
+    # Rule files that add to and override the defaults derived from the sensor types;
+    # None: the shipped ones (alerts/rules).
+    rules_dir: Path | None = None
     # Receivers and routes (YAML); None: alerts are evaluated and stored but nobody is notified.
     receivers_path: Path | None = None
     tick: Duration = Field(default=1.0, description="Evaluation interval")
@@ -102,12 +104,14 @@ class AlertsSettings(BaseModel):
     engine_name: str = Field(default_factory=default_engine_name, min_length=1, max_length=64)
     external_url: str = Field(default="", description="Link to the ops wall in notifications")
     delivery_concurrency: int = Field(default=8, ge=1, le=256)
+    metrics_host: str = Field(default="127.0.0.1", description="0.0.0.0 for a remote scraper")
+    # When taken (another engine on this host), the next free port is used and logged.
     metrics_port: int = Field(default=9102, ge=0, le=65_535, description="0 disables /metrics")
 
     @field_validator("rules_dir")
     @classmethod
-    def _rules_dir(cls, value: Path) -> Path:
-        if not value.is_dir():
+    def _rules_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
             raise ValueError(f"{value} is not a directory")
         return value
 

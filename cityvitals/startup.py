@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 
 import asyncpg
 
 from cityvitals.settings import Settings
+from ingest.retrying import until_done
 from schemas.inventory import Inventory, load_inventory
 from schemas.registry import Registry, load_registry
 from storage.backend import recorded_backend
@@ -49,14 +49,14 @@ async def prepare_when_available(
     settings: Settings, *, max_backoff_s: float = 10.0
 ) -> PreparedDatabase:
     """`prepare`, waiting for the database to come up (services may start before it)."""
-    delay = 0.5
-    while True:
-        try:
-            return await prepare(settings)
-        except DatabaseUnavailable as error:
-            log.warning("database unavailable, retrying in %.1fs: %s", delay, error)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_backoff_s)
+    return await until_done(
+        lambda: prepare(settings),
+        what="preparing the database",
+        retry_on=DatabaseUnavailable,
+        log=log,
+        first_wait_s=0.5,
+        max_wait_s=max_backoff_s,
+    )
 
 
 async def run_maintenance(settings: Settings, *, once: bool) -> None:

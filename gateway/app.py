@@ -1,8 +1,8 @@
-"""The FastAPI application: `create_app(settings)`; uvicorn serves it (`cityvitals gateway`).
+"""The FastAPI application: `create_app(config)`; uvicorn serves it (`cityvitals gateway`).
 
-The lifespan builds everything once (the pool, the HTTP-ingest processor, the live-stream hub)
-and keeps it on `app.state.gateway`; nothing lives in module globals, so tests run several apps
-side by side.
+The lifespan builds everything once (the pool, the HTTP ingest's resolver and writer, the
+live-stream hub) and keeps it on `app.state.gateway`; nothing lives in module globals, so tests
+run several apps side by side.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from cityvitals.settings import Settings
 from gateway import handlers
+from gateway.config import GatewayConfig
 from gateway.limits import BodyLimitMiddleware
 from gateway.metrics import GatewayMetrics, MetricsMiddleware
 from gateway.openapi import TAGS
@@ -38,11 +38,8 @@ from gateway.routes import (
 from gateway.state import Clock, GatewayState
 from gateway.stream import StreamHub
 from gateway.vital_signs import VitalSignsSource
-from ingest.processor import Processor
-from ingest.resolver import Resolver
-from ingest.service import resolver_limits
+from ingest.resolve import Resolver
 from storage.backend import recorded_backend
-from storage.catalog import load_catalog
 from storage.errors import BackendError
 from storage.pool import create_pool
 from storage.writer import ReadingWriter
@@ -65,13 +62,13 @@ Errors are JSON `{"error": code, "detail": sentence, "field": name, "problems": 
 """
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+def create_app(config: GatewayConfig, *, clock: Clock | None = None) -> FastAPI:
     now: Clock = clock or (lambda: datetime.now(UTC))
     metrics = GatewayMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.gateway = await _start(settings, metrics, now)
+        app.state.gateway = await _start(config, metrics, now)
         try:
             yield
         finally:
@@ -89,18 +86,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        openapi_url="/openapi.json" if settings.gateway.docs else None,
-        docs_url="/docs" if settings.gateway.docs else None,
+        openapi_url="/openapi.json" if config.docs else None,
+        docs_url="/docs" if config.docs else None,
         redoc_url=None,
     )
     handlers.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    config = settings.gateway
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=config.cors_origins,
+            allow_origins=list(config.cors_origins),
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID"],
         )
@@ -109,10 +105,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     return app
 
 
-async def _start(settings: Settings, metrics: GatewayMetrics, clock: Clock) -> GatewayState:
-    config = settings.gateway
+async def _start(config: GatewayConfig, metrics: GatewayMetrics, clock: Clock) -> GatewayState:
     pool = await create_pool(
-        settings.database_url,
+        config.database_url,
         min_size=2,
         max_size=config.pool_size,
         application_name="cityvitals-gateway",
@@ -124,12 +119,13 @@ async def _start(settings: Settings, metrics: GatewayMetrics, clock: Clock) -> G
             backend = await recorded_backend(conn)
             if backend is None:
                 raise BackendError("the database is not migrated yet: run `cityvitals db migrate`")
-            catalog = await load_catalog(conn)
         resolver = Resolver(
-            {}, catalog, settings.unknown_sensor_policy, resolver_limits(settings), source="http"
+            pool,
+            policy=config.unknown_sensor_policy,
+            limits=config.ingest_limits,
+            source="http",
         )
-        processor = Processor(pool, ReadingWriter(pool, backend), resolver, now=clock())
-        await processor.check_types(clock(), force=True)
+        await resolver.check_types(clock(), force=True)
         vital = VitalSignsSource(pool, clock, config.vital_signs_ttl)
         hub = StreamHub(
             pool,
@@ -143,10 +139,11 @@ async def _start(settings: Settings, metrics: GatewayMetrics, clock: Clock) -> G
         await pool.close()
         raise
     return GatewayState(
-        settings=settings,
+        config=config,
         pool=pool,
         backend=backend,
-        processor=processor,
+        resolver=resolver,
+        writer=ReadingWriter(pool, backend),
         metrics=metrics,
         vital_signs=vital,
         hub=hub,

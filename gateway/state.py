@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, cast
 import asyncpg
 from starlette.requests import HTTPConnection
 
-from cityvitals.settings import Settings
+from gateway.config import GatewayConfig
 from gateway.metrics import GatewayMetrics
 from gateway.vital_signs import VitalSignsSource
-from ingest.processor import Processor
+from ingest.resolve import Resolver
 from schemas.telemetry import TypeValidator
 from storage.backend import Backend
 from storage.catalog import Catalog
+from storage.writer import ReadingWriter
 
 if TYPE_CHECKING:
     from gateway.stream import StreamHub
@@ -27,10 +28,12 @@ Clock = Callable[[], datetime]
 
 @dataclass
 class GatewayState:
-    settings: Settings
+    config: GatewayConfig
     pool: asyncpg.Pool
     backend: Backend
-    processor: Processor  # HTTP ingest: the same resolve-and-store path as the MQTT ingest
+    # HTTP ingest: the same resolve-and-commit path as the MQTT ingest
+    resolver: Resolver
+    writer: ReadingWriter
     metrics: GatewayMetrics
     vital_signs: VitalSignsSource
     hub: StreamHub
@@ -42,9 +45,8 @@ class GatewayState:
 
     async def vocabulary(self) -> tuple[dict[str, TypeValidator], Catalog]:
         """The sensor types and the catalog as of now (re-read when the stored types moved)."""
-        await self.processor.check_types_when_due(self.now())
-        resolver = self.processor.resolver
-        return dict(resolver.validators), resolver.catalog
+        await self.resolver.check_types_when_due(self.now())
+        return dict(self.resolver.validators), self.resolver.catalog
 
 
 def get_state(connection: HTTPConnection) -> GatewayState:

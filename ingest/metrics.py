@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class IngestMetrics:
@@ -50,10 +50,11 @@ class IngestMetrics:
         self.reconnects = Counter(
             "cityvitals_ingest_mqtt_reconnects", "Connections to the broker made", registry=r
         )
+        self.sessions_lost = Counter(
+            "cityvitals_ingest_mqtt_sessions_lost",
+            "Reconnects that found no session at the broker (its queue for us is gone)",
+            registry=r,
+        )
         self.in_flight = Gauge(
             "cityvitals_ingest_in_flight", "Messages received and not yet acknowledged", registry=r
         )
-
-    def serve(self, port: int, host: str = "0.0.0.0") -> None:
-        """Expose /metrics on `port` (a background thread of prometheus_client)."""
-        start_http_server(port, addr=host, registry=self.registry)

@@ -36,7 +36,7 @@ _CLIP = 80  # payload text quoted in details is attacker-controlled: keep it sho
 _MISSING = object()
 _JSON_TYPES = {type(None): "null", list: "an array", dict: "an object"}
 _SPAN_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
-_TS_FORMS = "ISO 8601 with a UTC offset (2025-11-25T08:00:00+08:00) or integer epoch milliseconds"
+TS_FORMS = "ISO 8601 with a UTC offset (2025-11-25T08:00:00+08:00) or integer epoch milliseconds"
 
 
 class RejectReason(StrEnum):
@@ -181,7 +181,7 @@ def parse_timestamp(raw: object, field: str = "ts") -> datetime | Rejection:
 
 def _slow_ts(raw: object, field: str) -> datetime | Rejection:
     if raw is _MISSING:
-        return _reject(RejectReason.MISSING_FIELD, field, f"missing; expected {_TS_FORMS}")
+        return _reject(RejectReason.MISSING_FIELD, field, f"missing; expected {TS_FORMS}")
     if type(raw) is int:
         if raw < MIN_EPOCH_MS:
             hint = f"{raw} is before 1973 (epoch seconds? expected milliseconds)"
@@ -190,12 +190,12 @@ def _slow_ts(raw: object, field: str) -> datetime | Rejection:
         return _reject(RejectReason.BAD_TIMESTAMP, field, hint)
     if type(raw) is not str:
         return _reject(
-            RejectReason.BAD_TIMESTAMP, field, f"got {_json_type(raw)}; expected {_TS_FORMS}"
+            RejectReason.BAD_TIMESTAMP, field, f"got {_json_type(raw)}; expected {TS_FORMS}"
         )
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
-        return _reject(RejectReason.BAD_TIMESTAMP, field, f"{_show(raw)} is not {_TS_FORMS}")
+        return _reject(RejectReason.BAD_TIMESTAMP, field, f"{_show(raw)} is not {TS_FORMS}")
     if parsed.utcoffset() is None:
         naive = f"{_show(raw)} has no time zone; add a UTC offset (Z or +08:00) rather than have "
         naive += "the server guess one and store a wrong time"

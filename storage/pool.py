@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -39,14 +40,17 @@ async def connection(pool: asyncpg.Pool, action: str) -> AsyncIterator[asyncpg.C
 
     A connection that failed with a transient error is terminated rather than handed back: after
     a server restart it may be left mid-protocol, and the next user would fail with "another
-    operation is in progress" instead of getting a fresh connection.
+    operation is in progress" instead of getting a fresh connection. When the connection was
+    lost, the pool may already have taken it back; then there is nothing to terminate, and the
+    error that matters is the database's, which is what the caller gets.
     """
     async with translate(action), pool.acquire() as conn:
         try:
             yield conn
         except BaseException as error:
             if is_transient(error) or isinstance(error, asyncio.CancelledError):
-                conn.terminate()
+                with contextlib.suppress(asyncpg.exceptions.InterfaceError):
+                    conn.terminate()
             raise
 
 

@@ -1,12 +1,20 @@
-"""The batch writer: readings in, each (sensor, metric, time) stored exactly once.
+"""The batch writer: one ingest batch committed in one transaction, each part exactly once.
 
-The fast path is a binary COPY, the fastest way into PostgreSQL. COPY cannot skip duplicates, so a
-batch that collides with stored rows (a redelivery after a crash, a device resending) fails as a
-whole and is written again with INSERT ... ON CONFLICT DO NOTHING, which is slower but only runs
-for such batches. The first value stored for a key wins; later duplicates are counted, not stored.
+A batch is readings plus the dead letters and status changes of the same messages. All three are
+committed together, so a crash or a lost connection leaves either the whole batch or none of it,
+and a message the broker delivers again stores nothing twice: readings are keyed by (sensor,
+metric, time) - the first value stored wins, later duplicates are counted, not stored - dead
+letters by their message (`storage.dead_letters`), status changes by time or by change
+(`storage.status`).
+
+Readings go in by binary COPY, the fastest way into PostgreSQL. COPY cannot skip duplicates, so a
+batch that collides with stored rows (a device resending) fails as a whole and its transaction is
+run again with INSERT ... ON CONFLICT DO NOTHING, slower but only for such batches. A batch the
+broker marked as redelivered takes that path at once: a normal redelivery after a restart puts no
+"duplicate key" errors in PostgreSQL's log.
 
 On plain PostgreSQL the same transaction records the batch's time range for the rollup refresher,
-so late readings reach the rollups; and a reading on a day without a partition creates it.
+so late readings reach the rollups; and a reading on a day without a partition creates it first.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from datetime import UTC, date, datetime
 import asyncpg
 
 from storage.backend import Backend
+from storage.dead_letters import DeadLetter, record_dead_letters
 from storage.errors import WriteRejected
 from storage.partitions import ensure_partitions
 from storage.pool import connection
+from storage.status import StatusChange, record_status_changes
 
 # (ts, sensor_id, metric_id, value): the column order of `readings`.
 Row = tuple[datetime, int, int, float]
@@ -43,20 +53,34 @@ class WriteResult:
 
 
 class ReadingWriter:
-    """Writes batches of rows through a pool; returns only after the batch is committed."""
+    """Writes batches through a pool; returns only after the batch is committed."""
 
     def __init__(self, pool: asyncpg.Pool, backend: Backend) -> None:
         self._pool = pool
         self._backend = backend
 
-    async def write(self, rows: Sequence[Row]) -> WriteResult:
-        if not rows:
+    async def write(
+        self,
+        rows: Sequence[Row],
+        dead_letters: Sequence[DeadLetter] = (),
+        status_changes: Sequence[StatusChange] = (),
+        *,
+        redelivered: bool = False,
+    ) -> WriteResult:
+        """Commit the batch; `redelivered`: some of it may be stored already (skip, don't COPY)."""
+        if not (rows or dead_letters or status_changes):
             return WriteResult(0, 0)
-        async with connection(self._pool, "writing readings") as conn:
-            for _ in range(2):
+        skip_duplicates = redelivered
+        async with connection(self._pool, "committing a batch") as conn:
+            for _ in range(3):  # at most: COPY collides, then a day has no partition
                 try:
-                    inserted = await self._write_once(conn, rows)
+                    async with conn.transaction():
+                        inserted = await self._write_readings(conn, rows, skip_duplicates)
+                        await record_dead_letters(conn, dead_letters)
+                        await record_status_changes(conn, status_changes)
                     return WriteResult(inserted, len(rows) - inserted)
+                except asyncpg.exceptions.UniqueViolationError:
+                    skip_duplicates = True
                 except asyncpg.exceptions.CheckViolationError as error:
                     # "no partition of relation readings found for row": make it, then retry.
                     if self._backend is not Backend.POSTGRES:
@@ -64,25 +88,23 @@ class ReadingWriter:
                     await self._create_partitions_for(conn, rows)
             raise WriteRejected("readings still have no partition after creating partitions")
 
-    async def _write_once(self, conn: asyncpg.Connection, rows: Sequence[Row]) -> int:
-        try:
-            async with conn.transaction():
-                await conn.copy_records_to_table("readings", records=rows, columns=COLUMNS)
-                await self._invalidate_rollups(conn, rows)
-            return len(rows)
-        except asyncpg.exceptions.UniqueViolationError:
-            pass
-        async with conn.transaction():
+    async def _write_readings(
+        self, conn: asyncpg.Connection, rows: Sequence[Row], skip_duplicates: bool
+    ) -> int:
+        if not rows:
+            return 0
+        if skip_duplicates:
             status = await conn.execute(_INSERT_SKIPPING_DUPLICATES, *zip(*rows, strict=True))
-            await self._invalidate_rollups(conn, rows)
-        return int(status.rsplit(" ", 1)[-1])
-
-    async def _invalidate_rollups(self, conn: asyncpg.Connection, rows: Sequence[Row]) -> None:
+            inserted = int(status.rsplit(" ", 1)[-1])
+        else:
+            await conn.copy_records_to_table("readings", records=rows, columns=COLUMNS)
+            inserted = len(rows)
         # TimescaleDB tracks invalidations itself. Here it must be the same transaction as the
         # rows: recorded earlier, a refresh could consume it before the rows are visible.
         if self._backend is Backend.POSTGRES:
             times = [row[0] for row in rows]
             await conn.execute(_INVALIDATE, min(times), max(times))
+        return inserted
 
     async def _create_partitions_for(self, conn: asyncpg.Connection, rows: Sequence[Row]) -> None:
         # Callers bound timestamps (the ingest refuses readings older than the retention), so

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from cityvitals.configs import ingest_config
 from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres, timescaledb_available
 from cityvitals.settings import Settings
 from ingest.service import IngestService
@@ -193,6 +194,6 @@ def service_factory(
     prepared: ScratchDatabase, registry: Registry
 ) -> Callable[[Settings, asyncpg.Pool], IngestService]:
     def build(settings: Settings, pool: asyncpg.Pool) -> IngestService:
-        return IngestService(settings, pool, Backend(prepared.backend), registry)
+        return IngestService(ingest_config(settings), pool, Backend(prepared.backend))
 
     return build

@@ -83,7 +83,7 @@ async def list_all(
     """Alerts, most recently changed first. `phase=firing&ops=open` is what the duty officer
     has not picked up yet. Role: viewer."""
     state = get_state(request)
-    size = page_size(limit, state.settings.gateway.max_page)
+    size = page_size(limit, state.config.max_page)
     before = decode_cursor(cursor, datetime, str)
     async with connection(state.pool, "listing alerts") as conn:
         rows = await list_alerts(
@@ -208,7 +208,7 @@ async def audit(
     """The audit trail of every alert: state changes and ops actions, newest first. Role:
     viewer."""
     state = get_state(request)
-    size = page_size(limit, state.settings.gateway.max_page)
+    size = page_size(limit, state.config.max_page)
     before = decode_cursor(cursor, int)
     async with connection(state.pool, "reading the audit trail") as conn:
         rows = await list_transitions(

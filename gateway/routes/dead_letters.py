@@ -53,7 +53,7 @@ async def list_all(
     """Payloads that could not be stored, newest first, with their raw bytes and reason.
     Role: operator."""
     state = get_state(request)
-    size = page_size(limit, state.settings.gateway.max_page)
+    size = page_size(limit, state.config.max_page)
     before = decode_cursor(cursor, int)
     async with connection(state.pool, "listing dead letters") as conn:
         rows = await list_dead_letters(
@@ -105,7 +105,7 @@ async def replay(
             until=body.until,
             limit=body.limit,
         )
-    outcome = await replay_dead_letters(state.processor, letters, state.now())
+    outcome = await replay_dead_letters(state.resolver, state.writer, letters, state.now())
     return ReplayResult(
         selected=len(letters),
         replayed=len(outcome.replayed),

@@ -118,7 +118,7 @@ async def export(
     [start, end), by sensor, metric and time; streamed (range at most
     gateway.max_export_span). Role: viewer."""
     state = get_state(request)
-    limits = state.settings.gateway
+    limits = state.config
     start, end = time_range(state, start, end)
     if (end - start).total_seconds() > limits.max_export_span:
         span = format_duration(limits.max_export_span)

@@ -1,14 +1,15 @@
 """HTTP ingest for devices that push over HTTP (many NB-IoT platforms do).
 
 The URL mirrors the MQTT topic and the body is the MQTT payload, and both go through the very
-same path as MQTT (`ingest.processor`): decode, validate against the registry, dead-letter what
-is wrong with its raw bytes and a reason, commit. The answer is sent only after the commit, so
-a 2xx means the readings are in the database; a retried post stores nothing twice.
+same path as MQTT (`ingest.resolve`, then `storage.writer`): decode, validate against the
+registry, dead-letter what is wrong with its raw bytes and a reason, commit. The answer is sent
+only after the commit, so a 2xx means the readings are in the database; a retried post stores
+nothing twice.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
@@ -17,50 +18,36 @@ from gateway.errors import Invalid, ProblemDetail
 from gateway.models import IngestResult, Problem
 from gateway.openapi import errors, raw_body
 from gateway.state import get_state
-from ingest.resolver import Inbound
+from ingest.config import Limits
+from ingest.resolve import Inbound
+from schemas.payload_schema import status_json_schema, telemetry_json_schema
+from schemas.status import STATES
 from storage.api_keys import ApiKey
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
 
-_REPORT: dict[str, Any] = {
-    "type": "object",
-    "required": ["ts", "metrics"],
-    "properties": {
-        "ts": {
-            "description": "ISO 8601 with a UTC offset, or epoch milliseconds",
-            "oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}],
-        },
-        "seq": {"type": "integer", "minimum": 0},
-        "type": {"type": "string", "description": "The sensor type (auto-registration)"},
-        "metrics": {
-            "type": "object",
-            "minProperties": 1,
-            "additionalProperties": {
-                "oneOf": [
-                    {"type": "number"},
-                    {"type": "boolean"},
-                    {
-                        "type": "object",
-                        "required": ["value", "unit"],
-                        "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
-                    },
-                ]
-            },
-        },
-    },
-}
 _BODY = raw_body(
     {
         "application/json": {
-            "schema": {"oneOf": [_REPORT, {"type": "array", "items": _REPORT, "maxItems": 1000}]},
+            "schema": {
+                "oneOf": [
+                    telemetry_json_schema(Limits().max_reports),
+                    {"type": "object", "description": "kind status", **status_json_schema()},
+                ]
+            },
             "example": {
                 "ts": "2026-11-25T08:00:00+08:00",
                 "seq": 17,
                 "metrics": {"pressure": 0.31},
             },
-        }
+        },
+        "text/plain": {
+            "schema": {"type": "string", "enum": sorted(STATES)},
+            "example": "offline",
+        },
     },
-    "One report, or an array of reports: the same payload as over MQTT",
+    "kind telemetry: one report, or an array of reports; kind status: the state. The same "
+    "payloads as over MQTT",
 )
 
 
@@ -90,8 +77,11 @@ async def post_readings(
     now = state.now()
     topic = f"city/v1/{domain}/{subdistrict}/{sensor_id}/{kind}"
     message = Inbound(topic.encode(), payload, 0, 0, now)
-    resolved = await state.processor.resolve([message], now)
-    result = await state.processor.store(resolved)  # returns after the commit
+    resolved = await state.resolver.resolve([message], now)
+    # Returns after the commit. A device that posts again after a lost answer is a new
+    # delivery as far as we can tell: its readings are stored once, a refused payload counts
+    # as a repeat of its dead letter.
+    result = await state.writer.write(resolved.rows, resolved.dead_letters, resolved.status_changes)
     metrics = state.metrics
     metrics.stored.inc(result.inserted)
     metrics.duplicates.inc(result.duplicates)

@@ -15,7 +15,7 @@ from gateway.auth import viewer
 from gateway.models import Health, Readiness
 from gateway.openapi import errors
 from gateway.state import get_state
-from ingest.mqtt_client import MqttClient, MqttError
+from ingest.transport import MqttClient, MqttError
 from storage.api_keys import ApiKey
 
 router = APIRouter(tags=["operations"])
@@ -37,7 +37,7 @@ async def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and the MQTT broker accepts a connection. No key
     needed; 503 (with what failed) while either is unreachable."""
     state = get_state(request)
-    broker_check = _broker(state.settings.mqtt_url, state.settings.mqtt_ca_file)
+    broker_check = _broker(state.config.mqtt_url, state.config.mqtt_ca_file)
     database, broker = await asyncio.gather(_database(request), broker_check)
     ready = database == "ok" and broker == "ok"
     body = Readiness(status="ready" if ready else "not_ready", database=database, broker=broker)

@@ -180,7 +180,7 @@ async def buckets(
     read raw data, long ones the 1-minute or 1-hour rollups (`source` says which was used).
     Role: viewer."""
     state = get_state(request)
-    limits = state.settings.gateway
+    limits = state.config
     start, end = time_range(state, start, end)
     width = choose_bucket(bucket, end - start, limits.max_points)
     aligned = bucket_start(start, width), bucket_end(end, width)
@@ -275,8 +275,8 @@ async def raw(
     gateway.max_raw_span). Role: viewer."""
     state = get_state(request)
     start, end = time_range(state, start, end)
-    _check_raw_span(end - start, state.settings.gateway.max_raw_span)
-    size = page_size(limit, state.settings.gateway.max_page)
+    _check_raw_span(end - start, state.config.max_raw_span)
+    size = page_size(limit, state.config.max_page)
     after = decode_cursor(cursor, datetime, int)
     async with connection(state.pool, "reading raw readings") as conn:
         selected = await select(

@@ -131,6 +131,6 @@ async def save_type(
             "folder; change that file (a restart would put the file's version back)",
             field="name",
         )
-    await state.processor.check_types(state.now(), force=True)
+    await state.resolver.check_types(state.now(), force=True)
     response.status_code = 201 if outcome is SaveOutcome.CREATED else 200
     return SensorTypeSaved(name=sensor_type.name, outcome=outcome.value)

@@ -48,7 +48,7 @@ async def list_all(
 ) -> Page[Sensor]:
     """Sensors by id, filtered by domain, subdistrict, type and online state. Role: viewer."""
     state = get_state(request)
-    size = page_size(limit, state.settings.gateway.max_page)
+    size = page_size(limit, state.config.max_page)
     after = decode_cursor(cursor, str)
     async with connection(state.pool, "listing sensors") as conn:
         rows = await list_sensors(
@@ -122,6 +122,6 @@ async def register(
         )
     if created is None:
         raise Invalid(f"type: sensor type {body.type!r} is not stored", field="type")
-    await state.processor.reload_catalog(state.now())
+    await state.resolver.reload_catalog(state.now())
     response.status_code = 201 if created else 200
     return SensorSaved(id=sensor_id, outcome="created" if created else "updated")

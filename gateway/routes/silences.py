@@ -54,7 +54,7 @@ async def list_all(
     """Silences in force or to come (with `include_expired`, past ones too). Role: viewer."""
     state = get_state(request)
     now = state.now()
-    size = page_size(limit, state.settings.gateway.max_page)
+    size = page_size(limit, state.config.max_page)
     async with connection(state.pool, "listing silences") as conn:
         rows = await list_silences(conn, now, include_expired=include_expired, limit=size)
     return [_row_out(r, now) for r in rows]

@@ -78,7 +78,7 @@ async def stream(
     except BaseException:
         state.hub.unsubscribe(subscriber)
         raise
-    body = sse(state.hub, subscriber, first, state.settings.gateway.stream_keepalive)
+    body = sse(state.hub, subscriber, first, state.config.stream_keepalive)
 
     async def finish() -> None:
         await body.aclose()

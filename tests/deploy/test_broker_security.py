@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.mqtt_client import MqttClient, MqttError
+from ingest.transport.client import MqttClient, MqttError
 from schemas.topics import status_topic, telemetry_topic
 from tests.deploy.devices import Device
 from tests.deploy.secured_broker import (

@@ -5,8 +5,8 @@ persistent session) and queues it there, rather than handing it to the members o
 from __future__ import annotations
 
 from cityvitals.embedded import EmbeddedMosquitto
-from ingest.mqtt_client import MqttClient
-from ingest.mqtt_codec import Publish
+from ingest.transport.client import MqttClient
+from ingest.transport.codec import Publish
 from tests.ingest.traffic import publish, wait_until
 
 FILTER = "$share/workers/city/v1/+/+/+/telemetry"

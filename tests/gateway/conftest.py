@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from cityvitals.configs import gateway_config
 from cityvitals.embedded import EmbeddedMosquitto
 from cityvitals.settings import Settings, load_settings
 from gateway.app import create_app
@@ -97,7 +98,7 @@ async def gateway(
 async def running_gateway(settings: Settings, url: str, now: datetime) -> AsyncIterator[Gateway]:
     """The app with its lifespan run, a key per role, and a client on it."""
     clock = Clock(now)
-    app = create_app(settings, clock=clock)
+    app = create_app(gateway_config(settings), clock=clock)
     async with app.router.lifespan_context(app):
         state: GatewayState = app.state.gateway
         keys = {}
@@ -131,7 +132,7 @@ async def write_readings(
 ) -> None:
     """`count` readings of `sensor`'s `metric` from `start`, one per `every`; value i/1000
     unless `value` (a function of i) says otherwise."""
-    catalog = gateway.state.processor.resolver.catalog
+    catalog = gateway.state.resolver.catalog
     ref = catalog.sensors[sensor]
     metric_id = catalog.metric_ids[(ref.type_name, metric)]
     rows = [

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from cityvitals.configs import gateway_config
 from cityvitals.settings import Settings
 from gateway.app import create_app
 from gateway.keys import create_key
@@ -26,7 +27,7 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[Served]:
-    app = create_app(settings)
+    app = create_app(gateway_config(settings))
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_config=None, lifespan="on", timeout_graceful_shutdown=1
     )

@@ -13,7 +13,7 @@ INGEST = "/v1/ingest/water/yinhang/yp-wp-0001/telemetry"
 
 
 async def test_too_large_bodies_are_refused_with_413(gateway: Gateway) -> None:
-    limit = gateway.state.settings.gateway.max_request_bytes
+    limit = gateway.state.config.max_request_bytes
     big = b"x" * (limit + 1)
     assert_error(await gateway.post(INGEST, role="ingest", content=big), 413, "body")
 

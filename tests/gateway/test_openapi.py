@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from cityvitals.configs import gateway_config
 from cityvitals.settings import Settings
 from gateway.app import create_app
 from tests.gateway.serving import serving
@@ -30,7 +31,7 @@ sys.exit(schemathesis())
 
 
 def test_every_operation_is_documented(settings: Settings) -> None:
-    document = create_app(settings).openapi()
+    document = create_app(gateway_config(settings)).openapi()
     schemas = document["components"]["schemas"]
     for path, operations in document["paths"].items():
         for method, operation in operations.items():

@@ -127,7 +127,7 @@ async def test_export_limits(history: Gateway) -> None:
     params = {"sensor": "yp-wp-0001", **window(history, 24 * 32)}
     assert_error(await history.get("/v1/readings/export", params=params), 422, "start")
     exports = history.state.exports
-    for _ in range(history.state.settings.gateway.max_exports):
+    for _ in range(history.state.config.max_exports):
         await exports.acquire()
     busy = await history.get("/v1/readings/export", params={**params, **window(history, 1)})
     assert_error(busy, 429)

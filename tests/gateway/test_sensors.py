@@ -40,7 +40,7 @@ async def test_one_sensor_with_latest_values_and_status_history(gateway: Gateway
     await write_readings(
         gateway, "yp-wp-0001", "battery", now - timedelta(hours=1), 1, value=lambda i: 80
     )
-    key = gateway.state.processor.resolver.catalog.sensors["yp-wp-0001"].id
+    key = gateway.state.resolver.catalog.sensors["yp-wp-0001"].id
     async with gateway.state.pool.acquire() as conn:
         await record_status_changes(
             conn,

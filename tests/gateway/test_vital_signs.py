@@ -19,7 +19,7 @@ async def test_current_figures(gateway: Gateway) -> None:
             gateway, sensor, "pressure", now - timedelta(minutes=1), 1, value=lambda i, v=value: v
         )
     await write_readings(gateway, "yp-wp-0004", "pressure", now - timedelta(hours=1), 1)
-    key = gateway.state.processor.resolver.catalog.sensors["yp-wp-0001"].id
+    key = gateway.state.resolver.catalog.sensors["yp-wp-0001"].id
     async with gateway.state.pool.acquire() as conn:
         await record_status_changes(conn, [StatusChange(key, now - timedelta(minutes=5), True)])
     await store_alerts(gateway, now)

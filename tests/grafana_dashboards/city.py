@@ -16,7 +16,8 @@ from itertools import islice
 
 import asyncpg
 
-from ingest.resolver import Inbound, Limits, Resolver
+from ingest.config import Limits
+from ingest.resolve import Inbound, Resolver
 from schemas.inventory import UnknownSensorPolicy
 from schemas.registry import Registry
 from schemas.telemetry import validators_for
@@ -28,9 +29,7 @@ from simulators.scenarios import load_scenarios
 from simulators.signals import SignalModel
 from storage.backend import Backend
 from storage.catalog import load_catalog, sync_inventory
-from storage.dead_letters import record_dead_letters
 from storage.rollups import refresh_rollups
-from storage.status import record_status_changes
 from storage.writer import ReadingWriter
 
 SEED = 11
@@ -76,9 +75,8 @@ async def fill_city(
         load_scenarios(registry)["water_main_burst"], now - timedelta(hours=1)
     )
     simulation = Simulation(fleet, SignalModel(SEED), seed=SEED, faults=FAULTS, scenarios=[burst])
-    resolver = Resolver(
-        validators_for(registry), catalog, UnknownSensorPolicy.DEAD_LETTER, Limits()
-    )
+    resolver = Resolver(pool, policy=UnknownSensorPolicy.DEAD_LETTER, limits=Limits())
+    resolver.validators, resolver.catalog = validators_for(registry), catalog
     writer = ReadingWriter(pool, backend)
     readings = dead = 0
     traffic = iter([*simulation.births(start), *simulation.run(start, now)])
@@ -87,11 +85,10 @@ async def fill_city(
             Inbound(m.topic.encode(), m.payload, 0, 0, datetime.fromtimestamp(m.at, UTC))
             for m in batch
         ]
-        resolved = resolver.resolve(inbound, inbound[-1].received_at, final=True)
-        readings += (await writer.write(resolved.rows)).inserted
-        async with pool.acquire() as conn:
-            dead += await record_dead_letters(conn, resolved.dead_letters)
-            await record_status_changes(conn, resolved.status_changes)
+        resolved = resolver.resolve_known(inbound, inbound[-1].received_at, final=True).batch
+        written = await writer.write(resolved.rows, resolved.dead_letters, resolved.status_changes)
+        readings += written.inserted
+        dead += len(resolved.dead_letters)
     async with pool.acquire() as conn:
         await refresh_rollups(conn, backend, now)
         await _alerts(conn, fleet, now)

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from bench.mqtt_load import Message
+from cityvitals.configs import ingest_config
 from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from cityvitals.settings import Settings
 from cityvitals.startup import prepare
@@ -66,7 +67,7 @@ class IngestProcess:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "cityvitals.cli",
+            "cityvitals.main",
             "ingest",
             env=self._env,
             stdout=asyncio.subprocess.PIPE,
@@ -79,7 +80,7 @@ class IngestProcess:
                 if not line:
                     raise AssertionError("ingest exited:\n" + "".join(self.output))
                 self.output.append(line)
-                if "connected to" in line:
+                if "subscribed at" in line:
                     break
         self._collector = asyncio.create_task(self._collect())
 
@@ -160,7 +161,7 @@ async def test_database_down_for_20s_mid_stream(
     prepared = await prepare(settings)
     pool = await create_pool(url, min_size=1, max_size=4)
     messages = pressure_messages(inventory, 20_000, start_time())
-    service = IngestService(settings, pool, Backend(prepared.backend), registry)
+    service = IngestService(ingest_config(settings), pool, Backend(prepared.backend))
     try:
         async with running(service):
             publishing = asyncio.create_task(publish(mqtt_broker.url, messages, rate=2_000))

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from cityvitals.embedded import EmbeddedMosquitto, free_port
-from ingest.mqtt_client import MqttClient, MqttError
-from ingest.mqtt_codec import Publish
+from ingest.transport.client import MqttClient, MqttError
+from ingest.transport.codec import Publish
 
 
 async def test_unreachable_broker_is_reported_with_its_address() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.mqtt_codec import (
+from ingest.transport.codec import (
     CONNACK,
     SUBACK,
     Control,
@@ -125,7 +125,7 @@ def test_connack_suback_and_pubacks() -> None:
 def test_bad_status_payloads_are_rejections_not_crashes(payload: bytes) -> None:
     from datetime import UTC, datetime
 
-    from ingest.status_payload import decode_status
+    from schemas.status import decode_status
     from schemas.telemetry import Rejection
 
     assert isinstance(decode_status(payload, datetime.now(UTC)), Rejection)

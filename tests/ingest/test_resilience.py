@@ -9,6 +9,7 @@ from collections.abc import Callable
 import asyncpg
 
 from cityvitals.embedded import EmbeddedMosquitto, free_port
+from cityvitals.metrics_server import serve_metrics
 from cityvitals.settings import Settings
 from ingest.service import IngestService
 from schemas.inventory import Inventory
@@ -56,8 +57,7 @@ async def test_metrics_endpoint_serves_ingest_counters(
 ) -> None:
     settings = ingest_settings(prepared.url, mqtt_broker.url)
     service = service_factory(settings, pool)
-    port = free_port()
-    service.metrics.serve(port, host="127.0.0.1")
+    port = serve_metrics(service.metrics.registry, "127.0.0.1", free_port(), "ingest.metrics_port")
     async with running(service):
         await publish(mqtt_broker.url, pressure_messages(inventory, 100, start_time()))
 

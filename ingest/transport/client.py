@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ingest.mqtt_codec import (
+from ingest.transport.codec import (
     CONNACK,
     DISCONNECT,
     DISCONNECT_PACKET,

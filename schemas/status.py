@@ -1,4 +1,4 @@
-"""Status messages: the retained birth `online` and the last-will `offline` of a device.
+"""Status payloads: the retained birth `online` and the last-will `offline` of a device.
 
 Accepted forms: the bare words ``online`` / ``offline`` (what most firmware puts in its will), or
 JSON ``{"state": "online" | "offline", "ts": <ISO 8601 with offset | epoch ms>}``. Without a time
@@ -8,19 +8,27 @@ device will be lost.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
 
 from schemas.telemetry import Rejection, RejectReason, parse_timestamp
 
-_STATES = {"online": True, "offline": False}
+STATES = {"online": True, "offline": False}
 
 
-def decode_status(payload: bytes, received_at: datetime) -> tuple[bool, datetime] | Rejection:
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    online: bool
+    ts: datetime
+    sender_timed: bool  # False: `ts` is the arrival time (the payload carried none)
+
+
+def decode_status(payload: bytes, received_at: datetime) -> StatusReport | Rejection:
     text = payload.strip()
     if text in (b"online", b"offline"):
-        return _STATES[text.decode()], received_at
+        return StatusReport(STATES[text.decode()], received_at, sender_timed=False)
     try:
         document = orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -30,14 +38,14 @@ def decode_status(payload: bytes, received_at: datetime) -> tuple[bool, datetime
     if not isinstance(document, dict):
         return Rejection(RejectReason.BAD_SHAPE, None, "payload: expected a JSON object")
     state = document.get("state")
-    if type(state) is not str or state not in _STATES:
+    if type(state) is not str or state not in STATES:
         return Rejection(
             RejectReason.MISSING_FIELD, "state", "state: must be 'online' or 'offline'"
         )
     raw_ts = document.get("ts")
     if raw_ts is None:
-        return _STATES[state], received_at
+        return StatusReport(STATES[state], received_at, sender_timed=False)
     ts = parse_timestamp(raw_ts)
     if isinstance(ts, Rejection):
         return ts
-    return _STATES[state], ts
+    return StatusReport(STATES[state], ts, sender_timed=True)
