@@ -6,6 +6,11 @@ engine, the HTTP gateway and a simulated city of about 2,000 sensors with an inc
 minutes. The first run backfills six hours of history so the walls have something to show; later
 runs fill the last hour. A demo duty officer (a local webhook receiver) prints every alert
 message the engine sends.
+
+Ctrl-C, SIGTERM and SIGHUP (a closed terminal) stop it the same orderly way (`_StopSignals`): the
+services stop and the pools close before the servers do. If the demo is killed instead, the
+servers' watchdog stops them, and what a demo killed together with its watchdog leaves running
+is stopped by the next run (`cityvitals.embedded.stack`).
 """
 
 from __future__ import annotations
@@ -15,20 +20,24 @@ import contextlib
 import logging
 import os
 import secrets
+import signal
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 import asyncpg
 import uvicorn
 
 from alerts.engine import Engine
+from cityvitals.configs import engine_config, ingest_config
 from cityvitals.demo_receiver import DemoReceiver
 from cityvitals.demo_summary import print_summaries
-from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres
+from cityvitals.embedded import EmbeddedPostgres, EmbeddedServiceError, EmbeddedStack
 from cityvitals.embedded.ports import free_port
-from cityvitals.services import engine_config, gateway_config
+from cityvitals.services import gateway_server
 from cityvitals.settings import Settings, load_settings
 from cityvitals.simulate import CityPlan, build_city, publish_city, register_fleet
 from cityvitals.startup import load_vocabulary, prepare
@@ -37,7 +46,7 @@ from ingest.service import IngestService
 from simulators.engine import Simulation
 from simulators.faults import FaultRates
 from storage.api_keys import list_keys, revoke_key
-from storage.backend import Backend
+from storage.backend import Backend, BackendPreference
 from storage.maintenance import Maintenance
 from storage.pool import create_pool
 
@@ -57,16 +66,23 @@ DEMO_SCENARIOS = (
 
 
 async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_000) -> None:
-    """Run until `duration_s` passes or the task is cancelled (Ctrl-C); `data_dir` exists."""
+    """Run until `duration_s` passes or a signal stops it (see `_StopSignals`); `data_dir`
+    exists."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    postgres = EmbeddedPostgres(data_dir / "postgres")
-    broker = EmbeddedMosquitto(data_dir / "mosquitto")
+    signals = _StopSignals()
+    servers = EmbeddedStack(data_dir)
+    postgres, broker = servers.postgres, servers.broker
     secret = secrets.token_urlsafe(24)
     try:
-        await asyncio.to_thread(postgres.start)
-        await asyncio.to_thread(broker.start)
+        await asyncio.to_thread(servers.start)
+    except EmbeddedServiceError as error:  # another demo on data_dir, a server that failed
+        await asyncio.to_thread(servers.stop)
+        signals.remove()
+        _say(f"demo: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    try:
         await asyncio.to_thread(_ensure_database, postgres)
         async with DemoReceiver.running(secret) as receiver:
             receivers = _receivers_file(data_dir, receiver.url)
@@ -85,13 +101,65 @@ async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_00
             )
             prepared = await prepare(settings)
             key = await _demo_key(settings.database_url)
-            _banner(settings, postgres, prepared.backend.value, data_dir, key)
-            await _serve(settings, prepared.backend, duration_s, sensors)
+            storage = await _storage_line(servers, prepared.backend, settings.storage.backend)
+            _banner(settings, postgres, storage, data_dir, key)
+            await _serve(settings, prepared.backend, duration_s, sensors, signals.requested)
+    except asyncio.CancelledError:
+        if not signals.forced:
+            raise
+        signals.uncancel()  # cancelled by our own second signal: stop as if asked once
     finally:
-        # The servers run in their own sessions (Ctrl-C does not reach them): stop them here.
-        await asyncio.to_thread(broker.stop)
-        await asyncio.to_thread(postgres.stop)
-        print("demo stopped; data kept in", data_dir, flush=True)
+        # The servers run in their own sessions (Ctrl-C does not reach them): stop them here,
+        # once _serve has closed the pools.
+        signals.finishing()
+        await asyncio.to_thread(servers.stop)
+        signals.remove()
+        _say(f"demo stopped; data kept in {data_dir}")
+
+
+class _StopSignals:
+    """Ctrl-C, SIGTERM and SIGHUP (the terminal closed) stop the demo the same way. The first asks
+    for an orderly stop (`requested`), which `_serve` acts on once everything has started: the
+    services stop, the pools close, then the servers. A second one, for a demo that does not stop
+    soon enough, cancels it where it stands; the servers are still stopped."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+        self.forced = False
+        self._finishing = False
+        self._task = asyncio.current_task()
+        self._loop = asyncio.get_running_loop()
+        for sig in self.SIGNALS:
+            self._loop.add_signal_handler(sig, self._received, sig)
+
+    def _received(self, sig: signal.Signals) -> None:
+        if not self.requested.is_set():
+            log.info("%s: stopping (once more to stop at once)", sig.name)
+            self.requested.set()
+        elif not (self.forced or self._finishing) and self._task is not None:
+            log.info("%s: stopping at once", sig.name)
+            self.forced = True
+            self._task.cancel()
+
+    def finishing(self) -> None:
+        """From here on the servers are being stopped: later signals must not interrupt that."""
+        self._finishing = True
+
+    def uncancel(self) -> None:
+        if self._task is not None:
+            self._task.uncancel()
+
+    def remove(self) -> None:
+        for sig in self.SIGNALS:
+            self._loop.remove_signal_handler(sig)
+
+
+def _say(text: str, file: TextIO = sys.stdout) -> None:
+    # After SIGHUP the terminal may be gone: what is left to say is lost, the stop goes on.
+    with contextlib.suppress(OSError):
+        print(text, file=file, flush=True)
 
 
 def _ensure_database(postgres: EmbeddedPostgres) -> None:
@@ -126,13 +194,40 @@ async def _demo_key(database_url: str) -> str:
         await conn.close()
 
 
+async def _storage_line(
+    servers: EmbeddedStack, backend: Backend, preference: BackendPreference
+) -> str:
+    """Which backend the demo runs on, and why (the banner's `storage` line)."""
+    if backend is Backend.TIMESCALEDB:
+        version = await asyncio.to_thread(
+            servers.postgres.psql,
+            "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'",
+            DATABASE,
+        )
+        return (
+            f"TimescaleDB {version.strip()}: a hypertable in daily chunks, compressed per "
+            "sensor, continuous aggregates"
+        )
+    if not servers.timescaledb_installed:
+        why = "TimescaleDB is not installed for this PostgreSQL"
+    elif preference is BackendPreference.POSTGRES:
+        why = "storage.backend says so"
+    else:  # `auto` found the backend recorded in the database: its layout stays
+        why = (
+            "this data dir was made on it and keeps its layout, although TimescaleDB is "
+            f"installed now (remove {servers.base_dir} to start over on TimescaleDB)"
+        )
+    return f"plain PostgreSQL (daily partitions, rollup tables): {why}"
+
+
 def _banner(
-    settings: Settings, postgres: EmbeddedPostgres, backend: str, data_dir: Path, key: str
+    settings: Settings, postgres: EmbeddedPostgres, storage: str, data_dir: Path, key: str
 ) -> None:
     api = f"http://{settings.gateway.host}:{settings.gateway.port}"
     print(
         "\nCityVitals demo is running (Ctrl-C stops it)\n"
-        f"  database  {settings.database_url}   (backend: {backend}, log {postgres.log_path})\n"
+        f"  database  {settings.database_url}   (log {postgres.log_path})\n"
+        f"  storage   {storage}\n"
         f"  broker    {settings.mqtt_url}\n"
         "  topics    city/v1/<domain>/<subdistrict>/<sensor>/telemetry (see README)\n"
         f"  gateway   {api}   (OpenAPI: {api}/docs, health: {api}/healthz)\n"
@@ -146,7 +241,11 @@ def _banner(
 
 
 async def _serve(
-    settings: Settings, backend: Backend, duration_s: float | None, sensors: int
+    settings: Settings,
+    backend: Backend,
+    duration_s: float | None,
+    sensors: int,
+    stop_requested: asyncio.Event,
 ) -> None:
     pool = await create_pool(settings.database_url, max_size=6, application_name="cityvitals-demo")
     registry, _ = load_vocabulary(settings)
@@ -162,10 +261,10 @@ async def _serve(
     )
     simulation = build_city(registry, plan, start)
     await register_fleet(settings.database_url, simulation.fleet)
-    ingest = IngestService(settings, pool, backend, registry)
+    ingest = IngestService(ingest_config(settings), pool, backend)
     maintenance = Maintenance(pool, backend, settings.storage.policy())
     engine = Engine(engine_config(settings), pool, registry)
-    gateway = _EmbeddedServer(gateway_config(settings, graceful_s=2))
+    gateway = _EmbeddedServer(gateway_server(settings, graceful_s=2))
     stop = threading.Event()
     ingesting = asyncio.create_task(ingest.run())
     await ingest.ready.wait()
@@ -178,12 +277,16 @@ async def _serve(
         asyncio.create_task(_simulate(settings, simulation, start, stop)),
     ]
     try:
-        if duration_s is None:
-            await asyncio.gather(ingesting, *services, *helpers)
-        else:
-            await asyncio.wait([ingesting], timeout=duration_s)
-            if ingesting.done():
-                ingesting.result()
+        stopping = asyncio.create_task(stop_requested.wait())
+        running = [ingesting, *services, *helpers]
+        first = asyncio.FIRST_COMPLETED
+        await asyncio.wait([stopping, *running], timeout=duration_s, return_when=first)
+        stopping.cancel()
+        # Until a stop was asked for, a task that ended is one that failed: say why. After it
+        # (a closed terminal fails the summary lines), only the orderly stop matters.
+        for task in running if not stop_requested.is_set() else []:
+            if task.done():
+                task.result()
     finally:
         stop.set()
         engine.stop()

@@ -25,7 +25,12 @@ import asyncpg
 import pytest
 
 from cityvitals.configs import ingest_config
-from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres, timescaledb_available
+from cityvitals.embedded import (
+    TIMESCALEDB_SETTINGS,
+    EmbeddedMosquitto,
+    EmbeddedPostgres,
+    timescaledb_available,
+)
 from cityvitals.settings import Settings
 from ingest.service import IngestService
 from schemas.inventory import Inventory, load_inventory
@@ -68,9 +73,7 @@ def timescaledb_admin_url() -> Iterator[str | None]:
         yield None
         return
     base = _scratch_dir("cv-test-tsdb-")
-    server = EmbeddedPostgres(
-        base / "data", extra_settings={"shared_preload_libraries": "timescaledb"}
-    )
+    server = EmbeddedPostgres(base / "data", extra_settings=TIMESCALEDB_SETTINGS)
     # A library that is installed but cannot be loaded stops the server here: the TimescaleDB
     # variants then error with PostgreSQL's log instead of being skipped.
     server.start()

@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from cityvitals.embedded.errors import EmbeddedServiceError
@@ -36,11 +37,25 @@ def alive(pid: int) -> bool:
     return True
 
 
+def start_time(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (``/proc/PID/stat`` field 22); None if it
+    is gone. With the pid it names one process: a recycled pid has another start time."""
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields is not None and len(fields) > 19 else None
+
+
 def command_name(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
+
+
+def command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
 
 
 def children(pid: int) -> list[int]:
@@ -62,6 +77,26 @@ def sysv_shm_attached(shmid: int) -> bool:
     return any(int(r.split()[1]) == shmid and int(r.split()[6]) > 0 for r in rows)
 
 
+def wait_gone(pids: Iterable[int], timeout_s: float) -> bool:
+    """Wait until none of ``pids`` runs (zombies count as gone); False if the deadline passed."""
+    pids = list(pids)
+    deadline = time.monotonic() + timeout_s
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def stop(pid: int, stop_signal: int, timeout_s: float) -> None:
+    """Ask ``pid`` to stop with ``stop_signal`` and wait; SIGKILL it and its children if it is
+    still running after ``timeout_s``. For processes that are not our children (no wait())."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, stop_signal)
+    if not wait_gone([pid], timeout_s):
+        kill_tree(pid, timeout_s)
+
+
 def kill_tree(pid: int, timeout_s: float) -> None:
     """SIGKILL ``pid`` and its direct children, then wait until none of them is running.
 
@@ -73,8 +108,5 @@ def kill_tree(pid: int, timeout_s: float) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signal.SIGKILL)
     # Our own child becomes a zombie until the caller reaps it; alive() treats that as gone.
-    deadline = time.monotonic() + timeout_s
-    while any(alive(v) for v in victims):
-        if time.monotonic() > deadline:
-            raise EmbeddedServiceError(f"processes {victims} survived SIGKILL")
-        time.sleep(0.02)
+    if not wait_gone(victims, timeout_s):
+        raise EmbeddedServiceError(f"processes {victims} survived SIGKILL")

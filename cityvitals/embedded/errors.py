@@ -4,8 +4,9 @@ Hierarchy::
 
     EmbeddedServiceError          anything the launcher cannot do
     ├── BinaryNotFound            server binaries are missing; the message says how to install them
-    └── StartupFailed             the process exited or never became ready; the message names
-                                  the service and its log file and carries the log's last lines
+    ├── StartupFailed             the process exited or never became ready; the message names
+    │                             the service and its log file and carries the log's last lines
+    └── DirectoryInUse            another live process owns the servers' directory
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class StartupFailed(EmbeddedServiceError):
             f"{service}: {reason} (log: {log_path})\n"
             f"--- last {LOG_TAIL_LINES} lines of {log_path} ---\n{log_tail(log_path)}"
         )
+
+
+class DirectoryInUse(EmbeddedServiceError):
+    """Another process runs the servers of this directory (see ``EmbeddedStack``)."""
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

@@ -2,7 +2,9 @@
 
 Everything lives in ``work_dir``: the generated ``mosquitto.conf``, the broker log
 ``mosquitto.log`` (Mosquitto's own log plus anything it prints before logging is set up,
-such as configuration errors) and the persistence database under ``data/``.
+such as configuration errors), the persistence database under ``data/`` and, while the broker
+runs, ``mosquitto.pid`` (ours: Mosquitto writes a pid file only when it daemonizes), by which a
+later launcher finds a broker still running on the same persistence database.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import subprocess
 from pathlib import Path
 from typing import Self
 
-from cityvitals.embedded.errors import BinaryNotFound
+from cityvitals.embedded import _procfs, watchdog
+from cityvitals.embedded.errors import BinaryNotFound, StartupFailed
 from cityvitals.embedded.ports import free_port, wait_for_port
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class EmbeddedMosquitto:
         self.config_path = self.work_dir / "mosquitto.conf"
         self.log_path = self.work_dir / "mosquitto.log"
         self.data_dir = self.work_dir / "data"
+        self.pid_path = self.work_dir / "mosquitto.pid"
         self._port = port if port is not None else free_port(HOST)
         self.extra_config = extra_config
         self._proc: subprocess.Popen[bytes] | None = None
@@ -124,6 +128,9 @@ class EmbeddedMosquitto:
         """Write the config, start the broker and wait until it listens (30 s)."""
         if self.running:
             return
+        if (pid := self._running_broker()) is not None:
+            # Two brokers autosaving one persistence database would overwrite each other.
+            raise StartupFailed(f"mosquitto: already running on {self.work_dir} as pid {pid}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self.render_config(), encoding="utf-8")
         log.info("starting Mosquitto on :%d in %s", self._port, self.work_dir)
@@ -138,6 +145,8 @@ class EmbeddedMosquitto:
                 cwd=self.work_dir,
                 start_new_session=True,
             )
+        self.pid_path.write_text(f"{self._proc.pid}\n", encoding="utf-8")
+        watchdog.watch(self._proc.pid, signal.SIGTERM, f"Mosquitto for {self.work_dir}")
         atexit.register(self.stop)
         proc = self._proc
 
@@ -159,19 +168,48 @@ class EmbeddedMosquitto:
             except subprocess.TimeoutExpired:
                 log.warning("Mosquitto did not stop within %g s; killing it", STOP_TIMEOUT_S)
                 self.kill()
-        atexit.unregister(self.stop)
+        self._cleanup()
 
     def kill(self) -> None:
         """SIGKILL the broker, as a crash would: state since the last autosave is lost."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
-        atexit.unregister(self.stop)
+        self._cleanup()
+
+    def stop_leftover(self) -> int | None:
+        """Stop a broker that still runs on ``work_dir`` although its owner is gone (killed before
+        it could stop it, together with its watchdog); return its pid, None if there was none.
+
+        Only for a caller that knows nobody else uses ``work_dir`` (the demo holds a lock on its
+        directory): otherwise a running broker is someone's, and ``start`` refuses to share it.
+        """
+        pid = self._running_broker()
+        if pid is not None:
+            _procfs.stop(pid, signal.SIGTERM, STOP_TIMEOUT_S)
+        self.pid_path.unlink(missing_ok=True)
+        return pid
 
     def restart(self) -> None:
         """Stop and start again on the same port with the same persistence database."""
         self.stop()
         self.start()
+
+    def _running_broker(self) -> int | None:
+        """The pid in ``mosquitto.pid`` if it is still a broker on our configuration."""
+        try:
+            pid = int(self.pid_path.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        # A recycled pid belongs to another program, or to a broker with another configuration.
+        running = _procfs.alive(pid) and _procfs.command_name(pid) == "mosquitto"
+        return pid if running and str(self.config_path) in _procfs.command_line(pid) else None
+
+    def _cleanup(self) -> None:
+        atexit.unregister(self.stop)
+        if self._proc is not None:
+            watchdog.forget(self._proc.pid)
+            self.pid_path.unlink(missing_ok=True)
 
     def __enter__(self) -> Self:
         self.start()

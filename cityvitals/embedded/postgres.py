@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from cityvitals.embedded import _procfs
+from cityvitals.embedded import _procfs, watchdog
 from cityvitals.embedded.errors import EmbeddedServiceError, StartupFailed
 from cityvitals.embedded.pgbin import find_pg_bin_dir
 from cityvitals.embedded.ports import free_port, wait_for_port
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
+_SOCKET_DIR_PREFIX = "cvpg-"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _STOP_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}
 # Sized for a test server that a pool-per-test suite and the benchmarks hammer at once.
@@ -39,6 +40,12 @@ _DEFAULT_SETTINGS = {
     "fsync": "on",
     "max_connections": "200",
     "shared_buffers": "128MB",
+}
+# extra_settings for a server with TimescaleDB (see pgbin.timescaledb_available). Telemetry off:
+# a throwaway server has nothing to report and may have no way out to the internet.
+TIMESCALEDB_SETTINGS = {
+    "shared_preload_libraries": "timescaledb",
+    "timescaledb.telemetry_level": "off",
 }
 
 
@@ -119,7 +126,7 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         self._clear_stale_pidfile()
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="cvpg-", dir=_short_tmp()))
+        self._socket_dir = Path(tempfile.mkdtemp(prefix=_SOCKET_DIR_PREFIX, dir=_short_tmp()))
         self._chown(self._socket_dir)
         cmd = [str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self._port)]
         cmd += ["-k", str(self._socket_dir)]
@@ -132,6 +139,7 @@ class EmbeddedPostgres:
             # Own session: Ctrl-C in the terminal must not race our orderly shutdown.
             kwargs = self._subprocess_kwargs(stdout=log_file, stderr=subprocess.STDOUT)
             self._proc = subprocess.Popen(cmd, start_new_session=True, **kwargs)
+        watchdog.watch(self._proc.pid, _STOP_SIGNALS["fast"], f"PostgreSQL for {self.data_dir}")
         atexit.register(self.stop)
         try:
             self._wait_ready()
@@ -162,6 +170,23 @@ class EmbeddedPostgres:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def stop_leftover(self) -> int | None:
+        """Stop a server that still runs on ``data_dir`` although its owner is gone (killed before
+        it could stop it, together with its watchdog); return its pid, None if there was none.
+
+        Only for a caller that knows nobody else uses ``data_dir`` (the demo holds a lock on its
+        directory): otherwise a running server is someone's, and ``start`` refuses to share it.
+        """
+        pid = self._running_postmaster()
+        if pid is None:
+            return None
+        socket_dir = self._pidfile_lines()[4:5]
+        _procfs.stop(pid, _STOP_SIGNALS["fast"], STOP_TIMEOUT_S)
+        # Its socket directory is one of ours (see start), which only its owner would remove.
+        if socket_dir and Path(socket_dir[0]).name.startswith(_SOCKET_DIR_PREFIX):
+            shutil.rmtree(socket_dir[0], ignore_errors=True)
+        return pid
 
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         """Run ``sql`` (one or more statements) with psql; return its unaligned output."""
@@ -242,16 +267,27 @@ class EmbeddedPostgres:
             "initdb", f"exited with code {result.returncode}", self.log_path
         )
 
-    def _clear_stale_pidfile(self) -> None:
-        pidfile = self.data_dir / "postmaster.pid"
+    def _pidfile_lines(self) -> list[str]:
         try:
-            lines = pidfile.read_text().splitlines()
+            return (self.data_dir / "postmaster.pid").read_text().splitlines()
         except FileNotFoundError:
-            return
+            return []
+
+    def _running_postmaster(self) -> int | None:
+        """The pid of a server running on ``data_dir`` according to its ``postmaster.pid``."""
+        lines = self._pidfile_lines()
         pid = int(lines[0]) if lines and lines[0].strip().isdigit() else 0
         # A live pid that is not a postgres process is a recycled pid (e.g. after a container
         # restart), which PostgreSQL itself would wrongly take for a running server.
         if pid and _procfs.alive(pid) and _procfs.command_name(pid) in ("postgres", "postmaster"):
+            return pid
+        return None
+
+    def _clear_stale_pidfile(self) -> None:
+        lines = self._pidfile_lines()
+        if not lines:
+            return
+        if (pid := self._running_postmaster()) is not None:
             raise StartupFailed.from_log(
                 "postgres", f"already running on {self.data_dir} as pid {pid}", self.log_path
             )
@@ -260,7 +296,8 @@ class EmbeddedPostgres:
         shm = lines[6].split() if len(lines) > 6 else []
         if len(shm) == 2 and shm[1].isdigit() and _procfs.sysv_shm_attached(int(shm[1])):
             return
-        log.warning("removing stale %s (pid %d is not a running server)", pidfile, pid)
+        pidfile = self.data_dir / "postmaster.pid"
+        log.warning("removing stale %s (pid %s is not a running server)", pidfile, lines[0])
         pidfile.unlink()
 
     def _wait_ready(self) -> None:
@@ -286,6 +323,8 @@ class EmbeddedPostgres:
 
     def _cleanup(self) -> None:
         atexit.unregister(self.stop)
+        if self._proc is not None:
+            watchdog.forget(self._proc.pid)
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None

@@ -1,35 +1,48 @@
-"""`cityvitals demo`: its own servers, a simulated city in all four domains, Ctrl-C, kept data.
+"""`cityvitals demo`: its own servers, a simulated city in all four domains, kept data, and every
+way of stopping it.
 
-The smoke test CI runs: about 30 s of the demo, then the data is checked.
+The smoke test CI runs: about 30 s of the demo, then the data is checked. Then the stops: Ctrl-C,
+SIGTERM, SIGHUP and a closed terminal stop the servers with the demo; a killed demo's servers are
+stopped by their watchdog, or, if that was killed too, by the next run, which says so in one line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import pty
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 import pytest
 
-from cityvitals.embedded import EmbeddedPostgres
+from cityvitals.embedded import EmbeddedStack, timescaledb_available
+from cityvitals.embedded._procfs import alive, wait_gone
 from schemas.topics import telemetry_topic
 from tests.ingest.traffic import publish
 
 CLI = [sys.executable, "-m", "cityvitals.cli"]
+# Guards against a demo that hangs, not measurements: each wait ends as soon as its line comes.
+GUARD_S = 180.0
 DOMAIN_COUNTS = """
 SELECT t.domain, count(*) FROM readings r
 JOIN sensors s ON s.id = r.sensor_id JOIN sensor_types t ON t.id = s.sensor_type_id
 GROUP BY t.domain ORDER BY t.domain
 """
+UP = "readings "  # the first summary line: servers, ingest, engine and gateway all run
+STOPPED = "demo stopped; data kept in"
 
 
 @pytest.fixture
@@ -40,28 +53,75 @@ def data_dir() -> Iterator[Path]:
     shutil.rmtree(base, ignore_errors=True)
 
 
-def _start(data_dir: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*CLI, "demo", "--data-dir", str(data_dir), "--sensors", "400", *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+class Demo:
+    """A running `cityvitals demo`; a thread collects its output lines as they come."""
+
+    def __init__(self, data_dir: Path, *extra: str, **popen: Any) -> None:
+        self.process = subprocess.Popen(
+            [*CLI, "demo", "--data-dir", str(data_dir), *extra],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **popen.pop("env", {})},
+            **popen,
+        )
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        with self._changed:
+            return "".join(self.lines)
+
+    def wait_for(self, needle: str) -> list[str]:
+        """The output up to the first line holding `needle`."""
+        with self._changed:
+            found = self._changed.wait_for(
+                lambda: any(needle in line for line in self.lines) or not self._reader.is_alive(),
+                GUARD_S,
+            )
+            lines = list(self.lines)
+        if not found or not any(needle in line for line in lines):
+            raise AssertionError(f"the demo did not print {needle!r}:\n{''.join(lines)}")
+        return lines
+
+    def stop(self, sig: signal.Signals) -> str:
+        """Send `sig`, wait until the demo has exited, return all it printed."""
+        self.process.send_signal(sig)
+        return self.wait_exit()
+
+    def wait_exit(self) -> str:
+        self.process.wait(GUARD_S)
+        self._reader.join(GUARD_S)
+        return self.output
 
 
-def _wait_for_line(process: subprocess.Popen[str], needle: str) -> list[str]:
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if needle in line:
-            return lines
-    raise AssertionError(f"demo exited before printing {needle!r}:\n{''.join(lines)}")
+def _line(lines: list[str], label: str) -> str:
+    """The value of a banner line such as `  broker    mqtt://...`."""
+    return next(line.split()[1] for line in lines if line.strip().startswith(label))
+
+
+def _server_pids(data_dir: Path) -> list[int]:
+    """PostgreSQL's and Mosquitto's pids, from the pid files they keep while they run."""
+    postmaster = (data_dir / "postgres" / "postmaster.pid").read_text().split()[0]
+    broker = (data_dir / "mosquitto" / "mosquitto.pid").read_text().strip()
+    return [int(postmaster), int(broker)]
 
 
 def _query(data_dir: Path, sql: str) -> str:
-    postgres = EmbeddedPostgres(data_dir / "postgres")
+    postgres = EmbeddedStack(data_dir).postgres  # started as the demo starts it
     postgres.start()
     try:
         return postgres.psql(sql, dbname="cityvitals")
@@ -69,13 +129,26 @@ def _query(data_dir: Path, sql: str) -> str:
         postgres.stop()
 
 
+async def _until_stored(database_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with asyncio.timeout(GUARD_S):
+            while not await conn.fetchval(sql):
+                await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
 def test_demo_fills_all_four_domains_stops_on_ctrl_c_and_keeps_data(data_dir: Path) -> None:
-    first = _start(data_dir, "--duration", "30")
-    output, _ = first.communicate(timeout=180)
-    assert first.returncode == 0, output
-    assert "applied migrations on postgres" in output
+    first = Demo(data_dir, "--sensors", "400", "--duration", "30")
+    output = first.wait_exit()
+    assert first.process.returncode == 0, output
+    assert "applied migrations on" in output
     assert "CityVitals demo is running" in output
-    assert "demo stopped; data kept in" in output
+    # The banner says which backend it runs on: TimescaleDB wherever it is installed.
+    expected = "storage   TimescaleDB" if timescaledb_available() else "storage   plain PostgreSQL"
+    assert expected in output
+    assert STOPPED in output
     per_domain = dict(
         line.split("|") for line in _query(data_dir, DOMAIN_COUNTS).split() if "|" in line
     )
@@ -86,31 +159,118 @@ def test_demo_fills_all_four_domains_stops_on_ctrl_c_and_keeps_data(data_dir: Pa
     engine = _query(data_dir, "SELECT leader, last_tick_at IS NOT NULL FROM alert_engines")
     assert engine.split() == ["t|t"]
 
-    second = _start(data_dir)
-    lines = _wait_for_line(second, "readings ")
+    second = Demo(data_dir, "--sensors", "400")
+    lines = second.wait_for(UP)
     # Nothing was lost between the runs: the first summary already counts the earlier readings.
     first_count = int(lines[-1].split("readings")[1].split()[0])
     assert first_count >= stored
     # The demo's ingest stores what any device publishes to the demo's broker.
-    broker = next(line.split()[1] for line in lines if line.strip().startswith("broker"))
     reading_ms = int(time.time() * 1000) - 1234
     body = orjson.dumps({"ts": reading_ms, "metrics": {"pressure": 0.4321}})
     topic = telemetry_topic("water", "changbai_xincun", "yp-wp-0003")
-    asyncio.run(publish(broker, [(topic, body)]))
+    asyncio.run(publish(_line(lines, "broker"), [(topic, body)]))
     # The gateway the banner names answers its health and readiness checks.
-    gateway = next(line.split()[1] for line in lines if line.strip().startswith("gateway"))
+    gateway = _line(lines, "gateway")
     assert httpx.get(f"{gateway}/healthz", timeout=10).status_code == 200
     assert httpx.get(f"{gateway}/readyz", timeout=10).status_code == 200
-    time.sleep(2)
-    second.send_signal(signal.SIGINT)
-    rest, _ = second.communicate(timeout=120)
-    output = "".join(lines) + rest
-    assert second.returncode == 0, output
-    assert "applied migrations" not in output
-    assert "demo stopped; data kept in" in output
-    mine = _query(
-        data_dir,
+    mine = (
         "SELECT r.value FROM readings r JOIN sensors s ON s.id = r.sensor_id "
-        f"WHERE s.external_id = 'yp-wp-0003' AND r.ts = to_timestamp({reading_ms} / 1000.0)",
+        f"WHERE s.external_id = 'yp-wp-0003' AND r.ts = to_timestamp({reading_ms} / 1000.0)"
     )
-    assert "0.4321" in mine
+    asyncio.run(_until_stored(_line(lines, "database"), mine))
+    output = second.stop(signal.SIGINT)
+    assert second.process.returncode == 0, output
+    assert "Traceback" not in output  # Ctrl-C: pools closed before PostgreSQL stopped
+    assert "applied migrations" not in output
+    assert STOPPED in output
+    assert "0.4321" in _query(data_dir, mine)
+
+
+def test_sigterm_stops_the_servers_and_the_next_start_starts(data_dir: Path) -> None:
+    # Made on plain PostgreSQL, as every demo directory was before TimescaleDB came along.
+    first = Demo(data_dir, "--sensors", "50", env={"CITYVITALS_STORAGE__BACKEND": "postgres"})
+    first.wait_for(UP)
+    servers = _server_pids(data_dir)
+    # One demo per directory: a second is refused in one line and the first runs on.
+    second = Demo(data_dir, "--sensors", "50")
+    refused = second.wait_exit()
+    assert second.process.returncode == 1, refused
+    assert f"another process (pid {first.process.pid}) runs the servers in" in refused
+    assert "Traceback" not in refused
+    assert all(alive(pid) for pid in servers)
+
+    output = first.stop(signal.SIGTERM)
+    assert first.process.returncode == 0, output
+    assert "Traceback" not in output
+    assert STOPPED in output
+    assert not any(alive(pid) for pid in servers)  # stopped before the demo exited
+
+    again = Demo(data_dir, "--sensors", "50")
+    lines = again.wait_for(UP)
+    if timescaledb_available():
+        # `auto` keeps the backend the directory's database was made with, and says why.
+        storage = next(line for line in lines if line.strip().startswith("storage"))
+        assert "plain PostgreSQL" in storage
+        assert "keeps its layout, although TimescaleDB is installed now" in storage
+    servers = _server_pids(data_dir)
+    output = again.stop(signal.SIGHUP)
+    assert again.process.returncode == 0, output
+    assert "Traceback" not in output
+    assert not any(alive(pid) for pid in servers)
+
+
+def test_a_killed_demo_leaves_no_server_behind_for_long(data_dir: Path) -> None:
+    killed = Demo(data_dir, "--sensors", "50")
+    killed.wait_for(UP)
+    servers = _server_pids(data_dir)
+    killed.process.kill()
+    # Their watchdog saw the demo die and stops them (its stderr is the demo's: the output ends
+    # when the watchdog is done).
+    output = killed.wait_exit()
+    assert wait_gone(servers, GUARD_S), output
+    assert output.count("outlived the process that started it; stopping it") == 2
+
+    # A demo killed together with its watchdog (its whole process group) leaves them running...
+    group = Demo(data_dir, "--sensors", "50", start_new_session=True)
+    group.wait_for(UP)
+    servers = _server_pids(data_dir)
+    os.killpg(group.process.pid, signal.SIGKILL)
+    group.wait_exit()
+    assert all(alive(pid) for pid in servers)
+    # ...and the next run stops them, says so in one line, and starts.
+    lines = _run_in_a_terminal_then_close_it(data_dir)
+    leftovers = [line for line in lines if "was killed and left" in line]
+    assert len(leftovers) == 1, "".join(lines)
+    assert f"PostgreSQL (pid {servers[0]}) and Mosquitto (pid {servers[1]})" in leftovers[0]
+    assert not any(alive(pid) for pid in servers)
+    assert "Traceback" not in "".join(lines)
+
+
+def _run_in_a_terminal_then_close_it(data_dir: Path) -> list[str]:
+    """Run the demo in a terminal of its own until it is up, then close the terminal: the demo
+    must stop its servers (it gets SIGHUP, and its output has nowhere to go)."""
+    terminal, demo_side = pty.openpty()
+    # setsid -c: the demo leads a session whose controlling terminal is the pty, like a shell's.
+    process = subprocess.Popen(
+        ["setsid", "-c", *CLI, "demo", "--data-dir", str(data_dir), "--sensors", "50"],
+        stdin=demo_side,
+        stdout=demo_side,
+        stderr=demo_side,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    os.close(demo_side)
+    text, deadline = "", time.monotonic() + GUARD_S
+    try:
+        while UP not in text:
+            ready, _, _ = select.select([terminal], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(terminal, 65536).decode(errors="replace") if ready else ""
+            if not chunk:
+                raise AssertionError(f"the demo did not print {UP!r}:\n{text}")
+            text += chunk
+        servers = _server_pids(data_dir)
+    finally:
+        os.close(terminal)  # the terminal goes away: the kernel hangs up its session
+    process.wait(GUARD_S)
+    assert process.returncode == 0, text  # stopped in order, not ended by SIGHUP's default
+    assert not any(alive(pid) for pid in servers), text
+    return text.splitlines(keepends=True)

@@ -7,6 +7,7 @@ import queue
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from cityvitals.embedded import (
     find_mosquitto,
     find_pg_bin_dir,
 )
+from cityvitals.embedded._procfs import alive, wait_gone
 
 WAIT_S = 10.0
 
@@ -130,6 +132,22 @@ def test_postgres_refuses_a_second_server_on_the_same_data_dir(pg: EmbeddedPostg
     with pytest.raises(StartupFailed, match="already running"):
         _postgres(pg.data_dir).start()
     assert pg.psql("SELECT 1").strip() == "1"
+
+
+def test_postgres_left_running_by_a_dead_owner_is_stopped_by_the_next(
+    pg: EmbeddedPostgres,
+) -> None:
+    leftover = pg.pid
+    assert leftover is not None
+    successor = _postgres(pg.data_dir)
+    assert successor.stop_leftover() == leftover
+    assert not alive(leftover)
+    successor.start()
+    try:
+        assert successor.psql("SELECT 1").strip() == "1"
+    finally:
+        successor.stop()
+    assert successor.stop_leftover() is None
 
 
 def test_postgres_startup_failure_reports_the_log_tail(pg_dir: Path) -> None:
@@ -243,3 +261,45 @@ def test_mosquitto_restarts_after_kill(broker: EmbeddedMosquitto) -> None:
     broker.start()
     client = _Client(broker, "cv-after-crash")
     client.close()
+
+
+@pytest.mark.mqtt
+def test_mosquitto_refuses_a_second_broker_and_stops_a_leftover(broker: EmbeddedMosquitto) -> None:
+    leftover = broker.pid
+    assert leftover is not None
+    # Two brokers autosaving one persistence database would overwrite each other's.
+    with pytest.raises(StartupFailed, match=f"already running on .* as pid {leftover}"):
+        _mosquitto(broker.work_dir).start()
+    successor = _mosquitto(broker.work_dir)
+    assert successor.stop_leftover() == leftover
+    assert not alive(leftover)
+    assert successor.stop_leftover() is None
+    successor.start()
+    successor.stop()
+
+
+# A process that starts a broker, says its pid and waits until it is killed.
+_OWNER = """
+import sys
+from pathlib import Path
+from cityvitals.embedded import EmbeddedMosquitto
+broker = EmbeddedMosquitto(Path(sys.argv[1]))
+broker.start()
+print(broker.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.mqtt
+def test_a_server_outliving_its_killed_owner_is_stopped_by_the_watchdog(tmp_path: Path) -> None:
+    owner = subprocess.Popen(
+        [sys.executable, "-c", _OWNER, str(tmp_path / "mqtt")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None
+    broker = int(owner.stdout.readline())
+    owner.kill()
+    owner.wait()
+    assert wait_gone([broker], 60)
