@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.sensor_type import SensorType
+from storage.online import HISTORY, OFFLINE_AFTER_INTERVALS
 
 T0 = "2026-11-25T08:00:00Z"
 Item = TypeVar("Item")
@@ -140,8 +141,17 @@ class Sensor(BaseModel):
     lon: float | None
     name: str | None
     origin: str = Field(description="inventory, auto_register or api")
-    online: bool | None = Field(description="null: the sensor never reported a status")
-    status_changed_at: datetime | None
+    online: bool | None = Field(
+        description=(
+            "The status topic's last word (birth / last will); for a sensor without one, true "
+            f"while it reports within {OFFLINE_AFTER_INTERVALS} of its type's reporting "
+            f"intervals, false after that; null: no status and no reading in the last "
+            f"{HISTORY.days} days"
+        )
+    )
+    status_changed_at: datetime | None = Field(
+        description="When the status topic last changed `online`; null for telemetry-only sensors"
+    )
 
 
 class LatestValue(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gateway.models import T0, example
+from storage.online import OFFLINE_AFTER_INTERVALS
 
 # --- readings --------------------------------------------------------------------------------
 
@@ -95,8 +96,17 @@ class Firing(BaseModel):
 
 class Figures(BaseModel):
     sensors: int = 0
-    online: int = 0
-    offline: int = 0
+    online: int = Field(
+        default=0,
+        description=(
+            "Sensors online: by their status topic, or (without one) reporting within "
+            f"{OFFLINE_AFTER_INTERVALS} of their type's reporting intervals"
+        ),
+    )
+    offline: int = Field(
+        default=0,
+        description="Sensors offline: by their status topic, or (without one) silent longer",
+    )
     firing: Firing = Field(default_factory=Firing, description="Firing alerts by grade")
     metrics: list[MetricFigure] = Field(default_factory=list)
 

@@ -55,7 +55,7 @@ class VitalSignsSource:
     async def _compute(self, now: datetime) -> VitalSigns:
         async with connection(self._pool, "computing vital signs") as conn:
             metrics = await metric_figures(conn, now)
-            counts = await sensor_counts(conn)
+            counts = await sensor_counts(conn, now)
             firing = await firing_counts(conn)
         return fold(now, metrics, counts, firing)
 

@@ -47,9 +47,10 @@ ORDER BY m.id"""
 
 def sensors_table_sql(lang: Lang) -> str:
     return f"""SELECT s.external_id AS sensor, s.name, d.{name_column(lang)} AS subdistrict,
-       s.online, s.status_changed_at, l.ts AS last_report
+       o.online, s.status_changed_at, l.ts AS last_report
 FROM sensors s
 JOIN subdistricts d ON d.id = s.subdistrict_id
+{sql.ONLINE_AT_RANGE_END}
 LEFT JOIN LATERAL (
     SELECT max(r.ts) AS ts FROM readings r
     WHERE r.sensor_id = s.id AND r.ts > $__timeTo()::timestamptz - interval '1 day'

@@ -77,11 +77,11 @@ def vital_signs(layout: Layout, registry: Registry, lang: Lang) -> None:
 
 def map_sql(lang: Lang) -> str:
     return f"""SELECT d.code, d.{name_column(lang)} AS name, d.lat AS latitude, d.lon AS longitude,
-       count(s.id) AS sensors, count(s.id) FILTER (WHERE s.online) AS online,
-       count(s.id) FILTER (WHERE s.online IS NOT TRUE) AS offline,
+       count(s.id) AS sensors, count(s.id) FILTER (WHERE o.online) AS online,
+       count(s.id) FILTER (WHERE NOT o.online) AS offline,
        coalesce(max(a.firing), 0) AS firing_alerts, coalesce(max(a.worst), 0) AS worst_grade
 FROM subdistricts d
-LEFT JOIN sensors s ON s.subdistrict_id = d.id
+LEFT JOIN (sensors s {sql.ONLINE_AT_RANGE_END}) ON s.subdistrict_id = d.id
 LEFT JOIN (
     SELECT subdistrict, count(*) AS firing, max({sql.GRADE_RANK.format(col="grade")}) AS worst
     FROM alerts WHERE phase = 'firing' GROUP BY subdistrict

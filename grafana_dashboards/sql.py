@@ -20,9 +20,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from grafana_dashboards.i18n import Lang, name_column
+from storage.online import online_join
 from storage.queries import HOURLY_SPAN_FROM, RAW_SPAN_LIMIT
 
 SPAN = "($__timeTo()::timestamptz - $__timeFrom()::timestamptz)"
+# A wall shows the state at the end of its range: "now" for a live wall.
+ONLINE_AT_RANGE_END = online_join("$__timeTo()::timestamptz")
 SUBDISTRICTS = "${subdistrict:sqlstring}"
 GRADE_RANK = (
     "CASE {col} WHEN 'blue' THEN 1 WHEN 'yellow' THEN 2 WHEN 'orange' THEN 3 "
@@ -167,10 +170,12 @@ WHERE s.sensor_type_id = {type_id(type_sql)}"""
 
 
 def online_share(type_sql: str) -> str:
-    """Percent of the type's sensors in the selected subdistricts that are online now."""
-    return f"""SELECT round(100.0 * count(*) FILTER (WHERE s.online)
+    """Percent of the type's sensors in the selected subdistricts that are online now (the
+    effective state of storage/online.py; a sensor of unknown state is not online)."""
+    return f"""SELECT round(100.0 * count(*) FILTER (WHERE o.online)
              / nullif(count(*), 0), 1) AS online
 FROM sensors s
+{ONLINE_AT_RANGE_END}
 WHERE s.id IN {sensors_of(type_sql)}"""
 
 

@@ -2,50 +2,57 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from storage.catalog import SensorOrigin
+from storage.online import online_join
 
-# Columns of a sensor as the API shows it; `key` is the internal id readings refer to.
-_SELECT = """
+# Columns of a sensor as the API shows it; `key` is the internal id readings refer to. `online`
+# is the effective state at $1 (storage/online.py), not only what the status topic said.
+_SELECT = f"""
 SELECT s.id AS key, s.external_id AS id, t.name AS type, t.domain, d.code AS subdistrict,
-       s.lat, s.lon, s.name, s.origin, s.online, s.status_changed_at, s.created_at, s.updated_at
+       s.lat, s.lon, s.name, s.origin, o.online, s.status_changed_at, s.created_at, s.updated_at
 FROM sensors s
 JOIN sensor_types t ON t.id = s.sensor_type_id
 JOIN subdistricts d ON d.id = s.subdistrict_id
+{online_join("$1::timestamptz")}
 """
 _FILTERS = """
-WHERE ($1::text IS NULL OR t.domain = $1) AND ($2::text IS NULL OR d.code = $2)
-  AND ($3::text IS NULL OR t.name = $3)
-  AND ($4::text IS NULL OR ($4 = 'online' AND s.online) OR ($4 = 'offline' AND NOT s.online)
-       OR ($4 = 'unknown' AND s.online IS NULL))
-  AND ($5::text IS NULL OR s.external_id > $5)
+WHERE ($2::text IS NULL OR t.domain = $2) AND ($3::text IS NULL OR d.code = $3)
+  AND ($4::text IS NULL OR t.name = $4)
+  AND ($5::text IS NULL OR ($5 = 'online' AND o.online) OR ($5 = 'offline' AND NOT o.online)
+       OR ($5 = 'unknown' AND o.online IS NULL))
+  AND ($6::text IS NULL OR s.external_id > $6)
 ORDER BY s.external_id
-LIMIT $6
+LIMIT $7
 """
 
 
 async def list_sensors(
     conn: asyncpg.Connection,
+    now: datetime,
     *,
     domain: str | None = None,
     subdistrict: str | None = None,
     type_name: str | None = None,
-    status: str | None = None,  # "online", "offline" or "unknown" (never reported a status)
+    status: str | None = None,  # "online", "offline" or "unknown" (storage/online.py)
     after: str | None = None,  # keyset: external ids after this one
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        _SELECT + _FILTERS, domain, subdistrict, type_name, status, after, limit
+        _SELECT + _FILTERS, now, domain, subdistrict, type_name, status, after, limit
     )
     return [dict(r) for r in rows]
 
 
-async def get_sensor(conn: asyncpg.Connection, external_id: str) -> dict[str, Any] | None:
-    row = await conn.fetchrow(_SELECT + "WHERE s.external_id = $1", external_id)
+async def get_sensor(
+    conn: asyncpg.Connection, external_id: str, now: datetime
+) -> dict[str, Any] | None:
+    row = await conn.fetchrow(_SELECT + "WHERE s.external_id = $2", now, external_id)
     return None if row is None else dict(row)
 
 

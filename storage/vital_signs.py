@@ -4,7 +4,8 @@ Three small aggregate queries, per subdistrict; district-wide figures are folded
 caller (sums and counts add up, averages come from sum / reporting). A sensor counts as reporting
 a metric when its newest reading is younger than `intervals` of its type's reporting interval
 (at least `min_window`): "current" means current for that kind of sensor, an hourly smoke
-detector as much as a water-pressure gauge reporting every minute.
+detector as much as a water-pressure gauge reporting every minute. Online and offline are the
+effective state of storage/online.py: the status topic's word, else what the readings say.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+
+from storage.online import online_join
 
 _METRICS = """
 WITH latest AS (
@@ -50,19 +53,25 @@ async def metric_figures(
     return [dict(r) for r in rows]
 
 
+_SENSOR_COUNTS = f"""
+SELECT t.domain, d.code AS subdistrict, count(*) AS sensors,
+       count(*) FILTER (WHERE o.online) AS online,
+       count(*) FILTER (WHERE NOT o.online) AS offline
+FROM sensors s
+JOIN sensor_types t ON t.id = s.sensor_type_id
+JOIN subdistricts d ON d.id = s.subdistrict_id
+{online_join("$1::timestamptz")}
+WHERE $2::text IS NULL OR t.domain = $2
+GROUP BY 1, 2
+"""
+
+
 async def sensor_counts(
-    conn: asyncpg.Connection, *, domain: str | None = None
+    conn: asyncpg.Connection, now: datetime, *, domain: str | None = None
 ) -> list[dict[str, Any]]:
-    """Per (domain, subdistrict): sensors, online, offline (never reported a status: neither)."""
-    rows = await conn.fetch(
-        "SELECT t.domain, d.code AS subdistrict, count(*) AS sensors, "
-        "count(*) FILTER (WHERE s.online) AS online, "
-        "count(*) FILTER (WHERE NOT s.online) AS offline "
-        "FROM sensors s JOIN sensor_types t ON t.id = s.sensor_type_id "
-        "JOIN subdistricts d ON d.id = s.subdistrict_id "
-        "WHERE $1::text IS NULL OR t.domain = $1 GROUP BY 1, 2",
-        domain,
-    )
+    """Per (domain, subdistrict): sensors, online, offline at `now`, by the effective state of
+    storage/online.py (a sensor of unknown state is neither)."""
+    rows = await conn.fetch(_SENSOR_COUNTS, now, domain)
     return [dict(r) for r in rows]
 
 

@@ -97,7 +97,7 @@ async def select(
     if sensor is not None:
         if subdistrict is not None:
             raise Invalid("subdistrict: only with type, not with sensor", field="subdistrict")
-        row = await get_sensor(conn, sensor)
+        row = await get_sensor(conn, sensor, state.now())
         if row is None:
             raise NotFound(f"sensor: no sensor {sensor!r}", field="sensor")
         type_name, keys = row["type"], [row["key"]]

@@ -32,7 +32,7 @@ SensorId = Annotated[str, Path(description="The id the device uses", max_length=
 class OnlineState(StrEnum):
     ONLINE = "online"
     OFFLINE = "offline"
-    UNKNOWN = "unknown"  # never reported a status
+    UNKNOWN = "unknown"  # no status and no reading in the last week (storage/online.py)
 
 
 @router.get("", response_model=Page[Sensor], responses=errors())
@@ -53,6 +53,7 @@ async def list_all(
     async with connection(state.pool, "listing sensors") as conn:
         rows = await list_sensors(
             conn,
+            state.now(),
             domain=domain.value if domain else None,
             subdistrict=subdistrict.value if subdistrict else None,
             type_name=type,
@@ -75,7 +76,7 @@ async def one(
     online/offline changes. Role: viewer."""
     state = get_state(request)
     async with connection(state.pool, "reading a sensor") as conn:
-        row = await get_sensor(conn, sensor_id)
+        row = await get_sensor(conn, sensor_id, state.now())
         if row is None:
             raise NotFound(f"sensor_id: no sensor {sensor_id!r}", field="sensor_id")
         latest = await latest_values(conn, [row["key"]], state.now(), LATEST_LOOKBACK)

@@ -75,3 +75,18 @@ async def test_register_and_update_a_sensor(gateway: Gateway) -> None:
     assert_error(await gateway.put("/v1/sensors/x", json={**body, "lat": 200}), 422, "lat")
     assert_error(await gateway.put("/v1/sensors/x", json={"type": "drain_level"}), 422)
     assert_error(await gateway.put("/v1/sensors/x", role="operator", json=body), 403)
+
+
+async def test_a_telemetry_only_sensor_is_online_while_it_reports(gateway: Gateway) -> None:
+    # water_main_pressure reports every minute: online until three minutes of silence.
+    await write_readings(gateway, "yp-wp-0001", "pressure", gateway.clock(), 1)
+
+    async def shown() -> tuple[bool | None, bool | None, list[str]]:
+        one = (await gateway.get("/v1/sensors/yp-wp-0001")).json()
+        never = (await gateway.get("/v1/sensors/yp-wp-0002")).json()
+        offline = (await gateway.get("/v1/sensors", params={"status": "offline"})).json()
+        return one["online"], never["online"], [s["id"] for s in offline["items"]]
+
+    assert await shown() == (True, None, [])
+    gateway.clock.advance(timedelta(minutes=3))
+    assert await shown() == (False, None, ["yp-wp-0001"])

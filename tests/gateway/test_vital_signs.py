@@ -28,7 +28,9 @@ async def test_current_figures(gateway: Gateway) -> None:
     assert response.status_code == 200, response.text
     [water] = response.json()["domains"]
     district = water["district"]
-    assert (district["online"], district["offline"]) == (1, 0)
+    # -0001 online by its status topic; -0002 and -0003 by reporting within three minutes (their
+    # type reports every minute); -0004, silent for an hour, offline; the rest never reported.
+    assert (district["sensors"], district["online"], district["offline"]) == (14, 3, 1)
     assert district["firing"] == {"blue": 0, "yellow": 0, "orange": 1, "red": 0}
     pressure = next(m for m in district["metrics"] if m["metric"] == "pressure")
     assert (pressure["sensors"], pressure["reporting"]) == (4, 3)
@@ -37,6 +39,7 @@ async def test_current_figures(gateway: Gateway) -> None:
     yinhang = next(s for s in water["subdistricts"] if s["code"] == "yinhang")
     assert yinhang["name_zh"] == "殷行街道"
     assert yinhang["firing"]["orange"] == 1
+    assert (yinhang["online"], yinhang["offline"]) == (2, 0)
     local = next(m for m in yinhang["metrics"] if m["metric"] == "pressure")
     assert (local["reporting"], local["avg"]) == (2, pytest.approx(0.25))
     everything = (await gateway.get("/v1/vital-signs")).json()
