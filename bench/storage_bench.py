@@ -1,25 +1,30 @@
-"""Storage: the batch writer against raw COPY of the same rows into the same table.
+"""Storage: the batch writer against raw COPY of the same rows into the same table, on plain
+PostgreSQL and (where installed) TimescaleDB, and the bytes a reading takes on disk on each.
 
-Both write identical batches into an emptied `readings` table on the same throwaway server,
-alternating runs so neither gets a warmer cache; the figure is the median of the runs.
+Writer and COPY write identical batches into an emptied `readings` table on the same throwaway
+server, alternating runs so neither gets a warmer cache; the figure is the median of the runs.
+Both backends get the same batches, each on a server of its own. The PostgreSQL figures keep
+their names (storage.writer.rows_per_s ...); TimescaleDB's are under storage.timescaledb.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 
 from bench.report import Figure
-from cityvitals.embedded import EmbeddedPostgres
+from bench.storage_size import measure_sizes
+from cityvitals.embedded import TIMESCALEDB_SETTINGS, EmbeddedPostgres, timescaledb_available
 from storage.backend import Backend, BackendPreference
 from storage.migrate import migrate
 from storage.partitions import days_between, ensure_partitions, ensure_partitions_ahead
@@ -54,15 +59,16 @@ async def _timed(action: Callable[[], Awaitable[None]], rows: int) -> float:
     return rows / (time.perf_counter() - began)
 
 
-async def _reset(pool: asyncpg.Pool) -> None:
+async def _reset(pool: asyncpg.Pool, backend: Backend) -> None:
     await pool.execute("TRUNCATE readings")
-    await pool.execute("TRUNCATE rollup_invalidations")
+    if backend is Backend.POSTGRES:  # TimescaleDB keeps its invalidation log itself
+        await pool.execute("TRUNCATE rollup_invalidations")
     await pool.execute("CHECKPOINT")
 
 
-async def measure(url: str) -> list[Figure]:
+async def measure(url: str, preference: BackendPreference = BackendPreference.AUTO) -> list[Figure]:
     conn = await asyncpg.connect(url)
-    result = await migrate(conn, BackendPreference.AUTO)
+    result = await migrate(conn, preference)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     if result.backend is Backend.POSTGRES:
         await ensure_partitions_ahead(conn, start, 2)
@@ -83,20 +89,26 @@ async def measure(url: str) -> list[Figure]:
         for batch in batches:
             await writer.write(batch)
 
+    postgres = result.backend is Backend.POSTGRES
     copy_rates, writer_rates, redelivery_rates = [], [], []
     for _ in range(RUNS):
-        await _reset(pool)
+        await _reset(pool, result.backend)
         copy_rates.append(await _timed(copy_all, total))
-        await _reset(pool)
+        await _reset(pool, result.backend)
         writer_rates.append(await _timed(write_all, total))
-        # Every batch again: what a full redelivery after a crash costs.
-        redelivery_rates.append(await _timed(write_all, total))
+        if postgres:  # every batch again: what a full redelivery after a crash costs
+            redelivery_rates.append(await _timed(write_all, total))
     stored = await pool.fetchval("SELECT count(*) FROM readings")
     await pool.close()
     if stored != total:
         raise RuntimeError(f"writer stored {stored} rows of {total}")
     copy_rate, writer_rate = statistics.median(copy_rates), statistics.median(writer_rates)
     note = f"{result.backend.value}, {BATCH}-row batches, median of {RUNS}"
+    if not postgres:
+        return [
+            Figure("storage.timescaledb.copy.rows_per_s", copy_rate, "rows/s", note),
+            Figure("storage.timescaledb.writer.rows_per_s", writer_rate, "rows/s", note),
+        ]
     return [
         Figure("storage.copy.rows_per_s", copy_rate, "rows/s", note),
         Figure("storage.writer.rows_per_s", writer_rate, "rows/s", note),
@@ -110,14 +122,41 @@ async def measure(url: str) -> list[Figure]:
     ]
 
 
-def run() -> list[Figure]:
-    base = Path(tempfile.mkdtemp(prefix="cv-bench-pg-"))
+@contextlib.contextmanager
+def _server(name: str, settings: dict[str, str] | None = None) -> Iterator[EmbeddedPostgres]:
+    base = Path(tempfile.mkdtemp(prefix=f"cv-bench-{name}-"))
     base.chmod(0o755)
-    server = EmbeddedPostgres(base / "data")
+    server = EmbeddedPostgres(base / "data", extra_settings=settings)
     server.start()
     try:
-        server.create_database("bench")
-        return asyncio.run(measure(server.url_for("bench")))
+        for database in ("bench", "bench_size"):
+            server.create_database(database)
+        yield server
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+async def _measure_all(
+    postgres: EmbeddedPostgres, timescaledb: EmbeddedPostgres | None
+) -> list[Figure]:
+    figures = await measure(postgres.url_for("bench"), BackendPreference.POSTGRES)
+    if timescaledb is None:
+        print(
+            "storage: TimescaleDB is not installed here; no storage.timescaledb figures", flush=True
+        )
+    else:
+        figures += await measure(timescaledb.url_for("bench"), BackendPreference.TIMESCALEDB)
+    tsdb_url = timescaledb.url_for("bench_size") if timescaledb is not None else None
+    return figures + await measure_sizes(postgres.url_for("bench_size"), tsdb_url)
+
+
+def run() -> list[Figure]:
+    with contextlib.ExitStack() as servers:
+        postgres = servers.enter_context(_server("pg"))
+        timescaledb = (
+            servers.enter_context(_server("tsdb", TIMESCALEDB_SETTINGS))
+            if timescaledb_available()
+            else None
+        )
+        return asyncio.run(_measure_all(postgres, timescaledb))
