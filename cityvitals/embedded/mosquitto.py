@@ -178,12 +178,7 @@ class EmbeddedMosquitto:
         self._cleanup()
 
     def stop_leftover(self) -> int | None:
-        """Stop a broker that still runs on ``work_dir`` although its owner is gone (killed before
-        it could stop it, together with its watchdog); return its pid, None if there was none.
-
-        Only for a caller that knows nobody else uses ``work_dir`` (the demo holds a lock on its
-        directory): otherwise a running broker is someone's, and ``start`` refuses to share it.
-        """
+        """``EmbeddedPostgres.stop_leftover`` for the broker on ``work_dir``: its pid, or None."""
         pid = self._running_broker()
         if pid is not None:
             _procfs.stop(pid, signal.SIGTERM, STOP_TIMEOUT_S)
