@@ -52,8 +52,9 @@ async def until_done(
         if on_retry is not None:
             on_retry()
         if state.attempt_number == 1 and state.outcome is not None:
-            error = state.outcome.exception()
-            log.warning("%s failed: %s; retrying until it succeeds", what, error)
+            # Our errors often name the action already ("committing a batch: database ...").
+            why = str(state.outcome.exception()).removeprefix(f"{what}: ")
+            log.warning("%s failed: %s; retrying until it succeeds", what, why)
 
     async def pause(seconds: float) -> None:
         if stopping is None:

@@ -21,17 +21,37 @@ async def create_pool(
     statement_timeout_s: float | None = None,
     server_settings: Mapping[str, str] | None = None,
 ) -> asyncpg.Pool:
-    """`statement_timeout_s`: the server cancels any statement running longer (None: no limit);
-    `server_settings`: more session settings (say, work_mem) for every connection."""
+    """`min_size` connections are opened at once; `statement_timeout_s`: the server cancels any
+    statement running longer (None: no limit); `server_settings`: more session settings (say,
+    work_mem) for every connection.
+
+    asyncpg keeps a pool's floor of `min_size` connections by reconnecting in the background,
+    logging a warning with a traceback every second or so while the server is down. Our services
+    already retry their own work and say so once per outage (`ingest.retrying`), so the floor is
+    ours: the pool starts with `min_size` connections opened here and keeps released connections
+    open, but nothing reconnects behind our back.
+    """
     settings = {"application_name": application_name, "timezone": "UTC", **(server_settings or {})}
     if statement_timeout_s is not None:
         settings["statement_timeout"] = f"{max(1, round(statement_timeout_s * 1000))}ms"
     async with translate(f"connecting to {redact_dsn(dsn)}"):
         pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, server_settings=settings
+            dsn, min_size=0, max_size=max_size, server_settings=settings
         )
-    assert pool is not None
+        assert pool is not None
+        try:
+            await _open(pool, min(min_size, max_size))
+        except BaseException:
+            await pool.close()
+            raise
     return pool
+
+
+async def _open(pool: asyncpg.Pool, count: int) -> None:
+    """Open `count` connections now (acquired together, then handed back idle)."""
+    async with contextlib.AsyncExitStack() as held:
+        for _ in range(count):
+            await held.enter_async_context(pool.acquire())
 
 
 @asynccontextmanager

@@ -43,7 +43,8 @@ from tests.alerts.local_receiver import (
     running_receiver,
 )
 from tests.harness import ScratchDatabase
-from tests.ingest.traffic import count_readings, ingest_settings, running, wait_until
+from tests.ingest.traffic import count_readings, ingest_settings, running
+from tests.waiting import wait_until
 
 SEED = 3
 LEAD_IN = timedelta(minutes=20)  # quiet city before the incident

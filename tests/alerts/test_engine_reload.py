@@ -19,7 +19,7 @@ from storage.catalog import load_catalog
 from storage.type_specs import save_api_type
 from storage.writer import ReadingWriter
 from tests.harness import ScratchDatabase
-from tests.ingest.traffic import wait_until
+from tests.waiting import wait_until
 
 RULE = "default:water_main_pressure:pressure:below"
 AT_ONCE = f"overrides:\n  - rule: {RULE}\n    hold: 0s\n    keep_firing_for: 10m\n"

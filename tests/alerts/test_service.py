@@ -25,7 +25,7 @@ from storage.catalog import load_catalog
 from storage.writer import ReadingWriter
 from tests.alerts.local_receiver import SECRET, LocalReceiver, running_receiver
 from tests.harness import ScratchDatabase
-from tests.ingest.traffic import wait_until
+from tests.waiting import wait_until
 
 HOLD = timedelta(seconds=20)
 RULE = "default:water_main_pressure:pressure:below"

@@ -15,7 +15,8 @@ from schemas.topics import telemetry_topic
 from tests.deploy.devices import Device
 from tests.deploy.secured_broker import INGEST_USER, SENSOR_A, SENSOR_B, SecuredBroker, password_of
 from tests.harness import ScratchDatabase
-from tests.ingest.traffic import INVENTORY, running, wait_until
+from tests.ingest.traffic import INVENTORY, running
+from tests.waiting import wait_until
 
 
 async def test_the_ingest_receives_over_tls_with_its_own_account(

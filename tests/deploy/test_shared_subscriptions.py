@@ -7,7 +7,8 @@ from __future__ import annotations
 from cityvitals.embedded import EmbeddedMosquitto
 from ingest.transport.client import MqttClient
 from ingest.transport.codec import Publish
-from tests.ingest.traffic import publish, wait_until
+from tests.ingest.traffic import publish
+from tests.waiting import wait_until
 
 FILTER = "$share/workers/city/v1/+/+/+/telemetry"
 MESSAGES = [(f"city/v1/water/yinhang/s{n}/telemetry", b"{}") for n in range(100)]

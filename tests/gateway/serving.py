@@ -16,6 +16,7 @@ from gateway.app import create_app
 from gateway.keys import create_key
 from gateway.state import GatewayState
 from tests.gateway.conftest import ROLES
+from tests.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,14 @@ async def serving(settings: Settings) -> AsyncIterator[Served]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(30):
-        while not server.started:
-            if task.done():
-                task.result()
-                raise AssertionError("the gateway stopped before it started")
-            await asyncio.sleep(0.02)
+
+    def started() -> bool:
+        if task.done():
+            task.result()
+            raise AssertionError("the gateway stopped before it started")
+        return bool(server.started)
+
+    await wait_until(started, timeout_s=30)
     port = server.servers[0].sockets[0].getsockname()[1]
     state: GatewayState = app.state.gateway
     keys = {}

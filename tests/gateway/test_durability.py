@@ -16,6 +16,7 @@ from cityvitals.embedded import EmbeddedMosquitto, free_port
 from gateway.keys import create_key
 from tests.gateway.conftest import INVENTORY
 from tests.harness import ScratchDatabase
+from tests.waiting import wait_until
 
 POSTERS = 4
 KILL_AFTER = 200  # acknowledged posts
@@ -93,13 +94,12 @@ async def test_sigkill_right_after_the_answer(
 
 
 async def _wait_until_up(client: httpx.AsyncClient, process: asyncio.subprocess.Process) -> None:
-    async with asyncio.timeout(60):  # a guard against a gateway that never starts
-        while True:
-            if process.returncode is not None:
-                raise AssertionError("the gateway exited at start")
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
+    async def answers() -> bool:
+        if process.returncode is not None:
+            raise AssertionError("the gateway exited at start")
+        try:
+            return (await client.get("/healthz")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await wait_until(answers)

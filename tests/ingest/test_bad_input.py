@@ -24,8 +24,8 @@ from tests.ingest.traffic import (
     publish,
     running,
     start_time,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 NOW_MS = int(datetime.now(UTC).timestamp() * 1000)
 

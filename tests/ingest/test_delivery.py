@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
-import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from schemas.registry import Registry
 from storage.backend import Backend
 from storage.pool import create_pool
 from tests.harness import ScratchDatabase
+from tests.ingest.processes import IngestProcess
 from tests.ingest.traffic import (
     INVENTORY,
     ingest_settings,
@@ -32,8 +31,8 @@ from tests.ingest.traffic import (
     publish,
     running,
     start_time,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 
 async def _stored_exactly(url: str, messages: list[Message]) -> tuple[int, int, float]:
@@ -54,53 +53,6 @@ def _expected_sum(count: int) -> float:
     return sum(0.2 + (i % 997) / 10_000 for i in range(count))
 
 
-class IngestProcess:
-    """`cityvitals ingest` as a real process, so it can be killed with SIGKILL."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self._env = env
-        self.process: asyncio.subprocess.Process | None = None
-        self.output: list[str] = []
-        self._collector: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "cityvitals.main",
-            "ingest",
-            env=self._env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        assert self.process.stdout is not None
-        async with asyncio.timeout(60):
-            while True:
-                line = (await self.process.stdout.readline()).decode()
-                if not line:
-                    raise AssertionError("ingest exited:\n" + "".join(self.output))
-                self.output.append(line)
-                if "subscribed at" in line:
-                    break
-        self._collector = asyncio.create_task(self._collect())
-
-    async def _collect(self) -> None:
-        assert self.process is not None
-        assert self.process.stdout is not None
-        async for line in self.process.stdout:
-            self.output.append(line.decode())
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def terminate(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.process.wait(), 60)
-
-
 async def test_sigkill_twice_while_publishing_50000(
     prepared: ScratchDatabase, mqtt_broker: EmbeddedMosquitto, inventory: Inventory
 ) -> None:
@@ -117,8 +69,13 @@ async def test_sigkill_twice_while_publishing_50000(
     ingest = IngestProcess(env)
     await ingest.start()
     publishing = asyncio.create_task(publish(mqtt_broker.url, messages, rate=8_000))
-    for pause in (1.5, 2.0):
-        await asyncio.sleep(pause)
+    for stored_before_kill in (10_000, 25_000):  # killed mid-stream, twice
+
+        async def some_stored(at_least: int = stored_before_kill) -> bool:
+            rows, _, _ = await _stored_exactly(prepared.url, messages)
+            return rows >= at_least
+
+        await wait_until(some_stored)
         await ingest.kill()
         await ingest.start()
     await publishing
@@ -165,9 +122,14 @@ async def test_database_down_for_20s_mid_stream(
     try:
         async with running(service):
             publishing = asyncio.create_task(publish(mqtt_broker.url, messages, rate=2_000))
-            await asyncio.sleep(3)
+
+            async def streaming() -> bool:
+                rows, _, _ = await _stored_exactly(url, messages)
+                return rows >= 2_000
+
+            await wait_until(streaming)
             await asyncio.to_thread(server.stop)
-            await asyncio.sleep(20)
+            await asyncio.sleep(20)  # the outage itself: 20 s down while the stream goes on
             stored_during_outage = service.metrics.stored._value.get()
             await asyncio.to_thread(server.start)
             await publishing

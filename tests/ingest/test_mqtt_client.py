@@ -11,6 +11,24 @@ from ingest.transport.client import MqttClient, MqttError
 from ingest.transport.codec import Publish
 
 
+class Arrivals:
+    """Messages as the client hands them over, and a way to wait for the n-th."""
+
+    def __init__(self) -> None:
+        self.messages: list[Publish] = []
+        self._arrived = asyncio.Event()
+
+    def add(self, publishes: list[Publish]) -> None:
+        self.messages.extend(publishes)
+        self._arrived.set()
+
+    async def count(self, n: int, timeout_s: float = 10.0) -> None:
+        async with asyncio.timeout(timeout_s):
+            while len(self.messages) < n:
+                self._arrived.clear()
+                await self._arrived.wait()
+
+
 async def test_unreachable_broker_is_reported_with_its_address() -> None:
     port = free_port()
     with pytest.raises(MqttError, match=f"cannot connect to 127.0.0.1:{port}"):
@@ -20,11 +38,11 @@ async def test_unreachable_broker_is_reported_with_its_address() -> None:
 async def test_unacknowledged_messages_come_back_after_reconnect(
     mqtt_broker: EmbeddedMosquitto,
 ) -> None:
-    received: list[Publish] = []
+    received = Arrivals()
     consumer = await MqttClient.connect(
         mqtt_broker.url,
         "client-test-redelivery",
-        on_publish=received.extend,
+        on_publish=received.add,
         clean_start=True,
     )
     await consumer.subscribe(["client/test/#"])
@@ -33,25 +51,22 @@ async def test_unacknowledged_messages_come_back_after_reconnect(
     )
     for n in range(1, 4):
         producer.publish("client/test/x", f"m{n}".encode(), qos=1, packet_id=n)
-    async with asyncio.timeout(10):
-        while len(received) < 3:
-            await asyncio.sleep(0.01)
-    consumer.ack([received[0].packet_id])  # only the first
-    await asyncio.sleep(0.2)
+    await received.count(3)
+    consumer.ack([received.messages[0].packet_id])  # only the first
+    # The broker answers a SUBSCRIBE after handling what came before it: the ack is in.
+    await consumer.subscribe(["client/test/fence"])
     await consumer.disconnect()
-    again: list[Publish] = []
+    again = Arrivals()
     resumed = await MqttClient.connect(
         mqtt_broker.url,
         "client-test-redelivery",
-        on_publish=again.extend,
+        on_publish=again.add,
         clean_start=False,
     )
     assert resumed.session_present
-    async with asyncio.timeout(10):
-        while len(again) < 2:
-            await asyncio.sleep(0.01)
-    assert [m.payload for m in again] == [b"m2", b"m3"]
-    assert all(m.dup for m in again)
-    resumed.ack([m.packet_id for m in again])
+    await again.count(2)
+    assert [m.payload for m in again.messages] == [b"m2", b"m3"]
+    assert all(m.dup for m in again.messages)
+    resumed.ack([m.packet_id for m in again.messages])
     await resumed.disconnect()
     await producer.disconnect()

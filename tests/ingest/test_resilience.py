@@ -21,8 +21,8 @@ from tests.ingest.traffic import (
     publish,
     running,
     start_time,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 
 async def test_broker_restart_mid_stream(

@@ -16,8 +16,8 @@ from tests.ingest.traffic import (
     publish,
     running,
     start_time,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 
 async def test_every_published_reading_is_stored_once(

@@ -22,8 +22,8 @@ from tests.ingest.traffic import (
     publish,
     running,
     start_time,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 
 async def test_two_workers_on_a_shared_subscription_store_every_reading_once(

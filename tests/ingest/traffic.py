@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -84,12 +84,6 @@ async def publish(mqtt_url: str, messages: list[Message], rate: float | None = N
         await publisher.wait_acked(len(messages))
     finally:
         await publisher.close()
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], timeout_s: float = 60.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not await check():
-            await asyncio.sleep(0.1)
 
 
 async def count_readings(url: str) -> int:

@@ -22,7 +22,8 @@ from simulators.scenarios import load_scenarios
 from simulators.signals import SignalModel
 from storage.catalog import sync_inventory
 from tests.harness import ScratchDatabase
-from tests.ingest.traffic import count_readings, ingest_settings, running, wait_until
+from tests.ingest.traffic import count_readings, ingest_settings, running
+from tests.waiting import wait_until
 
 _PRESSURE_BY_PLACE_AND_TIME = """
 SELECT (d.code = 'yinhang') AS in_yinhang, r.ts >= $1 AS during, avg(r.value) AS mean
