@@ -1,4 +1,5 @@
-"""Ingest: end-to-end readings/s and latency, next to the bare-subscriber ceiling, zero loss.
+"""Ingest: end-to-end readings/s and latency, next to the bare-subscriber ceiling, zero loss;
+and how soon a restarted worker is subscribed again.
 
 Every consumer (the ingest, a bare paho subscriber, a bare subscriber on our own MQTT client)
 runs in a process of its own while this process publishes, so each measurement has the same
@@ -28,6 +29,8 @@ import orjson
 from bench import consumers
 from bench.mqtt_load import Message, Publisher
 from bench.report import Figure
+from bench.startup_bench import RUNS as STARTUP_RUNS
+from bench.startup_bench import launch_to_subscribed_ms
 from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from cityvitals.settings import load_settings
 from cityvitals.startup import prepare
@@ -230,6 +233,7 @@ def _latency(s: Stack, sensors: list[SensorRecord], reports: int, rate: float) -
 def measure(s: Stack) -> list[Figure]:
     sensors = _sensors()
     asyncio.run(_prepare(s, sensors))
+    startup_ms = launch_to_subscribed_ms(s.database_url, s.mqtt_url)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     # Latency first, on a quiet database: after the throughput runs have written and truncated
     # millions of rows, checkpoints and autovacuum put second-long stalls into the p99.
@@ -241,6 +245,12 @@ def measure(s: Stack) -> list[Figure]:
     at_batched = f"at {batched_rate * READINGS_PER_BATCHED_MESSAGE:,.0f} readings/s"
     median = f"median of {RUNS}"
     return [
+        Figure(
+            "ingest.startup_ms",
+            startup_ms,
+            "ms",
+            f"launch to subscribed, median of {STARTUP_RUNS}; target < 500",
+        ),
         Figure(
             "ingest.bare_subscriber.msgs_per_s", rates["bare"], "msg/s", f"paho, counts; {median}"
         ),

@@ -12,9 +12,9 @@ import sys
 
 def main() -> None:
     if sys.argv[1:2] == ["ingest"]:
-        from cityvitals.cli_ingest import ingest_app
+        from cityvitals.cli_ingest import main as ingest
 
-        ingest_app(args=sys.argv[2:], prog_name="cityvitals ingest")
+        ingest(sys.argv[2:])
         return
     from cityvitals.cli import app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime
 
@@ -13,9 +14,9 @@ from schemas.inventory import Inventory, load_inventory
 from schemas.registry import Registry, load_registry
 from storage.backend import recorded_backend
 from storage.errors import BackendError, DatabaseUnavailable, translate
-from storage.maintenance import Maintenance
+from storage.migrate import MIGRATIONS_DIR
 from storage.pool import create_pool, redact_dsn
-from storage.setup import PreparedDatabase, prepare_database
+from storage.setup import PreparedDatabase, prepare_database, prepared_with, record_prepared
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +29,33 @@ def load_vocabulary(settings: Settings) -> tuple[Registry, Inventory | None]:
     return registry, inventory
 
 
-async def prepare(settings: Settings, now: datetime | None = None) -> PreparedDatabase:
-    registry, inventory = load_vocabulary(settings)
+def setup_fingerprint(settings: Settings) -> str:
+    """A digest of everything `prepare` puts into the database: the migrations, the sensor-type
+    files, the inventory and the storage settings. Hashing them takes a millisecond; parsing and
+    syncing them takes a restarted service most of its start-up."""
+    digest = hashlib.sha256(settings.storage.model_dump_json().encode())
+    files = sorted(MIGRATIONS_DIR.glob("*.sql")) + sorted(settings.sensor_types_dir.rglob("*.y*ml"))
+    if settings.inventory_path is not None:
+        files.append(settings.inventory_path)
+    for path in files:
+        digest.update(f"\0{path.name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+async def prepare(
+    settings: Settings, now: datetime | None = None, *, unless_done: bool = False
+) -> PreparedDatabase:
+    """Migrate and sync the vocabulary. `unless_done`: skip it all when the database was last
+    prepared from the very same files and settings (a service restarting)."""
+    fingerprint = setup_fingerprint(settings)
     async with translate(f"connecting to {redact_dsn(settings.database_url)}"):
         conn = await asyncpg.connect(settings.database_url)
     try:
-        return await prepare_database(
+        if unless_done and (backend := await prepared_with(conn, fingerprint)) is not None:
+            return PreparedDatabase(backend, [], 0)
+        registry, inventory = load_vocabulary(settings)
+        prepared = await prepare_database(
             conn,
             preference=settings.storage.backend,
             policy=settings.storage.policy(),
@@ -41,6 +63,8 @@ async def prepare(settings: Settings, now: datetime | None = None) -> PreparedDa
             inventory=inventory,
             now=now or datetime.now(UTC),
         )
+        await record_prepared(conn, fingerprint)
+        return prepared
     finally:
         await conn.close()
 
@@ -48,9 +72,10 @@ async def prepare(settings: Settings, now: datetime | None = None) -> PreparedDa
 async def prepare_when_available(
     settings: Settings, *, max_backoff_s: float = 10.0
 ) -> PreparedDatabase:
-    """`prepare`, waiting for the database to come up (services may start before it)."""
+    """`prepare` at a service's start, waiting for the database to come up (services may start
+    before it), and skipped when nothing changed since the last service prepared it."""
     return await until_done(
-        lambda: prepare(settings),
+        lambda: prepare(settings, unless_done=True),
         what="preparing the database",
         retry_on=DatabaseUnavailable,
         log=log,
@@ -60,6 +85,8 @@ async def prepare_when_available(
 
 
 async def run_maintenance(settings: Settings, *, once: bool) -> None:
+    from storage.maintenance import Maintenance  # not at the top: services start without it
+
     pool = await create_pool(settings.database_url, max_size=2, application_name="cityvitals-maint")
     try:
         async with pool.acquire() as conn:

@@ -9,7 +9,7 @@ import asyncpg
 
 from schemas.inventory import Inventory
 from schemas.registry import Registry
-from storage.backend import Backend, BackendPreference
+from storage.backend import Backend, BackendPreference, recorded_backend
 from storage.catalog import sync_inventory, sync_registry
 from storage.errors import translate
 from storage.migrate import migrate
@@ -44,3 +44,24 @@ async def prepare_database(
         await sync_registry(conn, registry)
         synced = await sync_inventory(conn, inventory) if inventory is not None else 0
     return PreparedDatabase(result.backend, result.applied, synced)
+
+
+async def prepared_with(conn: asyncpg.Connection, fingerprint: str) -> Backend | None:
+    """The database's backend if it was last prepared from exactly what `fingerprint` sums up
+    (migrations, sensor types, inventory, storage settings), else None: prepare it again."""
+    async with translate("checking how the database was prepared"):
+        if not await conn.fetchval("SELECT to_regclass('cityvitals_meta') IS NOT NULL"):
+            return None
+        stored = await conn.fetchval("SELECT value FROM cityvitals_meta WHERE key = 'prepared'")
+        if stored != fingerprint:
+            return None
+        return await recorded_backend(conn)
+
+
+async def record_prepared(conn: asyncpg.Connection, fingerprint: str) -> None:
+    async with translate("recording how the database was prepared"):
+        await conn.execute(
+            "INSERT INTO cityvitals_meta (key, value) VALUES ('prepared', $1) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            fingerprint,
+        )
