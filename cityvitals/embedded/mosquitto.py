@@ -107,13 +107,12 @@ class EmbeddedMosquitto:
             "log_type error",
             "log_type warning",
             "log_type notice",
-            # The defaults (20 in flight, 1000 queued per client) throttle and drop under load.
-            # In flight per client: the ingest acknowledges a whole batch after each commit, so
-            # the broker must let a few batches' worth be outstanding (clients may ask for less
-            # with their MQTT 5 receive maximum).
+            # The broker limits of README.md's Ingest section, the same as deploy/mosquitto's
+            # (tests/deploy/test_broker_limits.py keeps them equal). Mosquitto's defaults (20 in
+            # flight, 1,000 queued per client) throttle the ingest and drop its backlog.
             "max_inflight_messages 20000",
-            "max_queued_messages 1000000",
-            "max_queued_bytes 0",
+            "max_queued_messages 2000000",
+            "max_queued_bytes 1073741824",
             "max_packet_size 1048576",
             # Reclaim sessions of crashed test clients with random ids, yet outlive a weekend.
             "persistent_client_expiration 7d",
