@@ -31,9 +31,9 @@ from pathlib import Path
 
 import asyncpg
 
-from alerts.core import EngineCore
-from alerts.receivers import parse_routing
-from alerts.rule_files import RULES_DIR, load_rule_files
+from alerts.engine.core import EngineCore
+from alerts.notify.receivers import parse_routing
+from alerts.rules.files import RULES_DIR, load_rule_files
 from bench.alerts_load import (
     LatencyReceiver,
     background_load,

@@ -42,8 +42,8 @@ def alerts(ctx: typer.Context, config: ConfigOption = None) -> None:
 @alerts_app.command("check")
 def check(config: ConfigOption = None) -> None:
     """Validate the rule files and the receivers file; list every problem by file and key."""
-    from alerts.receivers import load_routing
-    from alerts.rule_files import load_rule_files
+    from alerts.notify.receivers import load_routing
+    from alerts.rules.files import load_rule_files
     from cityvitals.configs import rules_dir
     from schemas.registry import load_registry
 
@@ -100,7 +100,7 @@ def ack(
     fingerprint: str, by: ByOption, note: NoteOption = None, config: ConfigOption = None
 ) -> None:
     """Acknowledge an alert (stops its escalation)."""
-    from alerts import ops
+    from alerts.engine import ops
 
     settings = settings_or_exit(config)
     alert = _run(settings, lambda c: ops.acknowledge(c, fingerprint, by, note, datetime.now(UTC)))
@@ -115,7 +115,7 @@ def assign(
     config: ConfigOption = None,
 ) -> None:
     """Dispatch an alert to a person or crew (派单); counts as acknowledging it."""
-    from alerts import ops
+    from alerts.engine import ops
 
     settings = settings_or_exit(config)
     alert = _run(settings, lambda c: ops.assign(c, fingerprint, to, by, datetime.now(UTC)))
@@ -127,7 +127,7 @@ def close(
     fingerprint: str, by: ByOption, note: NoteOption = None, config: ConfigOption = None
 ) -> None:
     """Close an alert: the ops centre is done with it (闭环)."""
-    from alerts import ops
+    from alerts.engine import ops
 
     settings = settings_or_exit(config)
     _run(settings, lambda c: ops.close(c, fingerprint, by, note, datetime.now(UTC)))
@@ -142,7 +142,7 @@ def note(
     config: ConfigOption = None,
 ) -> None:
     """Add a remark to an alert's audit trail."""
-    from alerts import ops
+    from alerts.engine import ops
 
     settings = settings_or_exit(config)
     _run(settings, lambda c: ops.add_note(c, fingerprint, by, text, datetime.now(UTC)))
@@ -158,7 +158,7 @@ def silence(
     config: ConfigOption = None,
 ) -> None:
     """Hold back notifications of matching alerts for a while (their state still moves)."""
-    from alerts import ops
+    from alerts.engine import ops
 
     settings = settings_or_exit(config)
     try:
@@ -174,7 +174,7 @@ def silence(
 @alerts_app.command("unsilence")
 def unsilence(silence_id: str, config: ConfigOption = None) -> None:
     """End a silence now."""
-    from alerts import ops
+    from alerts.engine import ops
 
     settings = settings_or_exit(config)
     _run(settings, lambda c: ops.expire_silence(c, silence_id, datetime.now(UTC)))

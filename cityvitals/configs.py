@@ -17,7 +17,7 @@ from gateway.config import GatewayConfig
 from ingest.config import IngestConfig, Limits
 
 if TYPE_CHECKING:
-    from alerts.engine import EngineConfig
+    from alerts.engine.service import EngineConfig
 
 
 def ingest_limits(settings: Settings) -> Limits:
@@ -65,13 +65,13 @@ def gateway_config(settings: Settings) -> GatewayConfig:
 
 def rules_dir(settings: Settings) -> Path:
     """The rule files in effect: the configured folder, else the shipped one."""
-    from alerts.rule_files import RULES_DIR  # the alert engine's modules only where needed
+    from alerts.rules.files import RULES_DIR  # the alert engine's modules only where needed
 
     return settings.alerts.rules_dir or RULES_DIR
 
 
 def engine_config(settings: Settings) -> EngineConfig:
-    from alerts.engine import EngineConfig
+    from alerts.engine.service import EngineConfig
 
     alerts = settings.alerts
     return EngineConfig(

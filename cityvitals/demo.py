@@ -31,7 +31,7 @@ from typing import TextIO
 import asyncpg
 import uvicorn
 
-from alerts.engine import Engine
+from alerts.engine.service import Engine
 from cityvitals.configs import engine_config, ingest_config
 from cityvitals.demo_receiver import DemoReceiver
 from cityvitals.demo_summary import print_summaries

@@ -41,8 +41,8 @@ async def run_ingest(settings: Settings) -> None:
 
 
 async def run_alerts(settings: Settings) -> None:
-    from alerts.engine import Engine
-    from alerts.metrics import AlertMetrics
+    from alerts.engine.metrics import AlertMetrics
+    from alerts.engine.service import Engine
 
     await prepare_when_available(settings)
     registry, _ = load_vocabulary(settings)

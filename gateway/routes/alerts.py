@@ -15,9 +15,9 @@ import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime
 
-from alerts import ops
+from alerts.engine import ops
 from alerts.model import Alert, Grade, OpsState, Phase
-from alerts.rules import SubjectKind
+from alerts.rules.rule import SubjectKind
 from gateway.auth import operator, viewer
 from gateway.errors import NotFound
 from gateway.models import Page

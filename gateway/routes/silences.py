@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from alerts.engine.ops import SilenceRequest, create_silence, expire_silence
 from alerts.errors import SilenceError
-from alerts.ops import SilenceRequest, create_silence, expire_silence
-from alerts.silences import Silence
+from alerts.notify.silences import Silence
 from gateway.auth import operator, viewer
 from gateway.errors import NotFound
 from gateway.models_city import SilenceIn, SilenceOut

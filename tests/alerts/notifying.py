@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from alerts.model import Alert, Grade, Phase, Subject
 from alerts.notify import NotifyAlert, notify_alert
 from alerts.notify.grouping import AlertGroup, group_alerts
-from alerts.receivers import Receiver, ReceiverKind
+from alerts.notify.receivers import Receiver, ReceiverKind
 
 T0 = datetime(2026, 11, 25, 0, 3, tzinfo=UTC)  # 08:03 in Shanghai
 RULE = "water_pressure_low"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from alerts.errors import RuleError
-from alerts.rule_files import load_rule_files
-from alerts.rules import Rule
+from alerts.rules.files import load_rule_files
+from alerts.rules.rule import Rule
 from schemas.errors import Problem, SchemaError
 from schemas.registry import Registry
 

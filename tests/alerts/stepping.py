@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from alerts.engine.state import Observation, Transitions, new_alert, sensor_subject, step
 from alerts.model import Alert, Grade, Phase, Transition
-from alerts.rules import Condition, ConditionKind, Direction, Rule, Scope, Timing, build_levels
-from alerts.state import Observation, Transitions, new_alert, sensor_subject, step
+from alerts.rules.rule import Condition, ConditionKind, Direction, Rule, Scope, Timing, build_levels
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 SENSOR = "yp-dt-0001"

@@ -17,11 +17,11 @@ import asyncpg
 import httpx
 import pytest
 
-from alerts import ops
-from alerts.core import EngineCore
-from alerts.outbox import Outbox
-from alerts.receivers import Routing, parse_routing
-from alerts.rule_files import RULES_DIR, load_rule_files
+from alerts.engine import ops
+from alerts.engine.core import EngineCore
+from alerts.engine.outbox import Outbox
+from alerts.notify.receivers import Routing, parse_routing
+from alerts.rules.files import RULES_DIR, load_rule_files
 from schemas.registry import Registry
 from storage.backend import Backend
 from storage.catalog import load_catalog, register_sensor

@@ -20,7 +20,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from alerts.delivery import (
+from alerts.model import Alert, Grade, Phase, Subject
+from alerts.notify import Notification, NotificationKind, notify_alert
+from alerts.notify.delivery import (
     DeliveryResult,
     Outcome,
     RetryPolicy,
@@ -29,13 +31,11 @@ from alerts.delivery import (
     next_attempt,
     parse_retry_after,
 )
-from alerts.model import Alert, Grade, Phase, Subject
-from alerts.notify import Notification, NotificationKind, notify_alert
 from alerts.notify.grouping import group_alerts
+from alerts.notify.receivers import Receiver, ReceiverKind
 from alerts.notify.signing import (
     IDEMPOTENCY_HEADER,
 )
-from alerts.receivers import Receiver, ReceiverKind
 from tests.alerts.local_receiver import (
     SECRET,
     LocalReceiver,

@@ -20,11 +20,11 @@ import httpx
 import orjson
 import pytest
 
-from alerts.core import EngineCore
+from alerts.engine.core import EngineCore
+from alerts.engine.outbox import Outbox
 from alerts.model import GRADES_BY_SEVERITY
-from alerts.outbox import Outbox
-from alerts.receivers import parse_routing
-from alerts.rule_files import RULES_DIR, load_rule_files
+from alerts.notify.receivers import parse_routing
+from alerts.rules.files import RULES_DIR, load_rule_files
 from cityvitals.embedded import EmbeddedMosquitto
 from cityvitals.settings import Settings
 from ingest.service import IngestService

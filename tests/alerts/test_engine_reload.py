@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
-from alerts.engine import Engine, EngineConfig
+from alerts.engine.service import Engine, EngineConfig
 from schemas.registry import Registry
 from schemas.sensor_type import SensorType
 from storage.backend import Backend

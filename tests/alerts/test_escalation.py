@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from alerts.escalation import (
+from alerts.model import Alert, Grade, OpsState, Phase, Subject
+from alerts.notify.escalation import (
     EscalatePolicy,
     EscalationDecision,
     EscalationLevel,
@@ -14,7 +15,6 @@ from alerts.escalation import (
     is_acknowledged,
     next_escalation_at,
 )
-from alerts.model import Alert, Grade, OpsState, Phase, Subject
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 ONE_LEVEL = EscalatePolicy(levels=(EscalationLevel(15 * 60, "duty-lead"),))

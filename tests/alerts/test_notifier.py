@@ -7,12 +7,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from alerts.escalation import EscalationState
-from alerts.escalation_plan import plan_escalations, states_from_json, states_to_json
 from alerts.model import Alert, Grade, OpsState, Phase, Subject
-from alerts.notifier import GroupRecord, NotifyPlan, plan_notifications
 from alerts.notify import NotificationKind, NotifyAlert, notify_alert
-from alerts.receivers import Routing, parse_routing
+from alerts.notify.escalation import EscalationState
+from alerts.notify.escalation_plan import plan_escalations, states_from_json, states_to_json
+from alerts.notify.planning import GroupRecord, NotifyPlan, plan_notifications
+from alerts.notify.receivers import Routing, parse_routing
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import asyncpg
 import pytest
 
-from alerts import ops
+from alerts.engine import ops
+from alerts.engine.ops import AlertNotFound, SilenceRequest
 from alerts.errors import AlertActionError, AlertStateError, SilenceError
 from alerts.model import Alert, Grade, OpsState, Phase, Subject
-from alerts.ops import AlertNotFound, SilenceRequest
 from alerts.store import load_active_alerts, load_ops_changes, upsert_alerts
 from tests.harness import ScratchDatabase
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.rule_files import load_rule_files
+from alerts.rules.files import load_rule_files
 from schemas.errors import Problem
 from schemas.registry import Registry
 from tests.alerts.rule_file_helpers import PRESSURE_BELOW, RULE, problems_of, write

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from alerts.model import Subject
-from alerts.rules import (
+from alerts.rules.rule import (
     DEFAULT_ABSENCE_GRADE,
     DEFAULT_ABSENCE_INTERVALS,
     GRADE_RANK,

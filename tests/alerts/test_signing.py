@@ -9,9 +9,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from alerts.delivery import build_notification, prepare_request
 from alerts.model import Grade
 from alerts.notify import NotificationKind
+from alerts.notify.delivery import build_notification, prepare_request
+from alerts.notify.receivers import Receiver, ReceiverKind
 from alerts.notify.signing import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -23,7 +24,6 @@ from alerts.notify.signing import (
     signed_headers,
     verify_signature,
 )
-from alerts.receivers import Receiver, ReceiverKind
 from tests.alerts.notifying import T0, WEBHOOK, one_group, pressure
 
 # --- DingTalk and Feishu signatures ----------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from alerts.errors import SilenceError
 from alerts.model import Alert, Grade, Phase, Subject
-from alerts.silences import Matcher, MatchOp, Silence, alert_labels, is_silenced
+from alerts.notify.silences import Matcher, MatchOp, Silence, alert_labels, is_silenced
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 

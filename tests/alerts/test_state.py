@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.model import Grade, Phase
-from alerts.state import (
+from alerts.engine.state import (
     NO_DATA,
     NO_TRANSITIONS,
     Observation,
     step,
 )
+from alerts.model import Grade, Phase
 from tests.alerts.stepping import at, firing, fresh, kinds, load_rule, run, value
 
 # --- hold: pending, then firing ------------------------------------------------------------

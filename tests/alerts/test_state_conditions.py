@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from alerts.engine.state import (
+    NO_DATA,
+    NO_TRANSITIONS,
+    Observation,
+    step,
+)
 from alerts.model import Grade, Phase
-from alerts.rules import (
+from alerts.rules.rule import (
     Condition,
     ConditionKind,
     Direction,
@@ -14,12 +20,6 @@ from alerts.rules import (
     Timing,
     absence_rule,
     build_levels,
-)
-from alerts.state import (
-    NO_DATA,
-    NO_TRANSITIONS,
-    Observation,
-    step,
 )
 from schemas.registry import Registry
 from tests.alerts.stepping import at, firing, fresh, kinds, value

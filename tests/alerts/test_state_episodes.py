@@ -6,9 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from alerts.errors import AlertActionError, AlertStateError
-from alerts.model import Grade, OpsState, Phase, Subject
-from alerts.state import (
+from alerts.engine.state import (
     acknowledge,
     add_note,
     assign,
@@ -16,6 +14,8 @@ from alerts.state import (
     new_alert,
     step,
 )
+from alerts.errors import AlertActionError, AlertStateError
+from alerts.model import Grade, OpsState, Phase, Subject
 from tests.alerts.stepping import SENSOR, at, firing, fresh, kinds, load_rule, run, value
 
 # --- episodes and ops ----------------------------------------------------------------------

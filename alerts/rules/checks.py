@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from alerts.rule_specs import LevelsSpec, OverrideSpec, RuleSpec
-from alerts.rules import (
+from alerts.rules.rule import (
     SHARE_OFFLINE_RANGE,
     THRESHOLD_KINDS,
     Aggregate,
@@ -28,6 +27,7 @@ from alerts.rules import (
     build_levels,
     default_rules,
 )
+from alerts.rules.specs import LevelsSpec, OverrideSpec, RuleSpec
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.errors import Problem
 from schemas.inventory import SENSOR_ID_PATTERN

@@ -23,21 +23,21 @@ from typing import Any
 
 import asyncpg
 
-from alerts.bindings import Binding, bind_rules
-from alerts.city import City
-from alerts.describe import describe
-from alerts.escalation import EscalationState
-from alerts.escalation_plan import plan_escalations, states_from_json, states_to_json
-from alerts.evaluator import Change, evaluate
+from alerts.engine.bindings import Binding, bind_rules
+from alerts.engine.city import City
+from alerts.engine.describe import describe
+from alerts.engine.evaluator import Change, evaluate
+from alerts.engine.ops import load_silences
+from alerts.engine.outbox import enqueue, load_groups, save_groups
 from alerts.model import Alert, Phase, Transition
-from alerts.notifier import GroupRecord, plan_notifications
 from alerts.notify import Notification, NotifyAlert
-from alerts.ops import load_silences
-from alerts.outbox import enqueue, load_groups, save_groups
-from alerts.receivers import Routing
-from alerts.rule_set import RuleSet, changed_rule_ids
-from alerts.rules import ConditionKind
-from alerts.silences import Silence, alert_labels, is_silenced
+from alerts.notify.escalation import EscalationState
+from alerts.notify.escalation_plan import plan_escalations, states_from_json, states_to_json
+from alerts.notify.planning import GroupRecord, plan_notifications
+from alerts.notify.receivers import Routing
+from alerts.notify.silences import Silence, alert_labels, is_silenced
+from alerts.rules.rule import ConditionKind
+from alerts.rules.rule_set import RuleSet, changed_rule_ids
 from alerts.store import (
     ALERT_COLUMNS,
     alert_from_row,

@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from alerts.bindings import Binding, WindowKey
-from alerts.city import NEVER, SUBDISTRICT_INDEX, City
+from alerts.engine.bindings import Binding, WindowKey
+from alerts.engine.city import NEVER, SUBDISTRICT_INDEX, City
+from alerts.engine.state import NO_DATA, Observation, new_alert, step
 from alerts.model import Alert, Subject, Transition
-from alerts.rules import Aggregate, ConditionKind, Rule, Source, SubjectKind
-from alerts.state import NO_DATA, Observation, new_alert, step
+from alerts.rules.rule import Aggregate, ConditionKind, Rule, Source, SubjectKind
 from storage.recent import WindowStats
 
 __all__ = ["DISTRICT_ID", "Change", "Evaluation", "evaluate"]

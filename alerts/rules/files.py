@@ -39,21 +39,21 @@ import yaml
 from pydantic import ValidationError
 
 from alerts.errors import RuleError
-from alerts.rule_checks import At, Bounds, Checker, bounds_for, hint
-from alerts.rule_set import RuleSet
-from alerts.rule_specs import (
+from alerts.rules.checks import At, Bounds, Checker, bounds_for, hint
+from alerts.rules.rule import Condition, ConditionKind, Direction, Rule, Scope, Timing
+from alerts.rules.rule_set import RuleSet
+from alerts.rules.specs import (
     OverrideSpec,
     RuleFileSpec,
     RuleSpec,
     error_message,
 )
-from alerts.rules import Condition, ConditionKind, Direction, Rule, Scope, Timing
 from schemas.errors import Problem
 from schemas.model_problems import problem_key
 from schemas.registry import Registry
 from schemas.yaml_loader import describe_yaml_error, load_yaml_text
 
-RULES_DIR = Path(__file__).parent / "rules"  # the shipped rule files
+RULES_DIR = Path(__file__).parent  # the shipped rule files sit next to this module
 YAML_SUFFIXES = (".yaml", ".yml")
 RESERVED_PREFIX = "default:"
 CONDITION_KEYS = tuple(k.value for k in ConditionKind)

@@ -41,14 +41,14 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerts.escalation import (
+from alerts.model import GRADES_BY_SEVERITY, Grade
+from alerts.notify import NotifyAlert
+from alerts.notify.escalation import (
     EscalatePolicy,
     EscalateSpec,
     check_receiver_name,
     escalate_policy,
 )
-from alerts.model import GRADES_BY_SEVERITY, Grade
-from alerts.notify import NotifyAlert
 from alerts.notify.grouping import DEFAULT_GROUP_BY, AlertGroup, group_alerts
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.durations import Duration, Offset

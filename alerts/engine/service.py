@@ -26,12 +26,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from alerts.core import EngineCore, TickReport
+from alerts.engine.core import EngineCore, TickReport
+from alerts.engine.metrics import AlertMetrics
+from alerts.engine.outbox import Outbox
 from alerts.errors import RuleError
-from alerts.metrics import AlertMetrics
-from alerts.outbox import Outbox
-from alerts.receivers import ReceiversError, load_routing
-from alerts.rule_files import YAML_SUFFIXES, load_rule_files, reload
+from alerts.notify.receivers import ReceiversError, load_routing
+from alerts.rules.files import YAML_SUFFIXES, load_rule_files, reload
 from schemas.registry import Registry
 from storage.errors import is_transient
 from storage.type_specs import TypesVersion, load_stored_registry, types_version

@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from alerts.delivery import build_notification
 from alerts.model import Grade
 from alerts.notify import Notification, NotificationKind, NotifyAlert
+from alerts.notify.delivery import build_notification
 from alerts.notify.grouping import AlertGroup
-from alerts.receivers import Route, Routing
+from alerts.notify.receivers import Route, Routing
 
 __all__ = ["GroupRecord", "NotifyPlan", "plan_notifications"]
 

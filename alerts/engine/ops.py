@@ -15,10 +15,10 @@ from datetime import datetime
 
 import asyncpg
 
-from alerts import state
+from alerts.engine import state
 from alerts.errors import AlertError, SilenceError
 from alerts.model import Alert
-from alerts.silences import Matcher, Silence
+from alerts.notify.silences import Matcher, Silence
 from alerts.store import ALERT_COLUMNS, alert_from_row, insert_transitions
 
 __all__ = [

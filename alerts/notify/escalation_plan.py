@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from alerts.delivery import build_notification
-from alerts.escalation import DueEscalation, EscalationState, check_escalation
 from alerts.notify import Notification, NotificationKind, NotifyAlert
+from alerts.notify.delivery import build_notification
+from alerts.notify.escalation import DueEscalation, EscalationState, check_escalation
 from alerts.notify.grouping import group_alerts
-from alerts.receivers import Route, Routing
+from alerts.notify.receivers import Route, Routing
 
 __all__ = ["EscalationPlan", "plan_escalations", "states_from_json", "states_to_json"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alerts.model import Alert, Grade
 from alerts.notify import NotifyAlert, notify_alert
-from alerts.rules import Aggregate, ConditionKind, Levels, Rule
+from alerts.rules.rule import Aggregate, ConditionKind, Levels, Rule
 from schemas.registry import Registry
 
 __all__ = ["describe"]

@@ -14,15 +14,15 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
-from alerts.city import City
-from alerts.rule_set import RuleSet
-from alerts.rules import (
+from alerts.engine.city import City
+from alerts.rules.rule import (
     DEFAULT_ABSENCE_INTERVALS,
     ConditionKind,
     Rule,
     Source,
     SubjectKind,
 )
+from alerts.rules.rule_set import RuleSet
 from schemas.districts import SUBDISTRICTS
 
 __all__ = ["Binding", "WindowKey", "bind_rules"]

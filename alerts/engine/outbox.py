@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
-from alerts.delivery import DeliveryResult, Outcome, RetryPolicy, deliver, next_attempt
 from alerts.model import Grade
-from alerts.notifier import GroupRecord
 from alerts.notify import Notification, NotificationKind
-from alerts.receivers import Routing
+from alerts.notify.delivery import DeliveryResult, Outcome, RetryPolicy, deliver, next_attempt
+from alerts.notify.planning import GroupRecord
+from alerts.notify.receivers import Routing
 
 __all__ = ["Outbox", "enqueue", "load_groups", "save_groups"]
 

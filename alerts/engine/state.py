@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from alerts.errors import AlertActionError, AlertStateError
 from alerts.model import GRADES_BY_SEVERITY, Alert, Grade, OpsState, Phase, Subject, Transition
-from alerts.rules import GRADE_RANK, ZERO, ConditionKind, Rule, SubjectKind
+from alerts.rules.rule import GRADE_RANK, ZERO, ConditionKind, Rule, SubjectKind
 
 Transitions = tuple[Transition, ...]
 NO_TRANSITIONS: Transitions = ()

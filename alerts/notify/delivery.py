@@ -28,6 +28,7 @@ import httpx
 from alerts.notify import Notification, NotificationKind
 from alerts.notify.alertmanager import webhook_message
 from alerts.notify.grouping import AlertGroup
+from alerts.notify.receivers import Receiver, ReceiverKind
 from alerts.notify.robots import (
     dingtalk_markdown,
     feishu_card,
@@ -42,7 +43,6 @@ from alerts.notify.signing import (
     signed_headers,
 )
 from alerts.notify.text import group_text
-from alerts.receivers import Receiver, ReceiverKind
 
 __all__ = [
     "DeliveryResult",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from alerts.rules import Rule, SubjectKind
+from alerts.rules.rule import Rule, SubjectKind
 from schemas.registry import Registry
 
 Family = tuple[Rule, ...]  # most specific first

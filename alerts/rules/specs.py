@@ -12,7 +12,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from alerts.rules import Aggregate, Source, SubjectKind
+from alerts.rules.rule import Aggregate, Source, SubjectKind
 from schemas.durations import Duration, parse_duration
 from schemas.sensor_type import Grade
 
