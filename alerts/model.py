@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from schemas.sensor_type import GRADES_BY_SEVERITY, Grade
+from schemas.grades import Grade
 
-__all__ = ["GRADES_BY_SEVERITY", "Alert", "Grade", "OpsState", "Phase", "Subject", "Transition"]
+__all__ = ["Alert", "Grade", "OpsState", "Phase", "Subject", "Transition"]
 
 
 class Phase(StrEnum):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from grafana_dashboards.i18n import Lang, name_column
+from schemas.grades import GRADES_BY_SEVERITY
 from storage.online import online_join
 from storage.queries import HOURLY_SPAN_FROM, RAW_SPAN_LIMIT
 
@@ -27,9 +28,11 @@ SPAN = "($__timeTo()::timestamptz - $__timeFrom()::timestamptz)"
 # A wall shows the state at the end of its range: "now" for a live wall.
 ONLINE_AT_RANGE_END = online_join("$__timeTo()::timestamptz")
 SUBDISTRICTS = "${subdistrict:sqlstring}"
+# A grade as a number for the walls' colour steps: 1 (blue) to 4 (red), 0 without one (green).
 GRADE_RANK = (
-    "CASE {col} WHEN 'blue' THEN 1 WHEN 'yellow' THEN 2 WHEN 'orange' THEN 3 "
-    "WHEN 'red' THEN 4 ELSE 0 END"
+    "CASE {col} "
+    + " ".join(f"WHEN '{grade.value}' THEN {i}" for i, grade in enumerate(GRADES_BY_SEVERITY, 1))
+    + " ELSE 0 END"
 )
 
 

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from schemas.durations import Duration
+from schemas.grades import GRADES_BY_SEVERITY as GRADES_BY_SEVERITY  # re-exported: types speak
+from schemas.grades import Grade as Grade  # in grades, and many modules import them from here
 from schemas.units import UNITS
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
@@ -27,18 +29,6 @@ class Domain(StrEnum):
     WATER = "water"
     POWER = "power"
     PARKING = "parking"
-
-
-class Grade(StrEnum):
-    """The four Chinese warning grades, least to most severe (蓝/黄/橙/红)."""
-
-    BLUE = "blue"
-    YELLOW = "yellow"
-    ORANGE = "orange"
-    RED = "red"
-
-
-GRADES_BY_SEVERITY: tuple[Grade, ...] = (Grade.BLUE, Grade.YELLOW, Grade.ORANGE, Grade.RED)
 
 
 class BilingualName(_Strict):

@@ -27,8 +27,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from alerts.errors import AlertActionError, AlertStateError
-from alerts.model import GRADES_BY_SEVERITY, Alert, Grade, OpsState, Phase, Subject, Transition
-from alerts.rules.rule import GRADE_RANK, ZERO, ConditionKind, Rule, SubjectKind
+from alerts.model import Alert, Grade, OpsState, Phase, Subject, Transition
+from alerts.rules.rule import ZERO, ConditionKind, Rule, SubjectKind
+from schemas.grades import GRADE_RANK, GRADES_BY_SEVERITY, NO_GRADE, grade_rank
 
 Transitions = tuple[Transition, ...]
 NO_TRANSITIONS: Transitions = ()
@@ -71,7 +72,7 @@ def step(
         breached = now - seen >= cond.silence
         if quiet and not breached:
             return alert, NO_TRANSITIONS
-        rank = GRADE_RANK[cond.grade] if breached else -1
+        rank = GRADE_RANK[cond.grade] if breached else NO_GRADE
         return _advance(rule, alert, rank, observation.value, now)
     if kind is ConditionKind.FLATLINE:
         flat = observation.unchanged_for
@@ -80,7 +81,7 @@ def step(
         breached = flat >= cond.unchanged_for
         if quiet and not breached:
             return alert, NO_TRANSITIONS
-        rank = GRADE_RANK[cond.grade] if breached else -1
+        rank = GRADE_RANK[cond.grade] if breached else NO_GRADE
         return _advance(rule, alert, rank, observation.value, now)
     value = observation.rate_per_min if kind is ConditionKind.RATE_OF_CHANGE else observation.value
     if value is None:
@@ -88,19 +89,19 @@ def step(
     if quiet:
         if cond.floor < value < cond.ceiling:
             return alert, NO_TRANSITIONS  # the common path
-        held = -1  # a new episode starts from the firing levels, not the recovery levels
+        held = NO_GRADE  # a new episode starts from the firing levels, not the recovery levels
     else:
-        held = -1 if alert.grade is None else GRADE_RANK[alert.grade]
+        held = grade_rank(alert.grade)
     held_above = held_below = held
     if held >= 0 and cond.above is not None and cond.below is not None and alert.value is not None:
         # Two-sided: only the side the alert is on holds its grade (its value at the last change
         # tells which). A swing from too high into the low side's recovery band is an ordinary
         # value, not "still too high".
         if alert.value >= (cond.ceiling + cond.floor) / 2:
-            held_below = -1
+            held_below = NO_GRADE
         else:
-            held_above = -1
-    rank = -1
+            held_above = NO_GRADE
+    rank = NO_GRADE
     if cond.above is not None:
         rank = cond.above.grade(value, held_above)
     if cond.below is not None:
@@ -111,7 +112,7 @@ def step(
 def _advance(
     rule: Rule, alert: Alert, rank: int, value: float | None, now: datetime
 ) -> tuple[Alert, Transitions]:
-    """`rank`: the grade (index in GRADES_BY_SEVERITY) the condition gives now, -1 if clear."""
+    """`rank`: the grade (index in GRADES_BY_SEVERITY) the condition gives now; NO_GRADE: clear."""
     phase = alert.phase
     if phase is Phase.FIRING:
         return _firing(rule, alert, rank, value, now)
@@ -184,7 +185,7 @@ def _pending(
 def _firing(
     rule: Rule, alert: Alert, rank: int, value: float | None, now: datetime
 ) -> tuple[Alert, Transitions]:
-    current = -1 if alert.grade is None else GRADE_RANK[alert.grade]
+    current = grade_rank(alert.grade)
     if rank > current:
         return _regrade(alert, GRADES_BY_SEVERITY[rank], value, now, "grade_up")
     if rank == current:

@@ -22,14 +22,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from alerts.model import GRADES_BY_SEVERITY, Alert, Grade, Phase
+from alerts.model import Alert, Grade, Phase
 
 __all__ = [
     "SEVERITY_BY_GRADE",
     "Notification",
     "NotificationKind",
     "NotifyAlert",
-    "grade_rank",
     "notify_alert",
 ]
 
@@ -46,11 +45,6 @@ SEVERITY_BY_GRADE: Mapping[Grade, str] = {
 
 
 _GRADE_VALUES = frozenset(g.value for g in Grade)
-
-
-def grade_rank(grade: Grade | None) -> int:
-    """0 for no grade, then 1 (blue) to 4 (red): for sorting worst first."""
-    return 0 if grade is None else GRADES_BY_SEVERITY.index(grade) + 1
 
 
 class NotificationKind(StrEnum):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alerts.model import Grade
-from alerts.notify import NotifyAlert, grade_rank
+from alerts.notify import NotifyAlert
+from schemas.grades import grade_rank, worst
 
 __all__ = ["ALL_LABELS", "DEFAULT_GROUP_BY", "AlertGroup", "format_labels", "group_alerts"]
 
@@ -44,7 +45,7 @@ class AlertGroup:
     def grade(self) -> Grade | None:
         """The worst grade among firing alerts (or among all, once all resolved)."""
         pool = self.firing or self.alerts
-        return max((a.grade for a in pool), key=grade_rank, default=None)
+        return worst(a.grade for a in pool)
 
     @property
     def episode_start(self) -> datetime | None:

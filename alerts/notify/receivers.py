@@ -41,7 +41,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerts.model import GRADES_BY_SEVERITY, Grade
+from alerts.model import Grade
 from alerts.notify import NotifyAlert
 from alerts.notify.escalation import (
     EscalatePolicy,
@@ -53,6 +53,7 @@ from alerts.notify.grouping import DEFAULT_GROUP_BY, AlertGroup, group_alerts
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.durations import Duration, Offset
 from schemas.errors import Problem, SchemaError
+from schemas.grades import GRADES_BY_SEVERITY, at_least
 from schemas.model_problems import validate_model
 from schemas.sensor_type import Domain
 from schemas.yaml_loader import describe_yaml_error, load_yaml_text
@@ -356,7 +357,7 @@ def _route(raw: _RouteSpec, key: str, spec: _RoutingSpec, names: set[str], repor
     if raw.grades is not None:
         grades = frozenset(raw.grades)
     elif raw.min_grade is not None:
-        grades = frozenset(GRADES_BY_SEVERITY[GRADES_BY_SEVERITY.index(raw.min_grade) :])
+        grades = frozenset(at_least(raw.min_grade))
     for j, code in enumerate(raw.subdistricts or []):
         if code not in SUBDISTRICTS_BY_CODE:
             close = difflib.get_close_matches(code, SUBDISTRICTS_BY_CODE, n=1)

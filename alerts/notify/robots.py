@@ -38,13 +38,6 @@ _WECOM_COLOUR = {
 # Coloured dots read at a glance on a lock screen, where no markup is rendered.
 _DOT = {Grade.BLUE: "🔵", Grade.YELLOW: "🟡", Grade.ORANGE: "🟠", Grade.RED: "🔴"}
 _RESOLVED_DOT = "✅"
-# Feishu card header templates include exactly our four grade colours.
-_FEISHU_TEMPLATE = {
-    Grade.BLUE: "blue",
-    Grade.YELLOW: "yellow",
-    Grade.ORANGE: "orange",
-    Grade.RED: "red",
-}
 
 # Codes that mean "not now" rather than "never": rate limits and "system busy".
 _RETRYABLE_CODES = {
@@ -106,7 +99,8 @@ def dingtalk_markdown(text: MessageText) -> dict[str, Any]:
 
 def feishu_card(text: MessageText) -> dict[str, Any]:
     """An interactive card: coloured header (grade), Chinese block, rule, English block."""
-    template = "green" if text.resolved else _FEISHU_TEMPLATE.get(text.grade or Grade.BLUE, "grey")
+    # Feishu card header templates include our four grade colours by name.
+    template = "green" if text.resolved else (text.grade or Grade.BLUE).value
     zh = _fit("\n".join(text.lines_zh), _OTHER_MAX_BYTES // 2)
     en = _fit("\n".join([f"**{text.title_en}**", *text.lines_en]), _OTHER_MAX_BYTES // 2)
     return {

@@ -29,18 +29,8 @@ __all__ = [
 # Shanghai has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-GRADE_ZH = {
-    Grade.BLUE: "蓝色预警",
-    Grade.YELLOW: "黄色预警",
-    Grade.ORANGE: "橙色预警",
-    Grade.RED: "红色预警",
-}
-GRADE_EN = {
-    Grade.BLUE: "Blue alert",
-    Grade.YELLOW: "Yellow alert",
-    Grade.ORANGE: "Orange alert",
-    Grade.RED: "Red alert",
-}
+GRADE_ZH = {grade: f"{grade.zh}色预警" for grade in Grade}  # 蓝色预警 ... 红色预警
+GRADE_EN = {grade: f"{grade.value.capitalize()} alert" for grade in Grade}
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,10 @@ from alerts.rules.rule import (
 from alerts.rules.specs import LevelsSpec, OverrideSpec, RuleSpec
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.errors import Problem
+from schemas.grades import GRADES_BY_SEVERITY, Grade
 from schemas.inventory import SENSOR_ID_PATTERN
 from schemas.registry import Registry
-from schemas.sensor_type import GRADES_BY_SEVERITY, Grade, Metric, MetricKind, SensorType
+from schemas.sensor_type import Metric, MetricKind, SensorType
 
 At = Callable[[str, str], None]  # (key below the item, message) -> records a Problem
 # A counter's level is a running total; only its movement (or a stuck meter) means anything.

@@ -25,8 +25,9 @@ from datetime import timedelta
 from enum import StrEnum
 
 from alerts.model import Subject
+from schemas.grades import GRADE_RANK, GRADES_BY_SEVERITY, NO_GRADE, Grade
 from schemas.registry import Registry
-from schemas.sensor_type import GRADES_BY_SEVERITY, Grade, GradeLevels, Metric, SensorType
+from schemas.sensor_type import GradeLevels, Metric, SensorType
 
 DEFAULTS_SOURCE = "defaults"
 DEFAULT_ABSENCE_INTERVALS = 3
@@ -35,8 +36,6 @@ RANGE_MARGIN = 0.02  # of the physical range
 THRESHOLD_MARGIN = 0.10  # of the mildest threshold, where there is no range
 ZERO = timedelta(0)
 SHARE_OFFLINE_RANGE = (0.0, 100.0)  # share_offline is a percentage, like occupancy
-
-GRADE_RANK: Mapping[Grade, int] = {g: i for i, g in enumerate(GRADES_BY_SEVERITY)}
 
 
 class ConditionKind(StrEnum):
@@ -99,14 +98,14 @@ class Levels:
 
     def grade(self, value: float, held_up_to: int) -> int:
         """Rank of the worst grade met by `value`, or held (inside hysteresis) for ranks up to
-        `held_up_to`; -1 when none. Most severe first, so the loop usually stops early."""
+        `held_up_to`; NO_GRADE when none. Most severe first, so the loop usually stops early."""
         above = self.direction is Direction.ABOVE
         for i in range(len(self.grades) - 1, -1, -1):
             rank = self.ranks[i]
             level = self.recoveries[i] if rank <= held_up_to else self.thresholds[i]
             if (value >= level) if above else (value <= level):
                 return rank
-        return -1
+        return NO_GRADE
 
 
 @dataclass(frozen=True, slots=True)

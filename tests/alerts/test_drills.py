@@ -22,12 +22,12 @@ import pytest
 
 from alerts.engine.core import EngineCore
 from alerts.engine.outbox import Outbox
-from alerts.model import GRADES_BY_SEVERITY
 from alerts.notify.receivers import parse_routing
 from alerts.rules.files import RULES_DIR, load_rule_files
 from cityvitals.embedded import EmbeddedMosquitto
 from cityvitals.settings import Settings
 from ingest.service import IngestService
+from schemas.grades import GRADES_BY_SEVERITY
 from schemas.registry import Registry
 from simulators.engine import ScheduledScenario, Simulation
 from simulators.fleet import build_fleet, fleet_inventory

@@ -11,7 +11,6 @@ from alerts.model import Subject
 from alerts.rules.rule import (
     DEFAULT_ABSENCE_GRADE,
     DEFAULT_ABSENCE_INTERVALS,
-    GRADE_RANK,
     ConditionKind,
     Direction,
     Levels,
@@ -22,6 +21,7 @@ from alerts.rules.rule import (
     default_margin,
     default_rules,
 )
+from schemas.grades import GRADE_RANK
 from schemas.registry import Registry, load_registry
 from schemas.sensor_type import Grade
 
