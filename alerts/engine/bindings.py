@@ -15,13 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from alerts.engine.city import City
-from alerts.rules.rule import (
-    DEFAULT_ABSENCE_INTERVALS,
-    ConditionKind,
-    Rule,
-    Source,
-    SubjectKind,
-)
+from alerts.rules.defaults import DEFAULT_ABSENCE_INTERVALS
+from alerts.rules.rule import ConditionKind, Rule, Source, SubjectKind
 from alerts.rules.rule_set import RuleSet
 from schemas.districts import SUBDISTRICTS
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from alerts.rules.defaults import default_rules
 from alerts.rules.rule import (
     SHARE_OFFLINE_RANGE,
     THRESHOLD_KINDS,
@@ -25,7 +26,6 @@ from alerts.rules.rule import (
     SubjectKind,
     Timing,
     build_levels,
-    default_rules,
 )
 from alerts.rules.specs import LevelsSpec, OverrideSpec, RuleSpec
 from schemas.districts import SUBDISTRICTS_BY_CODE

@@ -1,8 +1,8 @@
 """Alert rules: what to watch, when it is bad enough, and how it calms down again.
 
 A rule is data, frozen and comparable, so a hot reload can tell changed rules from unchanged ones
-by equality. `default_rules` derives one rule per metric threshold direction from the sensor-type
-YAML files, plus one "sensor offline" rule per type; `rule_files.py` adds and overrides rules.
+by equality. `defaults.py` derives rules from the sensor types; `files.py` adds and overrides
+rules from rule files.
 
 Hysteresis (a Schmitt trigger): every grade has a firing level (the threshold) and a recovery
 level a little on the safe side of it. A grade is *met* when the value reaches the threshold and
@@ -26,12 +26,8 @@ from enum import StrEnum
 
 from alerts.model import Subject
 from schemas.grades import GRADE_RANK, GRADES_BY_SEVERITY, NO_GRADE, Grade
-from schemas.registry import Registry
-from schemas.sensor_type import GradeLevels, Metric, SensorType
 
 DEFAULTS_SOURCE = "defaults"
-DEFAULT_ABSENCE_INTERVALS = 3
-DEFAULT_ABSENCE_GRADE = Grade.YELLOW
 RANGE_MARGIN = 0.02  # of the physical range
 THRESHOLD_MARGIN = 0.10  # of the mildest threshold, where there is no range
 ZERO = timedelta(0)
@@ -231,74 +227,4 @@ def build_levels(
         grades=tuple(g for g, _ in declared),
         thresholds=tuple(thresholds),
         recoveries=tuple(recoveries),
-    )
-
-
-def default_rules(registry: Registry) -> list[Rule]:
-    """One rule per (type, metric, threshold direction) and one absence rule per type."""
-    rules: list[Rule] = []
-    for sensor_type in registry:
-        for metric_name, metric in sensor_type.metrics.items():
-            if metric.thresholds is None:
-                continue
-            for direction in Direction:
-                grade_levels = getattr(metric.thresholds, direction.value)
-                if grade_levels is not None and grade_levels.levels():
-                    rules.append(
-                        _threshold_rule(sensor_type, metric_name, metric, direction, grade_levels)
-                    )
-        rules.append(absence_rule(sensor_type))
-    return rules
-
-
-def absence_rule(
-    sensor_type: SensorType,
-    *,
-    intervals: int = DEFAULT_ABSENCE_INTERVALS,
-    grade: Grade = DEFAULT_ABSENCE_GRADE,
-) -> Rule:
-    # The silence itself is the debounce, so no hold; data coming back is definitive, so no
-    # keep-firing either.
-    condition = Condition(
-        kind=ConditionKind.ABSENCE,
-        intervals=intervals,
-        silence=timedelta(seconds=sensor_type.reporting_interval * intervals),
-        grade=grade,
-    )
-    return Rule(
-        id=f"default:{sensor_type.name}:absence",
-        scope=Scope(sensor_type.name),
-        metric=None,
-        condition=condition,
-        timing=Timing(),
-        domain=sensor_type.domain.value,
-        description=f"no data for {intervals} reporting intervals: sensor offline",
-    )
-
-
-def _threshold_rule(
-    sensor_type: SensorType,
-    metric_name: str,
-    metric: Metric,
-    direction: Direction,
-    grade_levels: GradeLevels,
-) -> Rule:
-    levels = build_levels(
-        direction, grade_levels.levels(), value_range=(metric.range.min, metric.range.max)
-    )
-    is_above = direction is Direction.ABOVE
-    condition = Condition(
-        kind=ConditionKind(direction.value),
-        above=levels if is_above else None,
-        below=None if is_above else levels,
-    )
-    hold = timedelta(seconds=grade_levels.hold or 0)
-    # Symmetric debounce: it takes as long to stand down as it took to stand up.
-    return Rule(
-        id=f"default:{sensor_type.name}:{metric_name}:{direction.value}",
-        scope=Scope(sensor_type.name),
-        metric=metric_name,
-        condition=condition,
-        timing=Timing(hold=hold, keep_firing_for=hold),
-        domain=sensor_type.domain.value,
     )

@@ -12,6 +12,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from alerts.rules.defaults import DEFAULT_ABSENCE_GRADE, DEFAULT_ABSENCE_INTERVALS
 from alerts.rules.rule import Aggregate, Source, SubjectKind
 from schemas.durations import Duration, parse_duration
 from schemas.sensor_type import Grade
@@ -61,8 +62,8 @@ class RateSpec(_Strict):
 
 
 class AbsenceSpec(_Strict):
-    intervals: int = Field(default=3, ge=1)
-    grade: Grade = Grade.YELLOW
+    intervals: int = Field(default=DEFAULT_ABSENCE_INTERVALS, ge=1)
+    grade: Grade = DEFAULT_ABSENCE_GRADE
 
 
 class FlatlineSpec(_Strict):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from alerts.rules.defaults import default_rules
 from alerts.rules.files import RULES_DIR, load_rule_files, reload
-from alerts.rules.rule import ConditionKind, Rule, SubjectKind, default_rules
+from alerts.rules.rule import ConditionKind, Rule, SubjectKind
 from alerts.rules.rule_set import RuleSet, changed_rule_ids
 from schemas.registry import Registry
 from schemas.sensor_type import Grade

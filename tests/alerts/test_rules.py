@@ -8,9 +8,8 @@ from datetime import timedelta
 import pytest
 
 from alerts.model import Subject
+from alerts.rules.defaults import DEFAULT_ABSENCE_GRADE, DEFAULT_ABSENCE_INTERVALS, default_rules
 from alerts.rules.rule import (
-    DEFAULT_ABSENCE_GRADE,
-    DEFAULT_ABSENCE_INTERVALS,
     ConditionKind,
     Direction,
     Levels,
@@ -19,7 +18,6 @@ from alerts.rules.rule import (
     SubjectKind,
     build_levels,
     default_margin,
-    default_rules,
 )
 from schemas.grades import GRADE_RANK
 from schemas.registry import Registry, load_registry

@@ -11,6 +11,7 @@ from alerts.engine.state import (
     step,
 )
 from alerts.model import Grade, Phase
+from alerts.rules.defaults import absence_rule
 from alerts.rules.rule import (
     Condition,
     ConditionKind,
@@ -18,7 +19,6 @@ from alerts.rules.rule import (
     Rule,
     Scope,
     Timing,
-    absence_rule,
     build_levels,
 )
 from schemas.registry import Registry

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import pytest
 
-from alerts.rules.rule import DEFAULT_ABSENCE_INTERVALS
+from alerts.rules.defaults import DEFAULT_ABSENCE_INTERVALS
 from schemas.registry import Registry
 from storage.api_sensors import get_sensor, list_sensors
 from storage.backend import Backend

@@ -1,0 +1,99 @@
+"""The default rules, derived from the sensor types: no rule file needed for a new type.
+
+Per type: one rule per (metric, threshold direction) with the type's grade thresholds, the
+default recovery margin (see `rule.py`) and its `hold`; and one "sensor offline" absence rule.
+Ids are `default:<type>:<metric>:<above|below>` and `default:<type>:absence`; rule files
+override them by id.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alerts.rules.rule import (
+    Condition,
+    ConditionKind,
+    Direction,
+    Rule,
+    Scope,
+    Timing,
+    build_levels,
+)
+from schemas.grades import Grade
+from schemas.registry import Registry
+from schemas.sensor_type import GradeLevels, Metric, SensorType
+
+__all__ = ["DEFAULT_ABSENCE_GRADE", "DEFAULT_ABSENCE_INTERVALS", "absence_rule", "default_rules"]
+
+DEFAULT_ABSENCE_INTERVALS = 3
+DEFAULT_ABSENCE_GRADE = Grade.YELLOW
+
+
+def default_rules(registry: Registry) -> list[Rule]:
+    """One rule per (type, metric, threshold direction) and one absence rule per type."""
+    rules: list[Rule] = []
+    for sensor_type in registry:
+        for metric_name, metric in sensor_type.metrics.items():
+            if metric.thresholds is None:
+                continue
+            for direction in Direction:
+                grade_levels = getattr(metric.thresholds, direction.value)
+                if grade_levels is not None and grade_levels.levels():
+                    rules.append(
+                        _threshold_rule(sensor_type, metric_name, metric, direction, grade_levels)
+                    )
+        rules.append(absence_rule(sensor_type))
+    return rules
+
+
+def absence_rule(
+    sensor_type: SensorType,
+    *,
+    intervals: int = DEFAULT_ABSENCE_INTERVALS,
+    grade: Grade = DEFAULT_ABSENCE_GRADE,
+) -> Rule:
+    # The silence itself is the debounce, so no hold; data coming back is definitive, so no
+    # keep-firing either.
+    condition = Condition(
+        kind=ConditionKind.ABSENCE,
+        intervals=intervals,
+        silence=timedelta(seconds=sensor_type.reporting_interval * intervals),
+        grade=grade,
+    )
+    return Rule(
+        id=f"default:{sensor_type.name}:absence",
+        scope=Scope(sensor_type.name),
+        metric=None,
+        condition=condition,
+        timing=Timing(),
+        domain=sensor_type.domain.value,
+        description=f"no data for {intervals} reporting intervals: sensor offline",
+    )
+
+
+def _threshold_rule(
+    sensor_type: SensorType,
+    metric_name: str,
+    metric: Metric,
+    direction: Direction,
+    grade_levels: GradeLevels,
+) -> Rule:
+    levels = build_levels(
+        direction, grade_levels.levels(), value_range=(metric.range.min, metric.range.max)
+    )
+    is_above = direction is Direction.ABOVE
+    condition = Condition(
+        kind=ConditionKind(direction.value),
+        above=levels if is_above else None,
+        below=None if is_above else levels,
+    )
+    hold = timedelta(seconds=grade_levels.hold or 0)
+    # Symmetric debounce: it takes as long to stand down as it took to stand up.
+    return Rule(
+        id=f"default:{sensor_type.name}:{metric_name}:{direction.value}",
+        scope=Scope(sensor_type.name),
+        metric=metric_name,
+        condition=condition,
+        timing=Timing(hold=hold, keep_firing_for=hold),
+        domain=sensor_type.domain.value,
+    )
