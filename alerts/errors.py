@@ -5,6 +5,7 @@ Hierarchy::
     AlertError
     ├── AlertStateError     an ops action the alert's current state does not allow
     ├── AlertActionError    an ops action called with unusable input (no actor, empty note)
+    ├── AlertNotFound       an ops action on a fingerprint no stored alert has
     ├── SilenceError        a silence or matcher that cannot work (bad regex, empty window)
     └── RuleError           rule files are invalid; also a schemas.errors.SchemaError, so it
                             carries every Problem (file, dotted key, message) like the registry
@@ -40,6 +41,10 @@ class AlertStateError(AlertError):
 
 class AlertActionError(AlertError, ValueError):
     """An ops action with input that cannot be recorded, e.g. no one named as the actor."""
+
+
+class AlertNotFound(AlertError, LookupError):
+    """No stored alert has this fingerprint."""
 
 
 class SilenceError(AlertError, ValueError):

@@ -75,24 +75,18 @@ def list_alerts(
     all_: Annotated[bool, typer.Option("--all", help="Resolved and closed ones too.")] = False,
 ) -> None:
     """Alerts, worst first: fingerprint, phase, grade, ops state, rule, subject, since."""
+    from alerts import store
+
     settings = settings_or_exit(config)
-    where = "" if all_ else "WHERE phase IN ('pending', 'firing') AND ops <> 'closed'"
-    rows = _run(
-        settings,
-        lambda conn: conn.fetch(
-            "SELECT fingerprint, phase, grade, ops, rule_id, subject_id, value, "
-            "coalesce(firing_since, pending_since) AS since FROM alerts "
-            f"{where} ORDER BY array_position(ARRAY['red','orange','yellow','blue'], grade), "
-            "since"
-        ),
-    )
-    for r in rows:
-        value = "" if r["value"] is None else f"{r['value']:g}"
+    found = _run(settings, lambda conn: store.list_worst_first(conn, open_only=not all_))
+    for a in found:
+        value = "" if a.value is None else f"{a.value:g}"
+        grade = "-" if a.grade is None else a.grade.value
         typer.echo(
-            f"{r['fingerprint']}  {r['phase']:<8} {r['grade'] or '-':<6} {r['ops']:<12} "
-            f"{r['rule_id']}  {r['subject_id']}  {value}  since {r['since']}"
+            f"{a.fingerprint}  {a.phase.value:<8} {grade:<6} {a.ops.value:<12} "
+            f"{a.rule_id}  {a.subject.id}  {value}  since {a.firing_since or a.pending_since}"
         )
-    typer.echo(f"{len(rows)} alert(s)")
+    typer.echo(f"{len(found)} alert(s)")
 
 
 @alerts_app.command("ack")
@@ -174,10 +168,10 @@ def silence(
 @alerts_app.command("unsilence")
 def unsilence(silence_id: str, config: ConfigOption = None) -> None:
     """End a silence now."""
-    from alerts.engine import ops
+    from alerts import store
 
     settings = settings_or_exit(config)
-    _run(settings, lambda c: ops.expire_silence(c, silence_id, datetime.now(UTC)))
+    _run(settings, lambda c: store.expire_silence(c, silence_id, datetime.now(UTC)))
     typer.echo(f"silence {silence_id} ended")
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
+
+from alerts import store
+from schemas.grades import WORST_FIRST
 
 SUMMARY_EVERY_S = 5.0
 
@@ -15,28 +20,32 @@ _COUNTS = """
 SELECT (SELECT count(*) FROM sensors) AS sensors,
        (SELECT count(*) FROM sensors WHERE online) AS online,
        (SELECT count(*) FROM readings) AS readings,
-       (SELECT count(*) FROM dead_letters) AS dead_letters,
-       (SELECT coalesce(jsonb_object_agg(grade, n), '{}') FROM (
-           SELECT grade, count(*) AS n FROM alerts WHERE phase = 'firing' GROUP BY grade
-       ) g) AS firing
+       (SELECT count(*) FROM dead_letters) AS dead_letters
 """
-GRADE_MARKS = (("red", "红"), ("orange", "橙"), ("yellow", "黄"), ("blue", "蓝"))
+
+
+def firing_by_grade(counts: Iterable[Mapping[str, Any]]) -> str:
+    """ "红2 橙0 黄5 蓝1": firing alerts per grade, worst first, from `store.firing_counts`."""
+    per_grade = Counter[str]()
+    for row in counts:
+        per_grade[row["grade"]] += row["alerts"]
+    return " ".join(f"{grade.zh}{per_grade[grade.value]}" for grade in WORST_FIRST)
 
 
 async def print_summaries(pool: asyncpg.Pool, fleet_size: int) -> None:
     previous, previous_at = None, time.monotonic()
     while True:
-        row = await pool.fetchrow(_COUNTS)
+        async with pool.acquire() as conn:
+            row = await conn.fetchrow(_COUNTS)
+            firing = await store.firing_counts(conn)
         assert row is not None
         now = time.monotonic()
         rate = 0.0 if previous is None else (row["readings"] - previous) / (now - previous_at)
         previous, previous_at = row["readings"], now
-        firing = json.loads(row["firing"])
-        alerts = " ".join(f"{zh}{firing.get(grade, 0)}" for grade, zh in GRADE_MARKS)
         print(
             f"{datetime.now(UTC):%H:%M:%S}  readings {row['readings']:>10} ({rate:>8,.0f}/s)  "
             f"sensors online {row['online']:>5}/{row['sensors']:<5}  "
-            f"dead letters {row['dead_letters']:>5}  alerts firing {alerts}  "
+            f"dead letters {row['dead_letters']:>5}  alerts firing {firing_by_grade(firing)}  "
             f"(simulated fleet {fleet_size})",
             flush=True,
         )

@@ -18,8 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from alerts.engine.ops import AlertNotFound
-from alerts.errors import AlertActionError, AlertStateError, SilenceError
+from alerts.errors import AlertActionError, AlertNotFound, AlertStateError, SilenceError
 from gateway.errors import ApiError, ProblemDetail
 from schemas.errors import SchemaError
 from storage.errors import DatabaseUnavailable, StorageError, WriteRejected, is_transient

@@ -20,11 +20,11 @@ from typing import Any
 import asyncpg
 import orjson
 
+from alerts import store
 from gateway.errors import TooBusy
 from gateway.metrics import GatewayMetrics
 from gateway.models_city import TransitionOut, VitalSigns
 from gateway.vital_signs import VitalSignsSource
-from storage.api_alerts import last_transition_id, transitions_after
 from storage.errors import StorageError
 from storage.pool import connection
 
@@ -98,7 +98,7 @@ class StreamHub:
             raise TooBusy(f"{self._max_streams} live streams are open (gateway.max_streams)")
         if self._poller is None or self._poller.done():
             async with connection(self._pool, "starting the live stream") as conn:
-                self._last_id = await last_transition_id(conn)
+                self._last_id = await store.last_transition_id(conn)
             self._poller = asyncio.create_task(self._poll(), name="gateway-stream-poller")
         self._subscribers.add(subscriber)
         self._metrics.streams.set(len(self._subscribers))
@@ -113,7 +113,7 @@ class StreamHub:
     async def replay(self, after_id: int, subscriber: Subscriber) -> list[Event]:
         """Alert events after `after_id` up to what the poller has published (then live)."""
         async with connection(self._pool, "replaying alert events") as conn:
-            rows = await transitions_after(conn, after_id, REPLAY_MAX)
+            rows = await store.transitions_after(conn, after_id, REPLAY_MAX)
         return [e for e in map(alert_event, rows) if subscriber.wants(e)]
 
     async def close(self) -> None:
@@ -129,7 +129,7 @@ class StreamHub:
         while self._subscribers:
             try:
                 async with connection(self._pool, "polling alert transitions") as conn:
-                    rows = await transitions_after(conn, self._last_id, BATCH)
+                    rows = await store.transitions_after(conn, self._last_id, BATCH)
                 for row in rows:
                     self._publish(alert_event(row))
                     self._last_id = row["id"]

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from alerts import store
 from gateway.models_city import (
     DomainVitalSigns,
     Figures,
@@ -25,7 +26,7 @@ from gateway.models_city import (
 from schemas.districts import SUBDISTRICTS
 from schemas.sensor_type import Domain
 from storage.pool import connection
-from storage.vital_signs import firing_counts, metric_figures, sensor_counts
+from storage.vital_signs import metric_figures, sensor_counts
 
 MetricKey = tuple[str, str, str, str]  # type, metric, unit, kind
 
@@ -56,7 +57,7 @@ class VitalSignsSource:
         async with connection(self._pool, "computing vital signs") as conn:
             metrics = await metric_figures(conn, now)
             counts = await sensor_counts(conn, now)
-            firing = await firing_counts(conn)
+            firing = await store.firing_counts(conn)
         return fold(now, metrics, counts, firing)
 
 

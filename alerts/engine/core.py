@@ -23,12 +23,11 @@ from typing import Any
 
 import asyncpg
 
+from alerts import store
 from alerts.engine.bindings import Binding, bind_rules
 from alerts.engine.city import City
 from alerts.engine.describe import describe
 from alerts.engine.evaluator import Change, evaluate
-from alerts.engine.ops import load_silences
-from alerts.engine.outbox import enqueue, load_groups, save_groups
 from alerts.model import Alert, Phase, Transition
 from alerts.notify import Notification, NotifyAlert
 from alerts.notify.escalation import EscalationState
@@ -38,14 +37,6 @@ from alerts.notify.receivers import Routing
 from alerts.notify.silences import Silence, alert_labels, is_silenced
 from alerts.rules.rule import ConditionKind
 from alerts.rules.rule_set import RuleSet, changed_rule_ids
-from alerts.store import (
-    ALERT_COLUMNS,
-    alert_from_row,
-    insert_transitions,
-    load_active_alerts,
-    load_ops_changes,
-    upsert_alerts,
-)
 from schemas.registry import Registry
 from storage.catalog import CatalogVersion, catalog_version, load_catalog
 from storage.recent import (
@@ -132,21 +123,18 @@ class EngineCore:
         self.city.merge(await latest_before(conn, now, RESUME_LOOKBACK))
         await self._resume_flatlines(conn, now)
         self.active, self.escalations, self.pool = {}, {}, {}
-        for alert, escalation, _ in await load_active_alerts(conn):
+        for alert, escalation, _ in await store.load_active_alerts(conn):
             self.active.setdefault(alert.rule_id, {})[alert.subject.id] = alert
             if escalation:
                 self.escalations[alert.fingerprint] = states_from_json(escalation)
             if alert.phase is Phase.FIRING:
                 self._add_to_pool(alert, self.pool)
-        self.ops_seq = await conn.fetchval("SELECT coalesce(max(ops_seq), 0) FROM alerts")
-        self.records = await load_groups(conn)
+        self.ops_seq = await store.last_ops_seq(conn)
+        self.records = await store.load_groups(conn)
         announced = {fp for r in self.records.values() for fp in r.firing} - self.pool.keys()
         if announced:  # resolved while we were down (or just before): their message is due
-            rows = await conn.fetch(
-                f"SELECT {ALERT_COLUMNS} FROM alerts WHERE fingerprint = ANY($1)", list(announced)
-            )
-            for row in rows:
-                self._add_to_pool(alert_from_row(row), self.pool)
+            for alert in await store.load_alerts(conn, announced):
+                self._add_to_pool(alert, self.pool)
         self.read_until = now
         self.swept_at = None
         log.info(
@@ -211,7 +199,7 @@ class EngineCore:
         }
         pending = _Pending()
         await self._take_ops_changes(conn, pending)
-        self.silences = await load_silences(conn, now)
+        self.silences = await store.load_silences(conn, now)
         active = self._with_ops(pending)
         evaluation = evaluate(self.bindings, self.city, active, windows, now)
         report.stepped = evaluation.stepped
@@ -222,10 +210,10 @@ class EngineCore:
             self._stage(change, pool, pending)
         self._plan(pool, now, pending)
         async with conn.transaction():
-            await upsert_alerts(conn, list(pending.rows.values()), now)
-            await insert_transitions(conn, pending.transitions)
-            await enqueue(conn, pending.notifications)
-            await save_groups(conn, pending.records, pending.forgotten)
+            await store.upsert_alerts(conn, list(pending.rows.values()), now)
+            await store.insert_transitions(conn, pending.transitions)
+            await store.enqueue(conn, pending.notifications)
+            await store.save_groups(conn, pending.records, pending.forgotten)
         self._commit(active, changes, pool, pending)
         report.transitions = pending.transitions
         report.notifications = pending.notifications
@@ -255,7 +243,7 @@ class EngineCore:
             log.warning("%d readings of sensors missing from the catalogue were skipped", unknown)
 
     async def _take_ops_changes(self, conn: asyncpg.Connection, pending: _Pending) -> None:
-        for alert, seq in await load_ops_changes(conn, self.ops_seq):
+        for alert, seq in await store.load_ops_changes(conn, self.ops_seq):
             pending.ops[alert.fingerprint] = alert
             self.ops_seq = max(self.ops_seq, seq)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from alerts import store
 from alerts.engine.core import EngineCore, TickReport
 from alerts.engine.metrics import AlertMetrics
 from alerts.engine.outbox import Outbox
@@ -40,7 +41,6 @@ __all__ = ["Engine", "EngineConfig"]
 
 log = logging.getLogger(__name__)
 
-LEADER_LOCK = 0x63_69_74_79_61_6C  # "cityal": one evaluating engine per database
 Clock = Callable[[], datetime]
 
 
@@ -150,7 +150,7 @@ class Engine:
             server_settings={"application_name": f"cityvitals-alerts:{self.config.name}"},
         )
         try:
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
+            while not await store.try_to_lead(conn):
                 await self._heartbeat(conn, leader=False)
                 if await self._sleep(self.config.standby_poll_s):
                     return
@@ -262,17 +262,13 @@ class Engine:
         tick_s: float | None = None,
         at: datetime | None = None,
     ) -> None:
-        await conn.execute(
-            "INSERT INTO alert_engines (name, leader, started_at, heartbeat_at, last_tick_at, "
-            "last_tick_s, active_alerts) VALUES ($1, $2, now(), now(), $3, $4, $5) "
-            "ON CONFLICT (name) DO UPDATE SET leader = $2, heartbeat_at = now(), "
-            "last_tick_at = coalesce($3, alert_engines.last_tick_at), "
-            "last_tick_s = coalesce($4, alert_engines.last_tick_s), active_alerts = $5",
+        await store.heartbeat(
+            conn,
             self.config.name,
-            leader,
-            at,
-            tick_s,
-            self.core.active_count() if leader else None,
+            leader=leader,
+            tick_at=at,
+            tick_s=tick_s,
+            active_alerts=self.core.active_count() if leader else None,
         )
 
     async def _deliver_forever(self, http: httpx.AsyncClient) -> None:

@@ -1,10 +1,11 @@
-"""Alerts and their audit trail in the database (tables in storage/migrations/0005_alerts.sql).
+"""The engine's side of the `alerts` table: the phase columns it writes every tick, and what a
+(re)starting engine resumes from.
 
-Two writers share the `alerts` table and never overwrite each other's columns: the engine owns
-the phase columns (phase, grade, timers, value) and the ops actions (acknowledge, assign, close,
-note; `alerts/ops.py`) own the ops columns. The engine writes ops columns only where its own
-transition changed them (a new episode starts open; a closed alert that worsens reopens), and
-picks up ops changes by `ops_seq`, which every ops action bumps from one sequence.
+Two writers share the table and never overwrite each other's columns: the engine owns the phase
+columns (phase, grade, timers, value, escalation) and the ops actions (`ops.py`) own the ops
+columns. The engine writes ops columns only where its own transition changed them (a new episode
+starts open; a closed alert that worsens reopens), and picks up ops changes by `ops_seq`, which
+every ops action bumps from one sequence.
 """
 
 from __future__ import annotations
@@ -16,22 +17,17 @@ from typing import Any
 
 import asyncpg
 
-from alerts.model import Alert, Grade, OpsState, Phase, Subject, Transition
+from alerts.model import Alert
+from alerts.store.rows import ALERT_COLUMNS, alert_from_row, escalation_from_row
 
 __all__ = [
-    "ALERT_COLUMNS",
-    "alert_from_row",
-    "insert_transitions",
+    "last_ops_seq",
     "load_active_alerts",
+    "load_alerts",
     "load_ops_changes",
+    "ops_changed",
     "upsert_alerts",
 ]
-
-ALERT_COLUMNS = (
-    "fingerprint, rule_id, subject_kind, subject_id, domain, subdistrict, phase, grade, value, "
-    "pending_since, firing_since, resolved_at, grade_changed_at, clearing_since, ops, "
-    "acknowledged_by, acknowledged_at, assignee, note, closed_at, labels, escalation, ops_seq"
-)
 
 _PHASE_UPSERT = """
 INSERT INTO alerts (fingerprint, rule_id, subject_kind, subject_id, domain, subdistrict, phase,
@@ -51,46 +47,6 @@ UPDATE alerts SET ops = $2, acknowledged_by = $3, acknowledged_at = $4, assignee
                   note = $6, closed_at = $7
 WHERE fingerprint = $1
 """
-
-_TRANSITION_INSERT = """
-INSERT INTO alert_transitions (fingerprint, rule_id, at, kind, from_phase, to_phase, grade,
-                               previous_grade, value, actor, note)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-"""
-
-
-def _grade(value: str | None) -> Grade | None:
-    return None if value is None else Grade(value)
-
-
-def alert_from_row(row: Mapping[str, Any]) -> Alert:
-    labels = row["labels"]
-    if isinstance(labels, str):
-        labels = json.loads(labels)
-    return Alert(
-        rule_id=row["rule_id"],
-        subject=Subject(row["subject_kind"], row["subject_id"], row["domain"], row["subdistrict"]),
-        phase=Phase(row["phase"]),
-        grade=_grade(row["grade"]),
-        value=row["value"],
-        pending_since=row["pending_since"],
-        firing_since=row["firing_since"],
-        resolved_at=row["resolved_at"],
-        grade_changed_at=row["grade_changed_at"],
-        ops=OpsState(row["ops"]),
-        acknowledged_by=row["acknowledged_by"],
-        acknowledged_at=row["acknowledged_at"],
-        assignee=row["assignee"],
-        note=row["note"],
-        closed_at=row["closed_at"],
-        labels=labels,
-        clearing_since=row["clearing_since"],
-    )
-
-
-def escalation_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    raw = row["escalation"]
-    return dict(json.loads(raw) if isinstance(raw, str) else raw or {})
 
 
 def _phase_args(alert: Alert, escalation: Mapping[str, Any], now: datetime) -> tuple[Any, ...]:
@@ -156,31 +112,6 @@ async def upsert_alerts(
         await conn.executemany(_OPS_RESET, resets)
 
 
-async def insert_transitions(
-    conn: asyncpg.Connection, transitions: Iterable[tuple[str, Transition]]
-) -> int:
-    """Audit lines: (rule id, transition) pairs."""
-    rows = [
-        (
-            t.fingerprint,
-            rule_id,
-            t.at,
-            t.kind,
-            t.from_phase.value,
-            t.to_phase.value,
-            None if t.grade is None else t.grade.value,
-            None if t.previous_grade is None else t.previous_grade.value,
-            t.value,
-            t.actor,
-            t.note,
-        )
-        for rule_id, t in transitions
-    ]
-    if rows:
-        await conn.executemany(_TRANSITION_INSERT, rows)
-    return len(rows)
-
-
 async def load_active_alerts(
     conn: asyncpg.Connection,
 ) -> list[tuple[Alert, dict[str, Any], int]]:
@@ -192,9 +123,22 @@ async def load_active_alerts(
     return [(alert_from_row(r), escalation_from_row(r), r["ops_seq"]) for r in rows]
 
 
+async def load_alerts(conn: asyncpg.Connection, fingerprints: Iterable[str]) -> list[Alert]:
+    """The stored alerts among `fingerprints` (missing ones are left out)."""
+    rows = await conn.fetch(
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE fingerprint = ANY($1)", list(fingerprints)
+    )
+    return [alert_from_row(r) for r in rows]
+
+
 async def load_ops_changes(conn: asyncpg.Connection, after_seq: int) -> list[tuple[Alert, int]]:
     """Alerts whose ops columns changed since `after_seq`, with their new ops_seq."""
     rows = await conn.fetch(
         f"SELECT {ALERT_COLUMNS} FROM alerts WHERE ops_seq > $1 ORDER BY ops_seq", after_seq
     )
     return [(alert_from_row(r), r["ops_seq"]) for r in rows]
+
+
+async def last_ops_seq(conn: asyncpg.Connection) -> int:
+    """The newest ops change stored: a resuming engine takes changes after it."""
+    return int(await conn.fetchval("SELECT coalesce(max(ops_seq), 0) FROM alerts"))

@@ -15,6 +15,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime
 
+from alerts import store
 from alerts.engine import ops
 from alerts.model import Alert, Grade, OpsState, Phase
 from alerts.rules.rule import SubjectKind
@@ -36,7 +37,6 @@ from gateway.pagination import decode_cursor, encode_cursor, page_size
 from gateway.params import Cursor, Limit, SubdistrictCode
 from gateway.state import get_state
 from schemas.sensor_type import Domain
-from storage.api_alerts import get_alert, list_alerts, list_transitions
 from storage.api_keys import ApiKey
 from storage.pool import connection
 
@@ -86,7 +86,7 @@ async def list_all(
     size = page_size(limit, state.config.max_page)
     before = decode_cursor(cursor, datetime, str)
     async with connection(state.pool, "listing alerts") as conn:
-        rows = await list_alerts(
+        rows = await store.list_alerts(
             conn,
             phases=_values(phase),
             grades=_values(grade),
@@ -112,10 +112,12 @@ async def one(
 ) -> AlertDetail:
     """One alert and the newest 100 lines of its audit trail. Role: viewer."""
     async with connection(get_state(request).pool, "reading an alert") as conn:
-        row = await get_alert(conn, fingerprint)
+        row = await store.get_alert(conn, fingerprint)
         if row is None:
             raise NotFound(f"fingerprint: no alert {fingerprint!r}", field="fingerprint")
-        lines = await list_transitions(conn, fingerprint=fingerprint, limit=DETAIL_TRANSITIONS)
+        lines = await store.list_transitions(
+            conn, fingerprint=fingerprint, limit=DETAIL_TRANSITIONS
+        )
     return AlertDetail(
         **alert_out(row).model_dump(),
         transitions=[TransitionOut.model_validate(t) for t in lines],
@@ -129,7 +131,7 @@ async def _act(request: Request, fingerprint: str, action: Act) -> AlertOut:
     state = get_state(request)
     async with connection(state.pool, "acting on an alert") as conn:
         await action(conn, fingerprint, state.now())
-        row = await get_alert(conn, fingerprint)
+        row = await store.get_alert(conn, fingerprint)
     assert row is not None
     return alert_out(row)
 
@@ -211,7 +213,7 @@ async def audit(
     size = page_size(limit, state.config.max_page)
     before = decode_cursor(cursor, int)
     async with connection(state.pool, "reading the audit trail") as conn:
-        rows = await list_transitions(
+        rows = await store.list_transitions(
             conn,
             fingerprint=fingerprint,
             kind=kind,

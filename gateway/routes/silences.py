@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from alerts.engine.ops import SilenceRequest, create_silence, expire_silence
+from alerts import store
+from alerts.engine.ops import SilenceRequest, create_silence
 from alerts.errors import SilenceError
 from alerts.notify.silences import Silence
 from gateway.auth import operator, viewer
@@ -17,7 +18,6 @@ from gateway.openapi import errors
 from gateway.pagination import page_size
 from gateway.params import Limit
 from gateway.state import get_state
-from storage.api_alerts import list_silences
 from storage.api_keys import ApiKey
 from storage.pool import connection
 
@@ -36,14 +36,6 @@ def _out(silence: Silence, now: datetime) -> SilenceOut:
     )
 
 
-def _row_out(row: dict[str, Any], now: datetime) -> SilenceOut:
-    return SilenceOut(
-        **{k: row[k] for k in ("id", "starts_at", "ends_at", "created_by", "comment")},
-        matchers=list(row["matchers"]),
-        active=row["starts_at"] <= now < row["ends_at"],
-    )
-
-
 @router.get("", response_model=list[SilenceOut], responses=errors())
 async def list_all(
     request: Request,
@@ -56,8 +48,8 @@ async def list_all(
     now = state.now()
     size = page_size(limit, state.config.max_page)
     async with connection(state.pool, "listing silences") as conn:
-        rows = await list_silences(conn, now, include_expired=include_expired, limit=size)
-    return [_row_out(r, now) for r in rows]
+        silences = await store.list_silences(conn, now, include_expired=include_expired, limit=size)
+    return [_out(s, now) for s in silences]
 
 
 @router.post("", response_model=SilenceOut, status_code=201, responses=errors())
@@ -91,7 +83,7 @@ async def expire(
     now = state.now()
     async with connection(state.pool, "expiring a silence") as conn:
         try:
-            silence = await expire_silence(conn, silence_id, now)
+            silence = await store.expire_silence(conn, silence_id, now)
         except SilenceError as error:  # the only one: no such silence in force
             raise NotFound(f"silence_id: {error}", field="silence_id") from None
     return _out(silence, now)

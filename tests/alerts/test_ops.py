@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import asyncpg
 import pytest
 
+from alerts import store
 from alerts.engine import ops
-from alerts.engine.ops import AlertNotFound, SilenceRequest
-from alerts.errors import AlertActionError, AlertStateError, SilenceError
+from alerts.engine.ops import SilenceRequest
+from alerts.errors import AlertActionError, AlertNotFound, AlertStateError, SilenceError
 from alerts.model import Alert, Grade, OpsState, Phase, Subject
 from alerts.store import load_active_alerts, load_ops_changes, upsert_alerts
 from tests.harness import ScratchDatabase
@@ -225,7 +226,7 @@ async def test_create_and_load_silences(
     )
     future = await ops.create_silence(conn, request(now, "type=water_main_pressure", start=3))
     assert created.id != future.id
-    loaded = await ops.load_silences(conn, now)
+    loaded = await store.load_silences(conn, now)
     assert loaded == [created, future]  # ordered by start
     assert [str(m) for m in loaded[0].matchers] == [
         "subdistrict='yinhang'",
@@ -234,8 +235,8 @@ async def test_create_and_load_silences(
     ]
     assert loaded[0].comment == "planned works"
     # Ended silences are not loaded.
-    assert await ops.load_silences(conn, now + timedelta(hours=2)) == [future]
-    assert await ops.load_silences(conn, now + timedelta(hours=5)) == []
+    assert await store.load_silences(conn, now + timedelta(hours=2)) == [future]
+    assert await store.load_silences(conn, now + timedelta(hours=5)) == []
 
 
 async def test_a_bad_matcher_is_refused_naming_it(
@@ -259,26 +260,26 @@ async def test_expire_silence(
 ) -> None:
     silence = await ops.create_silence(conn, request(now, "subdistrict=yinhang"))
     halfway = now + timedelta(hours=1)
-    expired = await ops.expire_silence(conn, silence.id, halfway)
+    expired = await store.expire_silence(conn, silence.id, halfway)
     assert expired.ends_at == halfway
     assert expired.starts_at == silence.starts_at
     assert not expired.active_at(halfway)
-    assert await ops.load_silences(conn, halfway) == []
+    assert await store.load_silences(conn, halfway) == []
     assert await conn.fetchval("SELECT count(*) FROM silences") == 1  # kept for the record
     with pytest.raises(SilenceError, match="no active or future silence"):
-        await ops.expire_silence(conn, silence.id, halfway)
+        await store.expire_silence(conn, silence.id, halfway)
     with pytest.raises(SilenceError, match="no active or future silence"):
-        await ops.expire_silence(conn, "nope", halfway)
+        await store.expire_silence(conn, "nope", halfway)
 
 
 async def test_expire_a_future_silence(
     prepared: ScratchDatabase, conn: asyncpg.Connection, now: datetime
 ) -> None:
     silence = await ops.create_silence(conn, request(now, "subdistrict=yinhang", start=3))
-    expired = await ops.expire_silence(conn, silence.id, now)
+    expired = await store.expire_silence(conn, silence.id, now)
     # It will never be active, and it is no longer among the silences in effect or to come.
     assert not any(
         expired.active_at(t)
         for t in (now, silence.starts_at, silence.starts_at + timedelta(microseconds=1))
     )
-    assert await ops.load_silences(conn, now) == []
+    assert await store.load_silences(conn, now) == []
