@@ -7,11 +7,13 @@ Hierarchy::
     ├── AlertActionError    an ops action called with unusable input (no actor, empty note)
     ├── AlertNotFound       an ops action on a fingerprint no stored alert has
     ├── SilenceError        a silence or matcher that cannot work (bad regex, empty window)
-    └── RuleError           rule files are invalid; also a schemas.errors.SchemaError, so it
-                            carries every Problem (file, dotted key, message) like the registry
+    ├── RuleError           rule files are invalid          } also schemas.errors.SchemaError:
+    └── ReceiversError      the receivers file is invalid   } every Problem (file, dotted key,
+                                                              message), like the registry's
 
-RuleError derives from SchemaError as well because rule files are part of the vocabulary engineers
-edit: the same CLI output and the same "fix the whole folder in one pass" experience.
+The file errors derive from SchemaError as well because rule and receiver files are files
+engineers edit, like the sensor types: the same CLI output and the same "fix the whole folder in
+one pass" experience (see `file_problems.py`).
 """
 
 from __future__ import annotations
@@ -53,3 +55,7 @@ class SilenceError(AlertError, ValueError):
 
 class RuleError(SchemaError, AlertError):
     """One or more rule files are invalid; `problems` lists every one (file, dotted key)."""
+
+
+class ReceiversError(SchemaError, AlertError):
+    """The receivers-and-routes file is invalid; `problems` lists every problem found."""

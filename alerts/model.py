@@ -2,8 +2,8 @@
 
 Modelled on Prometheus' alerting rule states (inactive, pending, firing) plus what an ops centre
 needs on top: a grade that moves without reopening the alert, and the closed loop of
-acknowledge, assign and close (闭环处置). Everything is immutable; `state.py` computes the next
-alert from the previous one and an observation, with time passed in.
+acknowledge, assign and close (闭环处置). Everything is immutable; `engine/state.py` computes the
+next alert from the previous one and an observation, with time passed in.
 """
 
 from __future__ import annotations

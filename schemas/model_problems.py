@@ -8,7 +8,7 @@ typo in one entry does not hide the problems of the others.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -34,7 +34,7 @@ def validate_model(
         return model.model_validate(data)
     except ValidationError as error:
         problems.extend(
-            Problem(source, problem_key(prefix, e["loc"]), problem_message(e, format_hint))
+            Problem(source, problem_key(prefix, e["loc"]), problem_message(e, format_hint, model))
             for e in error.errors()
             if depth is None or len(e["loc"]) <= depth
         )
@@ -78,9 +78,43 @@ def problem_key(prefix: str, loc: tuple[int | str, ...]) -> str:
     return key
 
 
-def problem_message(error: ErrorDetails, format_hint: str) -> str:
+def problem_message(
+    error: ErrorDetails, format_hint: str, model: type[BaseModel] | None = None
+) -> str:
+    """The message for one pydantic error; an unknown key lists the keys allowed where it is
+    (found by walking `model` along the error's location) when they can be told."""
     if error["type"] == "extra_forbidden":
+        allowed = [] if model is None else allowed_keys(model, error["loc"][:-1])
+        if allowed:
+            return f"unknown key (allowed here: {', '.join(allowed)}); {format_hint}"
         return f"unknown key (check the spelling; {format_hint})"
     if error["type"] == "missing":
         return "required key is missing"
     return error["msg"].removeprefix("Value error, ")
+
+
+def allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys of the model found at `loc` inside `model` (as written: aliases where set), or []
+    when the location leads to no model (a plain dict, a list of strings)."""
+    found: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue  # a list index: the item's model is the list's
+        field = None if found is None else found.model_fields.get(part)
+        if field is None:
+            return []
+        found = _model_in(field.annotation)
+    if found is None:
+        return []
+    return [field.alias or name for name, field in found.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation like `list[RuleSpec]` or `LevelsSpec | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

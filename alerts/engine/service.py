@@ -30,8 +30,8 @@ from alerts import store
 from alerts.engine.core import EngineCore, TickReport
 from alerts.engine.metrics import AlertMetrics
 from alerts.engine.outbox import Outbox
-from alerts.errors import RuleError
-from alerts.notify.receivers import ReceiversError, load_routing
+from alerts.errors import ReceiversError, RuleError
+from alerts.notify.receivers import load_routing
 from alerts.rules.files import YAML_SUFFIXES, load_rule_files, reload
 from schemas.registry import Registry
 from storage.errors import is_transient

@@ -4,8 +4,8 @@ Modelled on Prometheus' `rules/alerting.go`, with what an ops centre adds on top
 
 - inactive/resolved -> pending when any grade is met; pending -> firing once the condition held
   for `hold` (hold 0 fires at once). While pending the grade follows the value.
-- The condition "holds" with hysteresis (see rules.py): once a grade is reached it stays until the
-  value goes strictly past that grade's recovery level, in pending as in firing.
+- The condition "holds" with hysteresis (see rules/rule.py): once a grade is reached it stays
+  until the value goes strictly past that grade's recovery level, in pending as in firing.
 - Firing: a worse grade applies at once (`grade_up`): escalation must not wait. A milder grade or
   a clear condition has to last `keep_firing_for` (counted from `Alert.clearing_since`) before the
   alert steps down (`grade_down`) or resolves, so one-minute dips change nothing.

@@ -9,20 +9,22 @@ on every tick, and stores the state it gets back. Rules:
 - each level is sent once per episode (a new `firing_since` starts afresh); if the engine was
   down past several levels, all of them come due together rather than one per tick;
 - acknowledging (or assigning, or closing) the alert stops escalation; should a worse grade
-  reopen a closed alert (state.py), the clock starts again from the reopening for the levels not
-  yet sent, so nobody is told "unacknowledged for an hour" about an alert closed minutes ago;
+  reopen a closed alert (engine/state.py), the clock starts again from the reopening for the
+  levels not yet sent, so nobody is told "unacknowledged for an hour" about an alert closed
+  minutes ago;
 - a downgrade below the escalating grades pauses the clock; levels already sent stay sent, and
   a later upgrade starts the clock for the remaining levels from the upgrade.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alerts.file_problems import Report
 from alerts.model import Alert, Grade, OpsState, Phase
 from schemas.durations import Duration
 
@@ -71,9 +73,7 @@ class EscalateSpec(BaseModel):
     grades: list[Grade] = Field(default_factory=lambda: [Grade.ORANGE, Grade.RED], min_length=1)
 
 
-def check_receiver_name(
-    name: str, key: str, names: Collection[str], report: Callable[[str, str], None]
-) -> None:
+def check_receiver_name(name: str, key: str, names: Collection[str], report: Report) -> None:
     if name not in names:
         report(key, f"unknown receiver {name!r}; known: {', '.join(sorted(names))}")
 
@@ -82,7 +82,7 @@ def escalate_policy(
     raw: EscalateSpec | None,
     key: str,
     receivers: Collection[str],
-    report: Callable[[str, str], None],
+    report: Report,
 ) -> EscalatePolicy | None:
     """The policy for `raw`, reporting (dotted key, message) problems through `report`."""
     if raw is None:

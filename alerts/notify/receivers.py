@@ -28,19 +28,19 @@ Loading reports every problem at once, each naming the file and the dotted key.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from alerts.errors import ReceiversError
+from alerts.file_problems import FileProblems, Report, did_you_mean
 from alerts.model import Grade
 from alerts.notify import NotifyAlert
 from alerts.notify.escalation import (
@@ -52,16 +52,12 @@ from alerts.notify.escalation import (
 from alerts.notify.grouping import DEFAULT_GROUP_BY, AlertGroup, group_alerts
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.durations import Duration, Offset
-from schemas.errors import Problem, SchemaError
 from schemas.grades import GRADES_BY_SEVERITY, at_least
-from schemas.model_problems import validate_model
 from schemas.sensor_type import Domain
-from schemas.yaml_loader import describe_yaml_error, load_yaml_text
 
 __all__ = [
     "Receiver",
     "ReceiverKind",
-    "ReceiversError",
     "Route",
     "Routing",
     "load_routing",
@@ -75,15 +71,9 @@ DEFAULT_REPEAT_INTERVAL_S = 4 * 3600.0  # Alertmanager's default
 # or 1 if they breach in the same tick). Set group_wait for Alertmanager's behaviour.
 DEFAULT_GROUP_WAIT_S = 0.0
 DEFAULT_GROUP_INTERVAL_S = 60.0
-HINT = "the format is in alerts/receivers.py"
+HINT = "the format is in alerts/notify/receivers.py"
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
-Report = Callable[[str, str], None]  # (dotted key, message): collects problems, never raises
-_Spec = TypeVar("_Spec", bound=BaseModel)
-
-
-class ReceiversError(SchemaError):
-    """The receivers-and-routes file is invalid; `problems` lists every problem found."""
 
 
 class ReceiverKind(StrEnum):
@@ -221,45 +211,29 @@ class Routing:
 
 def load_routing(path: Path, environ: Mapping[str, str] | None = None) -> Routing:
     """The receivers-and-routes file at `path`; raises ReceiversError listing every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ReceiversError([Problem(str(path), "", f"cannot read: {error}")]) from error
+    file = FileProblems(str(path), HINT)
+    text = file.read(path)
+    if text is None:
+        raise ReceiversError(file.found)
     return parse_routing(text, str(path), environ)
 
 
 def parse_routing(text: str, source: str, environ: Mapping[str, str] | None = None) -> Routing:
     """Routing from YAML `text`; `environ` (default: the process environment) holds secrets."""
     env = os.environ if environ is None else environ
-    try:
-        document = load_yaml_text(text)
-    except yaml.YAMLError as error:
-        where, message = describe_yaml_error(error)
-        raise ReceiversError([Problem(source, where, f"invalid YAML: {message}")]) from error
-    if not isinstance(document, dict):
-        raise ReceiversError([Problem(source, "", "expected a mapping (receivers, routes, ...)")])
-    problems: list[Problem] = []
-    spec = validate_model(
-        _RoutingSpec, document, source=source, problems=problems, format_hint=HINT
-    )
+    file = FileProblems(source, HINT)
+    document = file.mapping(text, "with 'receivers' (and 'routes', 'default_receiver', ...)")
+    spec = None if document is None else file.validate(_RoutingSpec, document)
     if spec is None:
-        raise ReceiversError(problems)
-    routing = _build(spec, env, source, problems)
-    if problems:
-        raise ReceiversError(problems)
+        raise ReceiversError(file.found)
+    routing = _build(spec, env, file)
+    if file.found:
+        raise ReceiversError(file.found)
     return routing
 
 
-def _build(
-    spec: _RoutingSpec, env: Mapping[str, str], source: str, problems: list[Problem]
-) -> Routing:
-    def report(key: str, message: str) -> None:
-        problems.append(Problem(source, key, message))
-
-    def item(model: type[_Spec], raw: object, key: str) -> _Spec | None:
-        return validate_model(
-            model, raw, source=source, problems=problems, format_hint=HINT, prefix=key
-        )
+def _build(spec: _RoutingSpec, env: Mapping[str, str], file: FileProblems) -> Routing:
+    report = file.report
 
     # Names of receivers that failed validation still count as known, so a typo in one
     # receiver is reported once instead of again in every route that uses it.
@@ -271,13 +245,13 @@ def _build(
             names.add(name)
     receivers: dict[str, Receiver] = {}
     for i, entry in enumerate(spec.receivers):
-        raw = item(_ReceiverSpec, entry, f"receivers[{i}]")
+        raw = file.validate(_ReceiverSpec, entry, f"receivers[{i}]")
         receiver = None if raw is None else _receiver(raw, f"receivers[{i}]", env, report)
         if receiver is not None:
             receivers.setdefault(receiver.name, receiver)
     routes: list[Route] = []
     for i, entry in enumerate(spec.routes):
-        raw_route = item(_RouteSpec, entry, f"routes[{i}]")
+        raw_route = file.validate(_RouteSpec, entry, f"routes[{i}]")
         if raw_route is None:
             continue
         route = _route(raw_route, f"routes[{i}]", spec, names, report)
@@ -360,8 +334,7 @@ def _route(raw: _RouteSpec, key: str, spec: _RoutingSpec, names: set[str], repor
         grades = frozenset(at_least(raw.min_grade))
     for j, code in enumerate(raw.subdistricts or []):
         if code not in SUBDISTRICTS_BY_CODE:
-            close = difflib.get_close_matches(code, SUBDISTRICTS_BY_CODE, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(code, SUBDISTRICTS_BY_CODE)
             report(f"{key}.subdistricts[{j}]", f"unknown subdistrict {code!r}{hint}")
     group_by = tuple(raw.group_by if raw.group_by is not None else spec.group_by)
     return Route(

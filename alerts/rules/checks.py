@@ -7,13 +7,12 @@ starting with the defaults, so duplicate ids and overlapping overrides are caugh
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from alerts.file_problems import FileProblems, Report, did_you_mean
 from alerts.rules.defaults import default_rules
 from alerts.rules.rule import (
     SHARE_OFFLINE_RANGE,
@@ -35,7 +34,7 @@ from schemas.inventory import SENSOR_ID_PATTERN
 from schemas.registry import Registry
 from schemas.sensor_type import Metric, MetricKind, SensorType
 
-At = Callable[[str, str], None]  # (key below the item, message) -> records a Problem
+FORMAT_HINT = "the format is in alerts/rules/files.py"
 # A counter's level is a running total; only its movement (or a stuck meter) means anything.
 _COUNTER_KINDS = frozenset({ConditionKind.RATE_OF_CHANGE, ConditionKind.FLATLINE})
 
@@ -62,11 +61,6 @@ def bounds_for(kind: ConditionKind, aggregate: Aggregate | None, metric: Metric 
     return Bounds((metric.range.min, metric.range.max), metric.unit)
 
 
-def hint(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 class Checker:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -76,15 +70,16 @@ class Checker:
         self.overridden: dict[str, str] = {}  # rule id -> where its whole-type override is
         self.variants: dict[str, list[tuple[Rule, str]]] = {}  # family -> (variant, where)
 
-    def at(self, source: str, key: str) -> At:
-        def record(sub: str, message: str) -> None:
-            dotted = f"{key}.{sub}" if sub and key else sub or key
-            self.problems.append(Problem(source, dotted, message))
+    def file(self, source: str) -> FileProblems:
+        """The problems of one rule file, recorded with the folder's."""
+        return FileProblems(source, FORMAT_HINT, self.problems)
 
-        return record
+    def at(self, source: str, key: str) -> Report:
+        """Records problems of the item at `key` of `source`, keys relative to it."""
+        return self.file(source).below(key)
 
     def check_subject(
-        self, at: At, spec: RuleSpec, kind: ConditionKind, sensor_type: SensorType
+        self, at: Report, spec: RuleSpec, kind: ConditionKind, sensor_type: SensorType
     ) -> Metric | None:
         subject = spec.subject
         if subject is SubjectKind.SENSOR:
@@ -114,7 +109,7 @@ class Checker:
             at("metric", f"{spec.metric} is a cumulative counter: alert on its rate_of_change")
         return metric
 
-    def check_window(self, at: At, spec: RuleSpec, kind: ConditionKind) -> None:
+    def check_window(self, at: Report, spec: RuleSpec, kind: ConditionKind) -> None:
         over, window = spec.over.value, spec.window
         if kind in (ConditionKind.ABSENCE, ConditionKind.FLATLINE):
             if over != "latest":
@@ -130,7 +125,7 @@ class Checker:
             at("window", f"over: {over} needs the window to aggregate over, e.g. window: 10m")
 
     def check_subdistricts(
-        self, at: At, codes: list[str] | None, base: Rule | None
+        self, at: Report, codes: list[str] | None, base: Rule | None
     ) -> frozenset[str] | None:
         if codes is None:
             return None if base is None else base.scope.subdistricts
@@ -138,7 +133,7 @@ class Checker:
             if code not in SUBDISTRICTS_BY_CODE:
                 at(
                     f"subdistricts[{j}]",
-                    f"unknown subdistrict {code!r}{hint(code, SUBDISTRICTS_BY_CODE)}",
+                    f"unknown subdistrict {code!r}{did_you_mean(code, SUBDISTRICTS_BY_CODE)}",
                 )
         if base is not None:
             if base.subject_kind is SubjectKind.DISTRICT:
@@ -157,7 +152,7 @@ class Checker:
         return frozenset(codes)
 
     def check_sensors(
-        self, at: At, ids: list[str] | None, base: Rule | None
+        self, at: Report, ids: list[str] | None, base: Rule | None
     ) -> frozenset[str] | None:
         if ids is None:
             return None if base is None else base.scope.sensors
@@ -178,7 +173,7 @@ class Checker:
         return frozenset(ids)
 
     def levels(
-        self, at: At, key: str, spec: LevelsSpec | None, bounds: Bounds, direction: Direction
+        self, at: Report, key: str, spec: LevelsSpec | None, bounds: Bounds, direction: Direction
     ) -> Levels | None:
         if spec is None:
             return None
@@ -235,7 +230,7 @@ class Checker:
             hysteresis=spec.hysteresis,
         )
 
-    def _in_bounds(self, at: At, key: str, value: float, bounds: Bounds) -> None:
+    def _in_bounds(self, at: Report, key: str, value: float, bounds: Bounds) -> None:
         if bounds.range is not None:
             lo, hi = bounds.range
             if not lo <= value <= hi:
@@ -247,7 +242,9 @@ class Checker:
                 f"({bounds.rate_span:g})",
             )
 
-    def check_overlap(self, at: At, key: str, above: Levels | None, below: Levels | None) -> None:
+    def check_overlap(
+        self, at: Report, key: str, above: Levels | None, below: Levels | None
+    ) -> None:
         if above is None or below is None:
             return
         if max(below.thresholds) >= min(above.thresholds):
@@ -257,7 +254,7 @@ class Checker:
                 f"thresholds (from {min(above.thresholds):g}): too high and too low at once",
             )
 
-    def patch(self, at: At, base: Rule, spec: OverrideSpec, source: str) -> Rule | None:
+    def patch(self, at: Report, base: Rule, spec: OverrideSpec, source: str) -> Rule | None:
         """`base` with the override's changes, or None when they do not fit it."""
         mark = len(self.problems)
         cond = base.condition
@@ -317,7 +314,7 @@ class Checker:
             source=source,
         )
 
-    def register(self, rule: Rule, at: At, key: str, where: str) -> bool:
+    def register(self, rule: Rule, at: Report, key: str, where: str) -> bool:
         if rule.id in self.rules:
             first = self.origin.get(rule.id, "the defaults")
             at(key, f"duplicate rule id {rule.id!r}: already defined in {first}")
@@ -326,7 +323,7 @@ class Checker:
         self.origin[rule.id] = where
         return True
 
-    def check_variant_overlap(self, at: At, variant: Rule) -> bool:
+    def check_variant_overlap(self, at: Report, variant: Rule) -> bool:
         """Two overrides of one rule, equally specific, may not both cover a sensor: neither
         would be "the most specific" and which one applied would depend on file order."""
         scope = variant.scope

@@ -35,23 +35,14 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
 from alerts.errors import RuleError
-from alerts.rules.checks import At, Bounds, Checker, bounds_for, hint
+from alerts.file_problems import Report, did_you_mean
+from alerts.rules.checks import Bounds, Checker, bounds_for
 from alerts.rules.rule import Condition, ConditionKind, Direction, Rule, Scope, Timing
 from alerts.rules.rule_set import RuleSet
-from alerts.rules.specs import (
-    OverrideSpec,
-    RuleFileSpec,
-    RuleSpec,
-    error_message,
-)
+from alerts.rules.specs import OverrideSpec, RuleFileSpec, RuleSpec
 from schemas.errors import Problem
-from schemas.model_problems import problem_key
 from schemas.registry import Registry
-from schemas.yaml_loader import describe_yaml_error, load_yaml_text
 
 RULES_DIR = Path(__file__).parent  # the shipped rule files sit next to this module
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -105,29 +96,13 @@ def _narrows(override: OverrideSpec) -> bool:
 
 class _Loader(Checker):
     def parse(self, path: Path, source: str) -> RuleFileSpec | None:
-        try:
-            document = load_yaml_text(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as error:
-            self.problems.append(Problem(source, "", f"cannot read the file: {error}"))
+        file = self.file(source)
+        text = file.read(path)
+        if text is None:
             return None
-        except yaml.YAMLError as error:
-            where, message = describe_yaml_error(error)
-            self.problems.append(Problem(source, where, f"invalid YAML: {message}"))
-            return None
-        if document is None:
-            return RuleFileSpec()  # an empty file adds nothing, which is fine
-        if not isinstance(document, dict):
-            message = "expected a mapping with 'rules' and/or 'overrides'"
-            self.problems.append(Problem(source, "", message))
-            return None
-        try:
-            return RuleFileSpec.model_validate(document)
-        except ValidationError as error:
-            for e in error.errors():
-                key = problem_key("", e["loc"])
-                message = error_message(e["type"], e["msg"], e["loc"])
-                self.problems.append(Problem(source, key, message))
-            return None
+        # An empty file adds nothing, which is fine.
+        document = file.mapping(text, "with 'rules' and/or 'overrides'", empty=True)
+        return None if document is None else file.validate(RuleFileSpec, document)
 
     def add_rule(self, spec: RuleSpec, source: str, key: str) -> None:
         at = self.at(source, key)
@@ -140,7 +115,10 @@ class _Loader(Checker):
             )
         sensor_type = self.registry.get(spec.type)
         if sensor_type is None:
-            at("type", f"unknown sensor type {spec.type!r}{hint(spec.type, self.registry.types)}")
+            at(
+                "type",
+                f"unknown sensor type {spec.type!r}{did_you_mean(spec.type, self.registry.types)}",
+            )
             return
         kinds = [k for k in CONDITION_KEYS if getattr(spec, k) is not None]
         if len(kinds) != 1:
@@ -177,7 +155,7 @@ class _Loader(Checker):
         self.register(rule, at, "id", f"{source} {key}")
 
     def _condition(
-        self, at: At, spec: RuleSpec, kind: ConditionKind, bounds: Bounds, interval: float
+        self, at: Report, spec: RuleSpec, kind: ConditionKind, bounds: Bounds, interval: float
     ) -> Condition | None:
         if spec.absence is not None:
             silence = timedelta(seconds=interval * spec.absence.intervals)
@@ -206,7 +184,7 @@ class _Loader(Checker):
         where = f"{source} {key}"
         base = self.rules.get(spec.rule)
         if base is None:
-            at("rule", f"no rule {spec.rule!r} to override{hint(spec.rule, self.rules)}")
+            at("rule", f"no rule {spec.rule!r} to override{did_you_mean(spec.rule, self.rules)}")
             return
         if base.overrides is not None:
             at("rule", f"{spec.rule!r} is itself an override; override {base.overrides!r}")

@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from alerts.errors import ReceiversError
 from alerts.model import Alert, Grade, Phase, Subject
 from alerts.notify import NotifyAlert, notify_alert
-from alerts.notify.receivers import (
-    ReceiverKind,
-    ReceiversError,
-    Routing,
-    load_routing,
-    parse_routing,
-)
+from alerts.notify.receivers import ReceiverKind, Routing, load_routing, parse_routing
 
 T0 = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 ENV = {
