@@ -1,4 +1,5 @@
-"""An alert in words for people: what is measured, in which unit, against which threshold.
+"""An alert in words for people: what is measured, in which unit, against which threshold, and
+whether it is easing (firing while its value is back, until keep_firing_for has passed).
 
 The notification side (`alerts/notify/`) needs neither rules nor the registry; this module reads
 both once per alert and hands over a `NotifyAlert`.
@@ -6,9 +7,12 @@ both once per alert and hands over a `NotifyAlert`.
 
 from __future__ import annotations
 
-from alerts.model import Alert, Grade
+from datetime import datetime
+
+from alerts.model import Alert, Grade, Phase
 from alerts.notify import NotifyAlert, notify_alert
 from alerts.rules.rule import Aggregate, ConditionKind, Levels, Rule
+from schemas.grades import grade_rank
 from schemas.registry import Registry
 
 __all__ = ["describe"]
@@ -77,6 +81,15 @@ def _side(rule: Rule, alert: Alert, grade: Grade | None) -> tuple[float | None, 
     return None, None
 
 
+def _easing(alert: Alert, rule: Rule) -> tuple[datetime | None, bool]:
+    """(when a firing alert whose value is back stands down if the value holds, whether that
+    may be a step down rather than resolving); (None, False) when it is not easing."""
+    if alert.phase is not Phase.FIRING or alert.clearing_since is None or alert.grade is None:
+        return None, False
+    milder = any(grade_rank(g) < grade_rank(alert.grade) for g in rule.grades)
+    return alert.clearing_since + rule.timing.keep_firing_for, milder
+
+
 def describe(
     alert: Alert,
     rule: Rule,
@@ -90,6 +103,7 @@ def describe(
     grade = alert.grade or last_grade
     threshold, direction = _side(rule, alert, grade)
     url = f"{external_url.rstrip('/')}/alerts/{alert.fingerprint}" if external_url else ""
+    stands_down_at, may_step_down = _easing(alert, rule)
     return notify_alert(
         alert,
         what_zh=what_zh,
@@ -102,4 +116,6 @@ def describe(
         grade=last_grade,
         generator_url=url,
         alertname=rule.family,
+        stands_down_at=stands_down_at,
+        may_step_down=may_step_down,
     )

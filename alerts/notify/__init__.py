@@ -70,6 +70,12 @@ class NotifyAlert:
     threshold: float | None = None
     direction: str | None = None  # "above" | "below": the side of the threshold that alarms
     generator_url: str = ""
+    # Easing: firing, but the value is back past the recovery level and keep_firing_for runs.
+    # When the alert stands down if the value holds; None while it is not easing.
+    stands_down_at: datetime | None = None
+    # Standing down may be a step down to a milder grade of the rule rather than resolving (the
+    # value may have eased to that grade only): the texts then say "steps down or resolves".
+    may_step_down: bool = False
 
     @property
     def fingerprint(self) -> str:
@@ -103,6 +109,8 @@ def notify_alert(
     generator_url: str = "",
     extra_labels: Mapping[str, str] | None = None,
     alertname: str | None = None,
+    stands_down_at: datetime | None = None,
+    may_step_down: bool = False,
 ) -> NotifyAlert:
     """The alert with its Alertmanager-style labels.
 
@@ -138,6 +146,8 @@ def notify_alert(
         threshold=threshold,
         direction=direction,
         generator_url=generator_url,
+        stands_down_at=stands_down_at,
+        may_step_down=may_step_down,
     )
 
 

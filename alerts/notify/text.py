@@ -3,6 +3,9 @@
 Every receiver kind says the same things (grade, what, where, value against threshold, since when
 in Shanghai time, how many sensors), so the wording lives here once and `robots.py` and
 `alertmanager.py` only dress it in their markup.
+
+An alert still firing although its value is back (keep_firing_for is running) says so, with the
+time it stands down if the value holds: a duty officer must not take it for a stuck alert.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ __all__ = [
     "SHANGHAI",
     "MessageText",
     "alert_summary",
+    "easing",
     "format_number",
     "group_text",
     "shanghai_time",
@@ -88,6 +92,18 @@ def _who(alert: NotifyAlert) -> tuple[str, str]:
     return _place(alert)
 
 
+def easing(alert: NotifyAlert) -> tuple[str, str] | None:
+    """(zh, en) "easing: resolves at ... if it holds" for an easing alert, else None."""
+    if not alert.firing or alert.stands_down_at is None:
+        return None
+    at = shanghai_time(alert.stands_down_at)
+    if alert.may_step_down:  # it may only have eased to a milder grade
+        zh, en = "降级或恢复", "steps down or resolves"
+    else:
+        zh, en = "恢复", "resolves"
+    return f"回落中：若保持，{at} {zh}", f"easing: {en} at {at} UTC+8 if it holds"
+
+
 def alert_summary(alert: NotifyAlert) -> tuple[str, str]:
     """One line per alert (zh, en), e.g. for the webhook's `summary` annotation."""
     place_zh, place_en = _place(alert)
@@ -102,6 +118,9 @@ def alert_summary(alert: NotifyAlert) -> tuple[str, str]:
         tail_zh, tail_en = GRADE_ZH[grade], GRADE_EN[grade].lower()
     else:
         tail_zh, tail_en = "告警", "alert"
+    eased = easing(alert)
+    if eased is not None:
+        tail_zh, tail_en = f"{tail_zh}，{eased[0]}", f"{tail_en}; {eased[1]}"
     return (
         f"{where_zh} {alert.what_zh} {reading_zh}（{tail_zh}）",
         f"{where_en}: {alert.what_en} {reading_en} ({tail_en})",
@@ -157,12 +176,19 @@ def group_text(
         reading_zh, reading_en = _reading(shown[0], with_threshold=not resolved)
         zh.append(f"数值：{reading_zh}")
         en.append(f"Value: {reading_en}")
+        eased = easing(shown[0])
+        if eased is not None:
+            zh.append(eased[0])
+            en.append(eased[1][:1].upper() + eased[1][1:])  # a line of its own
     else:
         for alert in shown[:limit]:
             (who_zh, who_en), (reading_zh, reading_en) = (
                 _who(alert),
                 _reading(alert, with_threshold=not resolved),
             )
+            eased = easing(alert)
+            if eased is not None:
+                reading_zh, reading_en = f"{reading_zh}（{eased[0]}）", f"{reading_en} ({eased[1]})"
             zh.append(f"{who_zh}：{reading_zh}")
             en.append(f"{who_en}: {reading_en}")
         if len(shown) > limit:

@@ -1,7 +1,8 @@
 """The default rules, derived from the sensor types: no rule file needed for a new type.
 
 Per type: one rule per (metric, threshold direction) with the type's grade thresholds, the
-default recovery margin (see `rule.py`) and its `hold`; and one "sensor offline" absence rule.
+default recovery margin (see `rule.py`), its `hold` and its `keep_firing_for` (by default the
+hold: a symmetric debounce); and one "sensor offline" absence rule.
 Ids are `default:<type>:<metric>:<above|below>` and `default:<type>:absence`; rule files
 override them by id.
 """
@@ -88,12 +89,16 @@ def _threshold_rule(
         below=None if is_above else levels,
     )
     hold = timedelta(seconds=grade_levels.hold or 0)
-    # Symmetric debounce: it takes as long to stand down as it took to stand up.
+    # Unless the type says otherwise, a symmetric debounce: it takes as long to stand down as it
+    # took to stand up, so a value hovering at the threshold is one alert, not a flapping one.
+    keep = hold
+    if grade_levels.keep_firing_for is not None:
+        keep = timedelta(seconds=grade_levels.keep_firing_for)
     return Rule(
         id=f"default:{sensor_type.name}:{metric_name}:{direction.value}",
         scope=Scope(sensor_type.name),
         metric=metric_name,
         condition=condition,
-        timing=Timing(hold=hold, keep_firing_for=hold),
+        timing=Timing(hold=hold, keep_firing_for=keep),
         domain=sensor_type.domain.value,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -211,3 +212,59 @@ def test_a_value_held_by_hysteresis_is_not_called_past_its_threshold() -> None:
     assert "低于" not in zh
     assert "（阈值 0.12 MPa）" in zh
     assert "(threshold 0.12 MPa)" in en
+
+
+# --- easing: firing while the value is back, until keep_firing_for has passed ---------------
+
+
+def easing_pressure(sensor: str = "WP-0042", may_step_down: bool = False) -> NotifyAlert:
+    """An orange pressure alert whose value came back at 08:10; it stands down at 08:12."""
+    shown = pressure(sensor)
+    eased = replace(shown.alert, clearing_since=T0 + timedelta(minutes=7))
+    return replace(
+        shown,
+        alert=eased,
+        stands_down_at=T0 + timedelta(minutes=9),
+        may_step_down=may_step_down,
+    )
+
+
+def test_an_easing_alert_says_when_it_resolves_if_it_holds_zh_first() -> None:
+    text = group_text(one_group(easing_pressure()), NotificationKind.REPEAT)
+    assert "回落中：若保持，2026-11-25 08:12 恢复" in text.lines_zh
+    assert "Easing: resolves at 2026-11-25 08:12 UTC+8 if it holds" in text.lines_en
+    assert text.lines_zh.index("回落中：若保持，2026-11-25 08:12 恢复") == 1  # after the value
+    zh, en = alert_summary(easing_pressure())
+    assert zh.endswith("（橙色预警，回落中：若保持，2026-11-25 08:12 恢复）")
+    assert en.endswith("(orange alert; easing: resolves at 2026-11-25 08:12 UTC+8 if it holds)")
+    webhook = webhook_message(one_group(easing_pressure()), "duty")
+    assert "回落中" in webhook["alerts"][0]["annotations"]["summary_zh"]
+    assert "easing: resolves at" in webhook["alerts"][0]["annotations"]["summary_en"]
+
+
+def test_an_easing_alert_with_milder_grades_may_step_down_instead() -> None:
+    text = group_text(one_group(easing_pressure(may_step_down=True)), NotificationKind.FIRING)
+    assert "回落中：若保持，2026-11-25 08:12 降级或恢复" in text.lines_zh
+    assert "Easing: steps down or resolves at 2026-11-25 08:12 UTC+8 if it holds" in text.lines_en
+
+
+def test_in_a_list_each_easing_alert_says_so_and_the_others_do_not() -> None:
+    steady = pressure("WP-0001", value=0.14)
+    text = group_text(one_group(steady, easing_pressure("WP-0002")), NotificationKind.REPEAT)
+    assert "WP-0002：0.15 MPa，低于阈值 0.2 MPa（回落中：若保持，2026-11-25 08:12 恢复）" in (
+        text.lines_zh
+    )
+    assert (
+        "WP-0002: 0.15 MPa, below threshold 0.2 MPa "
+        "(easing: resolves at 2026-11-25 08:12 UTC+8 if it holds)" in text.lines_en
+    )
+    assert not any("回落" in line for line in text.lines_zh if line.startswith("WP-0001"))
+
+
+def test_a_steady_or_resolved_alert_says_nothing_of_easing() -> None:
+    for shown in (pressure(), pressure(resolved_at=T0 + timedelta(minutes=30))):
+        text = group_text(one_group(shown), NotificationKind.FIRING)
+        assert not any("回落" in line for line in text.lines_zh)
+        assert not any("Easing" in line for line in text.lines_en)
+    resolved = replace(easing_pressure(), alert=replace(pressure().alert, phase=Phase.RESOLVED))
+    assert "回落" not in alert_summary(resolved)[0]

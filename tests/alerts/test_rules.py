@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +20,9 @@ from alerts.rules.rule import (
     build_levels,
     default_margin,
 )
+from schemas.errors import RegistryError
 from schemas.grades import GRADE_RANK
-from schemas.registry import Registry, load_registry
+from schemas.registry import Registry, load_registry, parse_sensor_type
 from schemas.sensor_type import Grade
 
 BLUE, YELLOW, ORANGE, RED = (
@@ -273,3 +275,43 @@ def test_rule_labels_and_scope(rules: dict[str, Rule]) -> None:
     assert not narrowed.matches("daqiao", "yp-wp-0001")
     assert one.matches("yinhang", "yp-wp-0002")
     assert not one.matches("yinhang", "yp-wp-0001")
+
+
+def _pressure_type(below_timing: str) -> Registry:
+    """The shipped water-main pressure type with `below_timing` in place of its below hold."""
+    path = Path(__file__).parents[2] / "schemas" / "sensor_types" / "water_main_pressure.yaml"
+    text = path.read_text(encoding="utf-8")
+    below = "        red: 0.12\n        hold: 2m\n"
+    assert below in text
+    sensor_type = parse_sensor_type(
+        text.replace(below, f"        red: 0.12\n{below_timing}", 1), "p.yaml"
+    )
+    return Registry({sensor_type.name: sensor_type})
+
+
+@pytest.mark.parametrize(
+    ("timing", "hold", "keep"),
+    [
+        ("        hold: 2m\n        keep_firing_for: 30s\n", 120, 30),
+        ("        hold: 2m\n        keep_firing_for: 0s\n", 120, 0),  # stand down at once
+        ("        keep_firing_for: 5m\n", 0, 300),  # fire at once, stand down slowly
+    ],
+)
+def test_a_types_thresholds_may_set_keep_firing_for_on_their_own(
+    timing: str, hold: float, keep: float
+) -> None:
+    rules = {rule.id: rule for rule in default_rules(_pressure_type(timing))}
+    below = rules["default:water_main_pressure:pressure:below"].timing
+    assert (below.hold, below.keep_firing_for) == (timedelta(seconds=hold), timedelta(seconds=keep))
+    # The other direction keeps its own hold, and keep_firing_for follows it.
+    above = rules["default:water_main_pressure:pressure:above"].timing
+    assert above.hold == above.keep_firing_for == timedelta(minutes=2)
+
+
+def test_a_bad_keep_firing_for_names_its_key() -> None:
+    with pytest.raises(RegistryError) as caught:
+        _pressure_type("        keep_firing_for: soon\n")
+    assert [p.key for p in caught.value.problems] == [
+        "metrics.pressure.thresholds.below.keep_firing_for"
+    ]
+    assert "expected a duration" in caught.value.problems[0].message
