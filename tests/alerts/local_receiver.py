@@ -37,7 +37,7 @@ class LocalReceiver:
             status, extra, payload = self.replies.popleft() if self.replies else (200, {}, b"ok")
             if self.check is not None and not self.check(seen):
                 status, extra, payload = 401, {}, b"bad signature"
-            await asyncio.sleep(self.delay)
+            await asyncio.sleep(self.delay)  # a slow receiver, for the timeout tests
             await write_response(writer, status, payload, extra)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client gave up (timeout tests)

@@ -18,6 +18,7 @@ from storage.backend import Backend
 from storage.catalog import load_catalog
 from storage.type_specs import save_api_type
 from storage.writer import ReadingWriter
+from tests.alerts.ticking import more_ticks
 from tests.harness import ScratchDatabase
 from tests.waiting import wait_until
 
@@ -91,7 +92,7 @@ async def test_rule_files_and_types_reload_without_restart(
             return "drains_rising" in engine.core.rules
 
         await wait_until(added, timeout_s=30)
-        await asyncio.sleep(1)  # some ticks under the new rules
+        await more_ticks(engine.metrics, 3)  # under the new rules
         row = await pool.fetchrow("SELECT phase, firing_since FROM alerts WHERE rule_id = $1", RULE)
         assert (row["phase"], row["firing_since"]) == ("firing", since)
         kinds = [r["kind"] for r in await pool.fetch("SELECT kind FROM alert_transitions")]

@@ -28,6 +28,7 @@ from tests.harness import ScratchDatabase
 from tests.waiting import wait_until
 
 HOLD = timedelta(seconds=20)
+TICK = timedelta(seconds=1)  # CITYVITALS_ALERTS__TICK
 RULE = "default:water_main_pressure:pressure:below"
 SENSOR = "yp-wp-0004"
 
@@ -112,7 +113,7 @@ async def breaching(pool: asyncpg.Pool, backend: Backend) -> AsyncIterator[None]
     async def report() -> None:
         while True:
             await writer.write([(datetime.now(UTC), sensor, metric, 0.18)])
-            await asyncio.sleep(1)
+            await asyncio.sleep(1)  # pacing: the sensor reports once a second
 
     task = asyncio.create_task(report())
     try:
@@ -152,7 +153,16 @@ async def _fired_on_time(pool: asyncpg.Pool, receiver: LocalReceiver) -> None:
         )
 
     await wait_until(delivered, timeout_s=30)
-    await asyncio.sleep(2)  # a duplicate, if any, would arrive now
+    # A duplicate would be planned by a tick after the delivery: wait for three of them.
+    delivered_at = await pool.fetchval("SELECT max(delivered_at) FROM notifications")
+
+    async def three_ticks_later() -> bool:
+        last: datetime | None = await pool.fetchval(
+            "SELECT max(last_tick_at) FROM alert_engines WHERE leader"
+        )
+        return last is not None and last >= delivered_at + 3 * TICK
+
+    await wait_until(three_ticks_later, timeout_s=30)
     firing_messages = [s for s in receiver.seen if b'"status":"firing"' in s.body]
     assert len(firing_messages) == 1  # signature checked by the receiver: 401 otherwise
     assert await pool.fetchval("SELECT count(*) FROM notifications") == 1
@@ -189,7 +199,16 @@ async def test_two_replicas_one_evaluates_and_the_other_takes_over(
         return await _leader(pool) in ("a", "b")
 
     await wait_until(one_leads, timeout_s=60)
-    await asyncio.sleep(2)
+    # A second leader would show by now: wait until both replicas have reported since.
+    led_at = await pool.fetchval("SELECT now()")
+
+    async def both_heard_since() -> bool:
+        heard = await pool.fetchval(
+            "SELECT count(*) FROM alert_engines WHERE heartbeat_at > $1", led_at
+        )
+        return bool(heard == 2)
+
+    await wait_until(both_heard_since, timeout_s=30)
     rows = await pool.fetch("SELECT name, leader FROM alert_engines ORDER BY name")
     assert sorted(r["leader"] for r in rows) == [False, True]  # exactly one evaluates
     leader = await _leader(pool)
