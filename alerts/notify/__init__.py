@@ -9,6 +9,16 @@ each receiver kind renders the group its own way:
     dingtalk  DingTalk robot markdown, signed   }
     feishu    Feishu bot card or text, signed   }
 
+    planning.py        which messages a tick sends: groups, their timers, repeats, resolutions
+    receivers.py       receivers and routes, from the receivers file
+    escalation*.py     unacknowledged orange and red alerts on to the next receiver
+    silences.py        matchers and a time window: whose messages are held back
+    grouping.py, text.py, alertmanager.py, robots.py   what a message says, per receiver kind
+    signing.py, delivery.py, receiving.py              signed requests, one attempt, the far end
+
+Pure but for reading the receivers file and sending HTTP: no database (the store keeps the
+outbox and the notification log), no rules (the engine's `describe` hands over a `NotifyAlert`).
+
 This module holds the shared vocabulary: the label set of an alert (`notify_alert`), the severity
 each grade maps to, and the `Notification` record the outbox stores and `delivery.deliver` sends.
 It imports no sibling module, so every sibling can import it.

@@ -1,9 +1,10 @@
 """Delivery: turn a group into a notification for one receiver, and send it, one attempt at a time.
 
-The outbox (a database table, later) owns the loop: it stores each `Notification` when it is
-created, calls `deliver` for one attempt, stores the `DeliveryResult`, and asks `next_attempt`
-when to try again. Nothing here keeps state between calls, so a restarted engine resumes from
-the table and resends with the same idempotency key and the same body.
+The outbox owns the loop (`store.outbox` keeps the table, `engine.outbox` runs it): it stores
+each `Notification` when it is created, calls `deliver` for one attempt, stores the
+`DeliveryResult`, and asks `next_attempt` when to try again. Nothing here keeps state between
+calls, so a restarted engine resumes from the table and resends with the same idempotency key
+and the same body.
 
 Outcomes, as Alertmanager's retrier treats webhooks plus what chat robots need:
     2xx                                   delivered (unless a robot's JSON answer refuses it)
