@@ -25,7 +25,7 @@ SELECT (SELECT count(*) FROM sensors) AS sensors,
 
 
 def firing_by_grade(counts: Iterable[Mapping[str, Any]]) -> str:
-    """ "红2 橙0 黄5 蓝1": firing alerts per grade, worst first, from `store.firing_counts`."""
+    """Firing alerts per grade, worst first ("红2 橙0 黄5 蓝1"), from `store.firing_counts`."""
     per_grade = Counter[str]()
     for row in counts:
         per_grade[row["grade"]] += row["alerts"]
