@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-# Equal to alerts.rules.DEFAULT_ABSENCE_INTERVALS (storage cannot import alerts; a test compares
-# them): a telemetry-only sensor shows offline exactly when its default rule calls it silent.
+# Equal to alerts.rules.defaults.DEFAULT_ABSENCE_INTERVALS (storage cannot import alerts; a test
+# compares them): a telemetry-only sensor shows offline exactly when its default rule calls it
+# silent.
 OFFLINE_AFTER_INTERVALS = 3
 HISTORY_DAYS = 7
 HISTORY = timedelta(days=HISTORY_DAYS)
