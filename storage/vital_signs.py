@@ -74,14 +74,3 @@ async def sensor_counts(
     rows = await conn.fetch(_SENSOR_COUNTS, now, domain)
     return [dict(r) for r in rows]
 
-
-async def firing_counts(
-    conn: asyncpg.Connection, *, domain: str | None = None
-) -> list[dict[str, Any]]:
-    """Firing alerts per (domain, subdistrict or None for district-wide subjects, grade)."""
-    rows = await conn.fetch(
-        "SELECT domain, subdistrict, grade, count(*) AS alerts FROM alerts "
-        "WHERE phase = 'firing' AND ($1::text IS NULL OR domain = $1) GROUP BY 1, 2, 3",
-        domain,
-    )
-    return [dict(r) for r in rows]
