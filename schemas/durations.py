@@ -59,5 +59,18 @@ Duration = Annotated[
     ),
 ]
 
-# A Duration that may be zero; seconds as a float.
-Offset = Annotated[float, BeforeValidator(parse_offset)]
+# A Duration that may be zero ("stand down at once", "start at 0m"); seconds as a float.
+Offset = Annotated[
+    float,
+    BeforeValidator(parse_offset),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_REGEX},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "Duration or 0: '0s', '30s', '5m', '1h' or a number of seconds.",
+        }
+    ),
+]

@@ -10,30 +10,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from schemas.durations import DURATION_REGEX, Duration, format_duration, parse_offset
+from schemas.durations import Duration, Offset
 from schemas.grades import GRADES_BY_SEVERITY as GRADES_BY_SEVERITY  # re-exported: types speak
 from schemas.grades import Grade as Grade  # in grades, and many modules import them from here
 from schemas.units import UNITS
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
-
-# A duration that may be 0 ("stand down at once"), which a Duration refuses.
-DurationOrZero = Annotated[
-    float,
-    BeforeValidator(parse_offset),
-    PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": DURATION_REGEX},
-                {"type": "number", "minimum": 0},
-            ],
-            "description": "Duration or 0: '0s', '30s', '5m', '1h' or a number of seconds.",
-        }
-    ),
-]
 
 
 class _Strict(BaseModel):
@@ -73,7 +57,7 @@ class GradeLevels(_Strict):
     hold: Duration | None = Field(
         default=None, description="How long the condition must hold before the alert fires"
     )
-    keep_firing_for: DurationOrZero | None = Field(
+    keep_firing_for: Offset | None = Field(
         default=None,
         description=(
             "How long the alert keeps firing once the value is back on the safe side, before "

@@ -1,6 +1,7 @@
-"""The city's vital signs now: per subdistrict and domain, what the sensors say and what fires.
+"""The city's vital signs now: per subdistrict and domain, what the sensors say (what fires comes
+from the alert store, `alerts.store.firing_counts`).
 
-Three small aggregate queries, per subdistrict; district-wide figures are folded from them by the
+Two small aggregate queries, per subdistrict; district-wide figures are folded from them by the
 caller (sums and counts add up, averages come from sum / reporting). A sensor counts as reporting
 a metric when its newest reading is younger than `intervals` of its type's reporting interval
 (at least `min_window`): "current" means current for that kind of sensor, an hourly smoke
