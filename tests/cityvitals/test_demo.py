@@ -32,6 +32,7 @@ from cityvitals.embedded import EmbeddedStack, timescaledb_available
 from cityvitals.embedded._procfs import alive, wait_gone
 from schemas.topics import telemetry_topic
 from tests.ingest.traffic import publish
+from tests.waiting import wait_until
 
 CLI = [sys.executable, "-m", "cityvitals.cli"]
 # Guards against a demo that hangs, not measurements: each wait ends as soon as its line comes.
@@ -132,9 +133,11 @@ def _query(data_dir: Path, sql: str) -> str:
 async def _until_stored(database_url: str, sql: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:
-        async with asyncio.timeout(GUARD_S):
-            while not await conn.fetchval(sql):
-                await asyncio.sleep(0.05)
+
+        async def stored() -> bool:
+            return bool(await conn.fetchval(sql))
+
+        await wait_until(stored, GUARD_S)
     finally:
         await conn.close()
 
