@@ -35,7 +35,7 @@ from ingest.config import IngestConfig
 from ingest.metrics import IngestMetrics
 from ingest.resolve import Batch, Inbound, Resolver
 from ingest.retrying import Stopped, until_done
-from ingest.transport import MqttClient, MqttError, Publish
+from ingest.transport import MqttClient, MqttError, ProtocolError, Publish
 from schemas.topics import STATUS_FILTER, TELEMETRY_FILTER
 from storage.backend import Backend
 from storage.errors import StorageError
@@ -156,7 +156,11 @@ class IngestService:
         )
         self._client, self._generation = client, generation
         self.metrics.reconnects.inc()
-        await client.subscribe(subscription_filters(config.shared_group))
+        try:
+            await client.subscribe(subscription_filters(config.shared_group))
+        except (MqttError, ProtocolError, TimeoutError) as error:
+            client.close()  # connected but not subscribed: start over on a new connection
+            raise MqttError(f"subscribing failed: {error!r}") from error
         self._report_session(client)
         return client
 

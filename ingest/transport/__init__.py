@@ -2,6 +2,6 @@
 consumption (see `codec.py` for why not paho here). Knows nothing of payloads or the database."""
 
 from ingest.transport.client import MqttClient, MqttError, tls_context
-from ingest.transport.codec import Publish
+from ingest.transport.codec import ProtocolError, Publish
 
-__all__ = ["MqttClient", "MqttError", "Publish", "tls_context"]
+__all__ = ["MqttClient", "MqttError", "ProtocolError", "Publish", "tls_context"]
