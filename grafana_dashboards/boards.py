@@ -7,8 +7,10 @@ from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import dashboard as models
 
 from grafana_dashboards.i18n import Lang, grade_name, name_column, text
+from grafana_dashboards.sql import ONLINE_WINDOW
 from grafana_dashboards.sql_target import DATASOURCE
 from schemas.sensor_type import GRADES_BY_SEVERITY
+from storage.online import WINDOW_SECONDS_SQL
 
 TAG = "cityvitals"
 TIMEZONE = "Asia/Shanghai"
@@ -74,6 +76,20 @@ def query_variable(
     if all:
         variable.current(ALL)
     return variable
+
+
+def online_window_variable() -> dashboard.QueryVariable:
+    """Hidden: the longest grace of any sensor type, in seconds, for the online state's SQL
+    (`sql.ONLINE_AT_RANGE_END`). A variable, because the database needs the value as a
+    constant to prune partitions once per query; refreshed with the time range, so a type
+    added meanwhile is in by the next refresh."""
+    return (
+        dashboard.QueryVariable(ONLINE_WINDOW)
+        .datasource(DATASOURCE)
+        .query(f"SELECT w AS __value, w AS __text FROM ({WINDOW_SECONDS_SQL}) AS x(w)")
+        .hide(models.VariableHide.HIDE_VARIABLE)
+        .refresh(models.VariableRefresh.ON_TIME_RANGE_CHANGED)
+    )
 
 
 def subdistrict_variable(lang: Lang) -> dashboard.QueryVariable:

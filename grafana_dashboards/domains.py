@@ -13,7 +13,7 @@ from datetime import timedelta
 from grafana_foundation_sdk.builders import dashboard
 
 from grafana_dashboards import panels, sql
-from grafana_dashboards.boards import Layout, board, subdistrict_variable
+from grafana_dashboards.boards import Layout, board, online_window_variable, subdistrict_variable
 from grafana_dashboards.i18n import Lang, domain_name, name, text
 from grafana_dashboards.panels import PanelBuilder
 from schemas.registry import Registry
@@ -117,8 +117,10 @@ def type_health(layout: Layout, sensor_type: SensorType, lang: Lang) -> None:
 
 def domain_board(registry: Registry, domain: Domain, lang: Lang) -> dashboard.Dashboard:
     types = sorted(registry.by_domain(domain), key=lambda t: t.name)
-    target = board(domain.value, domain_name(domain, lang), lang).with_variable(
-        subdistrict_variable(lang)
+    target = (
+        board(domain.value, domain_name(domain, lang), lang)
+        .with_variable(subdistrict_variable(lang))
+        .with_variable(online_window_variable())
     )
     layout = Layout(target)
     for sensor_type in types:

@@ -9,7 +9,13 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard
 
 from grafana_dashboards import panels, sql
-from grafana_dashboards.boards import Layout, board, query_variable, subdistrict_variable
+from grafana_dashboards.boards import (
+    Layout,
+    board,
+    online_window_variable,
+    query_variable,
+    subdistrict_variable,
+)
 from grafana_dashboards.i18n import Lang, name_column, text
 from grafana_dashboards.overview import grade_labels
 
@@ -101,6 +107,7 @@ def drilldown_board(lang: Lang) -> dashboard.Dashboard:
         .with_variable(type_variable(lang))
         .with_variable(sensor_variable(lang))
         .with_variable(metric_variable(lang))
+        .with_variable(online_window_variable())
     )
     layout = Layout(target)
     layout.add(panels.rows_table(text("sensor_table", lang), sensors_table_sql(lang), height=7))

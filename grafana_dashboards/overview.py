@@ -5,7 +5,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard
 
 from grafana_dashboards import panels, sql
-from grafana_dashboards.boards import Layout, board
+from grafana_dashboards.boards import Layout, board, online_window_variable
 from grafana_dashboards.domains import latest_aggregate, lookback
 from grafana_dashboards.i18n import Lang, domain_name, grade_name, name, name_column, text
 from schemas.registry import Registry
@@ -144,7 +144,9 @@ WHERE $__timeFilter(received_at)"""
 
 
 def overview_board(registry: Registry, lang: Lang) -> dashboard.Dashboard:
-    target = board("overview", text("overview", lang), lang, refresh="30s")
+    target = board("overview", text("overview", lang), lang, refresh="30s").with_variable(
+        online_window_variable()
+    )
     layout = Layout(target)
     vital_signs(layout, registry, lang)
     layout.row(text("map", lang))

@@ -25,8 +25,12 @@ from storage.online import online_join
 from storage.queries import HOURLY_SPAN_FROM, RAW_SPAN_LIMIT
 
 SPAN = "($__timeTo()::timestamptz - $__timeFrom()::timestamptz)"
-# A wall shows the state at the end of its range: "now" for a live wall.
-ONLINE_AT_RANGE_END = online_join("$__timeTo()::timestamptz")
+# A wall shows the online state at the end of its range: "now" for a live wall. The window is
+# the boards' hidden variable (boards.online_window_variable): a constant in the query.
+ONLINE_WINDOW = "online_window"
+ONLINE_AT_RANGE_END = online_join(
+    "$__timeTo()::timestamptz", f"interval '1 second' * ${{{ONLINE_WINDOW}}}"
+)
 SUBDISTRICTS = "${subdistrict:sqlstring}"
 # A grade as a number for the walls' colour steps: 1 (blue) to 4 (red), 0 without one (green).
 GRADE_RANK = (

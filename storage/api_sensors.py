@@ -9,26 +9,26 @@ import asyncpg
 
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from storage.catalog import SensorOrigin
-from storage.online import online_join
+from storage.online import online_join, online_window
 
 # Columns of a sensor as the API shows it; `key` is the internal id readings refer to. `online`
-# is the effective state at $1 (storage/online.py), not only what the status topic said.
+# is the effective state at $1 (storage/online.py, $2 its window), not only the status topic's.
 _SELECT = f"""
 SELECT s.id AS key, s.external_id AS id, t.name AS type, t.domain, d.code AS subdistrict,
        s.lat, s.lon, s.name, s.origin, o.online, s.status_changed_at, s.created_at, s.updated_at
 FROM sensors s
 JOIN sensor_types t ON t.id = s.sensor_type_id
 JOIN subdistricts d ON d.id = s.subdistrict_id
-{online_join("$1::timestamptz")}
+{online_join("$1::timestamptz", "$2::interval")}
 """
 _FILTERS = """
-WHERE ($2::text IS NULL OR t.domain = $2) AND ($3::text IS NULL OR d.code = $3)
-  AND ($4::text IS NULL OR t.name = $4)
-  AND ($5::text IS NULL OR ($5 = 'online' AND o.online) OR ($5 = 'offline' AND NOT o.online)
-       OR ($5 = 'unknown' AND o.online IS NULL))
-  AND ($6::text IS NULL OR s.external_id > $6)
+WHERE ($3::text IS NULL OR t.domain = $3) AND ($4::text IS NULL OR d.code = $4)
+  AND ($5::text IS NULL OR t.name = $5)
+  AND ($6::text IS NULL OR ($6 = 'online' AND o.online) OR ($6 = 'offline' AND NOT o.online)
+       OR ($6 = 'unknown' AND o.online IS NULL))
+  AND ($7::text IS NULL OR s.external_id > $7)
 ORDER BY s.external_id
-LIMIT $7
+LIMIT $8
 """
 
 
@@ -43,8 +43,9 @@ async def list_sensors(
     after: str | None = None,  # keyset: external ids after this one
     limit: int = 100,
 ) -> list[dict[str, Any]]:
+    window = await online_window(conn)
     rows = await conn.fetch(
-        _SELECT + _FILTERS, now, domain, subdistrict, type_name, status, after, limit
+        _SELECT + _FILTERS, now, window, domain, subdistrict, type_name, status, after, limit
     )
     return [dict(r) for r in rows]
 
@@ -52,7 +53,8 @@ async def list_sensors(
 async def get_sensor(
     conn: asyncpg.Connection, external_id: str, now: datetime
 ) -> dict[str, Any] | None:
-    row = await conn.fetchrow(_SELECT + "WHERE s.external_id = $2", now, external_id)
+    window = await online_window(conn)
+    row = await conn.fetchrow(_SELECT + "WHERE s.external_id = $3", now, window, external_id)
     return None if row is None else dict(row)
 
 

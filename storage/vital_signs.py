@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.online import online_join
+from storage.online import online_join, online_window
 
 _METRICS = """
 WITH latest AS (
@@ -61,8 +61,8 @@ SELECT t.domain, d.code AS subdistrict, count(*) AS sensors,
 FROM sensors s
 JOIN sensor_types t ON t.id = s.sensor_type_id
 JOIN subdistricts d ON d.id = s.subdistrict_id
-{online_join("$1::timestamptz")}
-WHERE $2::text IS NULL OR t.domain = $2
+{online_join("$1::timestamptz", "$2::interval")}
+WHERE $3::text IS NULL OR t.domain = $3
 GROUP BY 1, 2
 """
 
@@ -72,6 +72,5 @@ async def sensor_counts(
 ) -> list[dict[str, Any]]:
     """Per (domain, subdistrict): sensors, online, offline at `now`, by the effective state of
     storage/online.py (a sensor of unknown state is neither)."""
-    rows = await conn.fetch(_SENSOR_COUNTS, now, domain)
+    rows = await conn.fetch(_SENSOR_COUNTS, now, await online_window(conn), domain)
     return [dict(r) for r in rows]
-

@@ -13,6 +13,7 @@ from grafana_dashboards.i18n import Lang
 from schemas.districts import SUBDISTRICTS
 from storage.backend import Backend
 from storage.catalog import load_catalog
+from storage.online import WINDOW_SECONDS_SQL
 from storage.vital_signs import sensor_counts
 from storage.writer import ReadingWriter
 from tests.grafana_dashboards.grafana_sql import Value, expand, several, single
@@ -31,14 +32,16 @@ async def _report(pool: asyncpg.Pool, backend: Backend, sensor: str, ts: datetim
 async def _wall(
     pool: asyncpg.Pool, panel_sql: str, now: datetime, variables: Mapping[str, Value]
 ) -> list[asyncpg.Record]:
-    query = expand(
-        panel_sql,
-        now - timedelta(hours=1),
-        now,
-        variables=variables,
-        interval=timedelta(minutes=1),
-    )
     async with pool.acquire() as conn:
+        # The boards' hidden variable, as Grafana fills it in.
+        window = single(str(await conn.fetchval(WINDOW_SECONDS_SQL)))
+        query = expand(
+            panel_sql,
+            now - timedelta(hours=1),
+            now,
+            variables={**variables, sql.ONLINE_WINDOW: window},
+            interval=timedelta(minutes=1),
+        )
         rows: list[asyncpg.Record] = await conn.fetch(query)
         return rows
 

@@ -16,7 +16,7 @@ from schemas.registry import Registry
 from storage.api_sensors import get_sensor, list_sensors
 from storage.backend import Backend
 from storage.catalog import Catalog, load_catalog
-from storage.online import HISTORY, OFFLINE_AFTER_INTERVALS, online_join
+from storage.online import HISTORY, OFFLINE_AFTER_INTERVALS, online_join, online_window
 from storage.status import StatusChange, record_status_changes
 from storage.vital_signs import sensor_counts
 from storage.writer import ReadingWriter
@@ -25,7 +25,10 @@ from tests.harness import ScratchDatabase
 # water_main_pressure reports every 60 s: online until 3 minutes of silence.
 GAUGE_GRACE = timedelta(seconds=60 * OFFLINE_AFTER_INTERVALS)
 SECOND = timedelta(seconds=1)
-_STATE = f"SELECT o.online FROM sensors s {online_join('$1::timestamptz')} WHERE s.external_id = $2"
+_STATE = (
+    f"SELECT o.online FROM sensors s {online_join('$1::timestamptz', '$2::interval')}"
+    " WHERE s.external_id = $3"
+)
 
 
 @pytest.fixture
@@ -45,7 +48,7 @@ async def report(
 
 async def state_at(pool: asyncpg.Pool, sensor: str, now: datetime) -> bool | None:
     async with pool.acquire() as conn:
-        state: bool | None = await conn.fetchval(_STATE, now, sensor)
+        state: bool | None = await conn.fetchval(_STATE, now, await online_window(conn), sensor)
         return state
 
 
