@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import secrets
@@ -282,10 +283,11 @@ async def _serve(
         first = asyncio.FIRST_COMPLETED
         await asyncio.wait([stopping, *running], timeout=duration_s, return_when=first)
         stopping.cancel()
-        # Until a stop was asked for, a task that ended is one that failed: say why. After it
-        # (a closed terminal fails the summary lines), only the orderly stop matters.
-        for task in running if not stop_requested.is_set() else []:
-            if task.done():
+        # Until a stop was asked for, a task that ended is one that failed: say why, unless its
+        # output had nowhere to go (the terminal closed, SIGHUP on its way: stop the same way).
+        # After a stop was asked for, only the orderly stop matters.
+        for task in running:
+            if task.done() and not (stop_requested.is_set() or _output_gone(task)):
                 task.result()
     finally:
         stop.set()
@@ -299,6 +301,11 @@ async def _serve(
             task.cancel()
         await asyncio.gather(*services, *helpers, return_exceptions=True)
         await pool.close()
+
+
+def _output_gone(task: asyncio.Task[None]) -> bool:
+    error = task.exception()
+    return isinstance(error, OSError) and error.errno in (errno.EIO, errno.EPIPE)
 
 
 async def _until_up(
