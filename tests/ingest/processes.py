@@ -64,6 +64,11 @@ class IngestProcess:
         if self._collector is not None:
             await self._collector
 
+    async def close(self) -> None:
+        """Kill it if it still runs: a failing test must not leave a worker behind."""
+        if self.process is not None and self.process.returncode is None:
+            await self.kill()
+
     async def terminate(self) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)

@@ -6,7 +6,7 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncpg
@@ -54,7 +54,10 @@ def _expected_sum(count: int) -> float:
 
 
 async def test_sigkill_twice_while_publishing_50000(
-    prepared: ScratchDatabase, mqtt_broker: EmbeddedMosquitto, inventory: Inventory
+    prepared: ScratchDatabase,
+    mqtt_broker: EmbeddedMosquitto,
+    inventory: Inventory,
+    spawn_ingest: Callable[[dict[str, str]], IngestProcess],
 ) -> None:
     env = {
         **os.environ,
@@ -66,7 +69,7 @@ async def test_sigkill_twice_while_publishing_50000(
         "CITYVITALS_STORAGE__BACKEND": prepared.backend.value,
     }
     messages = pressure_messages(inventory, 50_000, start_time())
-    ingest = IngestProcess(env)
+    ingest = spawn_ingest(env)
     await ingest.start()
     publishing = asyncio.create_task(publish(mqtt_broker.url, messages, rate=8_000))
     for stored_before_kill in (10_000, 25_000):  # killed mid-stream, twice

@@ -14,7 +14,7 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -111,13 +111,16 @@ async def _counts(url: str) -> tuple[int, int, int]:
 
 
 async def test_crash_outage_and_broker_restart_store_everything_once(
-    own_postgres: EmbeddedPostgres, private_broker: EmbeddedMosquitto, inventory: Inventory
+    own_postgres: EmbeddedPostgres,
+    private_broker: EmbeddedMosquitto,
+    inventory: Inventory,
+    spawn_ingest: Callable[[dict[str, str]], IngestProcess],
 ) -> None:
     url = own_postgres.url_for("chaos")
     proxy = BrokerProxy(private_broker.port)
     await proxy.start()
     metrics_port = free_port()
-    ingest = IngestProcess(
+    ingest = spawn_ingest(
         {
             **os.environ,
             "CITYVITALS_DATABASE_URL": url,
