@@ -1,0 +1,11 @@
+-- Compressed chunks carry no sparse index beyond the min/max TimescaleDB keeps for the order-by
+-- columns (metric_id, ts) of each batch.
+--
+-- Left to itself, TimescaleDB 2.28 derives a bloom filter on (ts, metric_id) from the unique
+-- index readings_identity: about 1.1 of the 10.1 bytes a compressed reading costs (the demo's
+-- city, `make bench`). It serves point lookups of one reading in compressed chunks - the
+-- conflict check of a reading that arrives after its chunk was compressed - which the
+-- late-data horizon (7 days) and the compression age (7 days) make rare; the walls and the API
+-- read ranges, and rollups beyond a few hours. Chunks compressed before this migration keep
+-- their filter until they are recompressed.
+ALTER TABLE readings SET (timescaledb.sparse_index = '');
