@@ -274,7 +274,9 @@ async def _serve(
     await _until_up(gateway, engine, services)  # the summary lines mean "everything runs"
     helpers = [
         asyncio.create_task(maintenance.run_forever(settings.storage.maintenance_interval)),
-        asyncio.create_task(print_summaries(pool, len(simulation.fleet))),
+        asyncio.create_task(
+            print_summaries(pool, len(simulation.fleet), ingest.metrics.stored_total)
+        ),
         asyncio.create_task(_simulate(settings, simulation, start, stop)),
     ]
     try:

@@ -58,3 +58,7 @@ class IngestMetrics:
         self.in_flight = Gauge(
             "cityvitals_ingest_in_flight", "Messages received and not yet acknowledged", registry=r
         )
+
+    def stored_total(self) -> float:
+        """Readings committed so far by this process."""
+        return self.registry.get_sample_value("cityvitals_ingest_readings_stored_total") or 0.0
