@@ -52,10 +52,12 @@ async def read_request(reader: asyncio.StreamReader, max_body: int = MAX_BODY) -
 
 
 def verify_request(secret: str, request: Request, now: datetime | None = None) -> bool:
-    """Our HMAC signature over timestamp and body holds, and the timestamp is recent."""
+    """Our HMAC signature over timestamp, idempotency key and body holds, and the timestamp is
+    recent."""
     return verify_signature(
         secret,
         request.headers.get(TIMESTAMP_HEADER.lower(), ""),
+        request.headers.get(IDEMPOTENCY_HEADER.lower(), ""),
         request.body,
         request.headers.get(SIGNATURE_HEADER.lower(), ""),
         now or datetime.now(UTC),

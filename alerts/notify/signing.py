@@ -4,11 +4,13 @@ Our scheme, on every request to every receiver:
 
     X-CityVitals-Idempotency-Key: <32 hex>   same on every retry of one notification
     X-CityVitals-Timestamp: <unix seconds>   when this attempt was signed
-    X-CityVitals-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{body}")>
+    X-CityVitals-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{key}.{body}")>
 
 The body is the exact bytes sent. Signing the timestamp with the body lets a receiver reject
 replays (`verify_signature` refuses timestamps more than `tolerance_s` away from its clock), and
-the timestamp is fresh per attempt so a retry after a long outage still verifies. A receiver
+the timestamp is fresh per attempt so a retry after a long outage still verifies. The
+idempotency key is signed too: a captured request replayed within the tolerance with a new key
+(to pass as a new message) fails verification. A receiver
 that has already processed an idempotency key should answer 2xx again and do nothing, which makes
 at-least-once delivery look like exactly-once to the duty officer. (The signature is sent when
 the receiver has a secret: always for `webhook` receivers, for robots when signing is set up.)
@@ -77,9 +79,11 @@ def idempotency_key(
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-def sign_body(secret: str, timestamp: int, body: bytes) -> str:
-    """`sha256=<hex>` of HMAC-SHA256(secret, f"{timestamp}." + body)."""
-    message = f"{timestamp}.".encode() + body
+def sign_body(secret: str, timestamp: int, key: str, body: bytes) -> str:
+    """`sha256=<hex>` of HMAC-SHA256(secret, f"{timestamp}.{key}." + body)."""
+    if not secret:
+        raise ValueError("an empty secret signs nothing: set the receiver's secret")
+    message = f"{timestamp}.{key}.".encode() + body
     return _PREFIX + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
@@ -88,30 +92,37 @@ def signed_headers(secret: str | None, key: str, body: bytes, now: datetime) -> 
     timestamp = int(now.timestamp())
     headers = {IDEMPOTENCY_HEADER: key, TIMESTAMP_HEADER: str(timestamp)}
     if secret:
-        headers[SIGNATURE_HEADER] = sign_body(secret, timestamp, body)
+        headers[SIGNATURE_HEADER] = sign_body(secret, timestamp, key, body)
     return headers
 
 
 def verify_signature(
     secret: str,
     timestamp: str | int,
+    key: str,
     body: bytes,
     header: str,
     now: datetime,
     tolerance_s: float = 300,
 ) -> bool:
-    """For receivers: True when `header` signs `body` at `timestamp`, and that is recent.
+    """For receivers: True when `header` signs `key` and `body` at `timestamp`, and that is
+    recent.
 
     Timestamps further than `tolerance_s` from `now`, in either direction, are refused so a
-    captured request cannot be replayed later. The comparison is constant-time.
+    captured request cannot be replayed later; the key is signed, so it cannot be changed to
+    pass a replay off as a new message within the tolerance. An empty secret verifies nothing
+    (a receiver configured without one must not accept every request). The comparison is
+    constant-time.
     """
+    if not secret:
+        return False
     try:
         moment = int(timestamp)
     except (TypeError, ValueError):
         return False
     if abs(now.timestamp() - moment) > tolerance_s:
         return False
-    expected = sign_body(secret, moment, body)
+    expected = sign_body(secret, moment, key, body)
     return hmac.compare_digest(expected.encode("ascii"), header.strip().encode("utf-8"))
 
 

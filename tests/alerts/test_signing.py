@@ -9,6 +9,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from alerts.model import Grade
 from alerts.notify import NotificationKind
 from alerts.notify.delivery import build_notification, prepare_request
@@ -81,21 +83,40 @@ def test_robot_requests_carry_the_robot_signatures() -> None:
 
 
 def test_our_signature_verifies_and_rejects_tampering_and_old_timestamps() -> None:
-    secret, body, ts = "s3cret", b'{"a":1}', 1_764_000_000
-    header = sign_body(secret, ts, body)
-    expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    secret, key, body, ts = "s3cret", "0f" * 16, b'{"a":1}', 1_764_000_000
+    header = sign_body(secret, ts, key, body)
+    signed = f"{ts}.{key}.".encode() + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     assert header == f"sha256={expected}"
     now = datetime.fromtimestamp(ts + 10, UTC)
-    assert verify_signature(secret, str(ts), body, header, now)
-    assert not verify_signature(secret, str(ts), b'{"a":2}', header, now)  # tampered body
-    assert not verify_signature("other", str(ts), body, header, now)  # wrong secret
-    assert not verify_signature(secret, str(ts + 1), body, header, now)  # timestamp changed
+    assert verify_signature(secret, str(ts), key, body, header, now)
+    assert not verify_signature(secret, str(ts), key, b'{"a":2}', header, now)  # tampered body
+    assert not verify_signature("other", str(ts), key, body, header, now)  # wrong secret
+    assert not verify_signature(secret, str(ts + 1), key, body, header, now)  # timestamp changed
     late = datetime.fromtimestamp(ts + 301, UTC)
-    assert not verify_signature(secret, str(ts), body, header, late)  # too old: replay
+    assert not verify_signature(secret, str(ts), key, body, header, late)  # too old: replay
     early = datetime.fromtimestamp(ts - 301, UTC)
-    assert not verify_signature(secret, str(ts), body, header, early)  # from the future
-    assert not verify_signature(secret, "yesterday", body, header, now)
+    assert not verify_signature(secret, str(ts), key, body, header, early)  # from the future
+    assert not verify_signature(secret, "yesterday", key, body, header, now)
     assert set(signed_headers(None, "k", body, now)) == {IDEMPOTENCY_HEADER, TIMESTAMP_HEADER}
+
+
+def test_a_replay_with_a_new_idempotency_key_fails_verification() -> None:
+    # A captured request sent again within the tolerance, its key changed so that a receiver
+    # that honours keys would take it for a new message.
+    secret, body, now = "s3cret", b'{"status":"firing"}', datetime.fromtimestamp(1_764_000_000, UTC)
+    captured = signed_headers(secret, "aa" * 16, body, now)
+    timestamp, header = captured[TIMESTAMP_HEADER], captured[SIGNATURE_HEADER]
+    assert verify_signature(secret, timestamp, "aa" * 16, body, header, now)
+    assert not verify_signature(secret, timestamp, "bb" * 16, body, header, now)
+
+
+def test_an_empty_secret_signs_and_verifies_nothing() -> None:
+    now = datetime.fromtimestamp(1_764_000_000, UTC)
+    with pytest.raises(ValueError, match="empty secret"):
+        sign_body("", 1_764_000_000, "k", b"{}")
+    forged = "sha256=" + hmac.new(b"", b"1764000000.k.{}", hashlib.sha256).hexdigest()
+    assert not verify_signature("", "1764000000", "k", b"{}", forged, now)
 
 
 def test_idempotency_key_is_stable_across_retries_and_new_for_every_other_notification() -> None:
