@@ -148,6 +148,9 @@ class GatewaySettings(BaseModel):
     # /docs and /openapi.json describe the API (no city data) and are served without a key,
     # so the Swagger UI can load; false: not served at all.
     docs: bool = True
+    # Wrong API keys one client address may send in a burst, then one per 60/N s; more: 429
+    # before any lookup (gateway.failed_auth). Good keys are never counted.
+    auth_failures_per_minute: int = Field(default=20, ge=1, le=100_000)
 
 
 class Settings(BaseSettings):

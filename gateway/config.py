@@ -40,3 +40,4 @@ class GatewayConfig:
     stream_keepalive: float = 15.0
     max_streams: int = 100
     docs: bool = True
+    auth_failures_per_minute: int = 20
