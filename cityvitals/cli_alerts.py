@@ -58,6 +58,11 @@ def check(config: ConfigOption = None) -> None:
                 f"{len(routing.receivers)} receivers and {len(routing.routes)} routes valid in "
                 f"{settings.alerts.receivers_path}"
             )
+            if routing.allow_local_urls:
+                typer.echo(
+                    "note: allow_local_urls is set: receivers may call this host and link-local "
+                    "addresses (cloud metadata); for demos and tests, not production"
+                )
     except SchemaError as error:
         raise fail(f"{len(error.problems)} problem(s):\n{error}") from error
 

@@ -175,7 +175,8 @@ def _receivers_file(data_dir: Path, url: str) -> Path:
         "# Written by `cityvitals demo`: every alert goes to the demo duty officer.\n"
         f"receivers: [{{name: demo-duty, kind: webhook, url: '{url}', "
         f"secret_env: {DEMO_SECRET_ENV}}}]\n"
-        "default_receiver: demo-duty\n",
+        "default_receiver: demo-duty\n"
+        "allow_local_urls: true  # the demo duty officer listens on this host\n",
         encoding="utf-8",
     )
     return path

@@ -43,6 +43,7 @@ from alerts.errors import ReceiversError
 from alerts.file_problems import FileProblems, Report, did_you_mean
 from alerts.model import Grade
 from alerts.notify import NotifyAlert
+from alerts.notify.destinations import local_destination
 from alerts.notify.escalation import (
     EscalatePolicy,
     EscalateSpec,
@@ -127,6 +128,9 @@ class _RoutingSpec(_Strict):
     group_wait: Offset = DEFAULT_GROUP_WAIT_S
     group_interval: Duration = DEFAULT_GROUP_INTERVAL_S
     repeat_interval: Duration = DEFAULT_REPEAT_INTERVAL_S
+    # Receivers on this host or link-local addresses (alerts.notify.destinations): for demos
+    # and tests only.
+    allow_local_urls: bool = False
 
 
 # --- the validated configuration -------------------------------------------------------------
@@ -175,6 +179,7 @@ class Routing:
     receivers: Mapping[str, Receiver]
     routes: tuple[Route, ...]
     default: Route | None = None
+    allow_local_urls: bool = False
 
     def routes_for(self, labels: Mapping[str, str]) -> list[Route]:
         """Matching routes in file order, stopping after the first without `continue`."""
@@ -247,6 +252,8 @@ def _build(spec: _RoutingSpec, env: Mapping[str, str], file: FileProblems) -> Ro
     for i, entry in enumerate(spec.receivers):
         raw = file.validate(_ReceiverSpec, entry, f"receivers[{i}]")
         receiver = None if raw is None else _receiver(raw, f"receivers[{i}]", env, report)
+        if raw is not None and receiver is not None and not spec.allow_local_urls:
+            receiver = _not_local(receiver, raw, f"receivers[{i}]", report)
         if receiver is not None:
             receivers.setdefault(receiver.name, receiver)
     routes: list[Route] = []
@@ -269,7 +276,12 @@ def _build(spec: _RoutingSpec, env: Mapping[str, str], file: FileProblems) -> Ro
             group_interval_s=spec.group_interval,
             repeat_interval_s=spec.repeat_interval,
         )
-    return Routing(receivers=receivers, routes=tuple(routes), default=default)
+    return Routing(
+        receivers=receivers,
+        routes=tuple(routes),
+        default=default,
+        allow_local_urls=spec.allow_local_urls,
+    )
 
 
 def _env(name: str | None, key: str, env: Mapping[str, str], report: Report) -> str | None:
@@ -321,6 +333,18 @@ def _receiver(
         send_resolved=raw.send_resolved,
         msg_type=raw.msg_type or "interactive",
     )
+
+
+def _not_local(receiver: Receiver, raw: _ReceiverSpec, key: str, report: Report) -> Receiver | None:
+    why = local_destination(receiver.url)
+    if why is None:
+        return receiver
+    where = "url" if raw.url is not None else "url_env"  # never echo a URL from the env
+    report(
+        f"{key}.{where}",
+        f"{why}: receivers may not call it unless the file sets allow_local_urls: true",
+    )
+    return None
 
 
 def _route(raw: _RouteSpec, key: str, spec: _RoutingSpec, names: set[str], report: Report) -> Route:

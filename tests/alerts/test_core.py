@@ -46,6 +46,7 @@ receivers:
   - {{name: lead, kind: webhook, url: "{receiver.url("/lead")}", secret_env: DUTY_SECRET}}
 default_receiver: duty
 group_interval: 1m
+allow_local_urls: true  # the test's receiver listens on 127.0.0.1
 {extra}
 """
     return parse_routing(text, "receivers.yaml", {"DUTY_SECRET": SECRET})

@@ -124,7 +124,7 @@ async def test_a_drill_fires_its_expected_alerts_each_delivered_once_signed(
 
     routing = parse_routing(
         f"receivers: [{{name: duty, kind: webhook, url: '{receiver.url()}', "
-        "secret_env: DUTY_SECRET}]\ndefault_receiver: duty\n",
+        "secret_env: DUTY_SECRET}]\ndefault_receiver: duty\nallow_local_urls: true\n",
         "receivers.yaml",
         {"DUTY_SECRET": SECRET},
     )

@@ -23,7 +23,7 @@ def routing(extra: str = "") -> Routing:
         "receivers:\n"
         "  - {name: duty, kind: webhook, url: 'http://127.0.0.1:9/duty', secret_env: S}\n"
         "  - {name: lead, kind: webhook, url: 'http://127.0.0.1:9/lead', secret_env: S}\n"
-        "default_receiver: duty\nrepeat_interval: 1h\n" + extra,
+        "default_receiver: duty\nrepeat_interval: 1h\nallow_local_urls: true\n" + extra,
         "receivers.yaml",
         {"S": "s"},
     )
@@ -144,7 +144,7 @@ def test_a_silenced_group_is_neither_announced_nor_resolved() -> None:
 def test_receivers_that_do_not_want_resolved_messages_get_none() -> None:
     routes = parse_routing(
         "receivers: [{name: duty, kind: webhook, url: 'http://127.0.0.1:9/', secret_env: S, "
-        "send_resolved: false}]\ndefault_receiver: duty\n",
+        "send_resolved: false}]\ndefault_receiver: duty\nallow_local_urls: true\n",
         "r.yaml",
         {"S": "s"},
     )

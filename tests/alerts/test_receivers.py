@@ -266,3 +266,44 @@ def test_the_shipped_example_loads_once_its_secrets_are_set() -> None:
     assert [r.receiver for r in water] == ["duty-webhook", "water-dingtalk"]
     with pytest.raises(ReceiversError, match="CITYVITALS_DUTY_WEBHOOK_SECRET"):
         load_routing(example, {})
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:8080/hook", "127.0.0.1 is this host"),
+        ("http://localhost/hook", "'localhost' is this host"),
+        ("http://2130706433/hook", "127.0.0.1 is this host"),  # a resolver's spelling of it
+        ("http://0x7f.1/hook", "127.0.0.1 is this host"),
+        ("http://[::1]/hook", "::1 is this host"),
+        ("http://[::ffff:127.0.0.1]/hook", "127.0.0.1 is this host"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is link-local"),
+        ("http://0.0.0.0:9/", "0.0.0.0 is this host"),
+    ],
+)
+def test_receivers_on_this_host_or_link_local_are_refused_unless_allowed(
+    url: str, why: str
+) -> None:
+    text = f'receivers: [{{name: duty, kind: webhook, url: "{url}", secret_env: DUTY_SECRET}}]\n'
+    with pytest.raises(ReceiversError) as refused:
+        parse_routing(text, "r.yaml", ENV)
+    problem = str(refused.value)
+    assert "r.yaml: receivers[0].url:" in problem
+    assert why in problem
+    assert "allow_local_urls: true" in problem
+    allowed = parse_routing(text + "allow_local_urls: true\n", "r.yaml", ENV)
+    assert allowed.receivers["duty"].url == url
+    assert allowed.allow_local_urls
+
+
+def test_an_ops_centre_network_and_a_url_from_the_environment_are_not_echoed() -> None:
+    private = (
+        'receivers: [{name: duty, kind: webhook, url: "http://10.20.0.5/hook", '
+        "secret_env: DUTY_SECRET}]"
+    )
+    assert parse_routing(private, "r.yaml", ENV).receivers["duty"].url == "http://10.20.0.5/hook"
+    from_env = "receivers: [{name: ding, kind: dingtalk, url_env: LOCAL_URL}]"
+    with pytest.raises(ReceiversError) as refused:
+        parse_routing(from_env, "r.yaml", {**ENV, "LOCAL_URL": "http://127.0.0.1/x?token=SECRET"})
+    assert "receivers[0].url_env:" in str(refused.value)
+    assert "SECRET" not in str(refused.value)
