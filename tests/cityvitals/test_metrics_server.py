@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from cityvitals.embedded import free_port
 from cityvitals.metrics_server import MetricsPortsTaken, serve_metrics
+from cityvitals.settings import load_settings
 
 
 def _registry(name: str) -> CollectorRegistry:
@@ -56,3 +57,16 @@ def test_zero_turns_metrics_off_and_a_full_range_is_a_clear_error() -> None:
     assert serve_metrics(_registry("off"), "127.0.0.1", 0, "alerts.metrics_port") is None
     with pytest.raises(MetricsPortsTaken, match=r"alerts\.metrics_port: cannot serve on"):
         serve_metrics(_registry("bad_host"), "203.0.113.9", free_port(), "alerts.metrics_port")
+
+
+def test_by_default_ingest_and_alerts_metrics_stay_on_loopback() -> None:
+    settings = load_settings()
+    for setting, host in (
+        ("ingest", settings.ingest.metrics_host),
+        ("alerts", settings.alerts.metrics_host),
+    ):
+        port = serve_metrics(_registry(f"{setting}_default"), host, free_port(), setting)
+        assert port is not None
+        assert f"{setting}_default_total" in _scrape("127.0.0.1", port)
+        with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.2", port)):
+            pass
