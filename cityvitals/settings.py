@@ -151,6 +151,31 @@ class GatewaySettings(BaseModel):
     # Wrong API keys one client address may send in a burst, then one per 60/N s; more: 429
     # before any lookup (gateway.failed_auth). Good keys are never counted.
     auth_failures_per_minute: int = Field(default=20, ge=1, le=100_000)
+    # Live streams one API key may hold at once (of max_streams); more: 429.
+    max_streams_per_key: int = Field(default=5, ge=1, description="Live streams per API key")
+    # An export still streaming after this is cut off (the client gets an incomplete body) and
+    # its slot and database connection are given back: a slow reader cannot keep them.
+    max_export_duration: Duration = Field(default=1800.0, description="Longest an export runs")
+    # Host headers answered (Starlette's TrustedHostMiddleware: "api.example.org",
+    # "*.example.org"); any other gets 400. "*", the default, accepts any Host: list your names
+    # when the gateway serves other machines. No answer ever repeats the Host (no redirects).
+    trusted_hosts: tuple[str, ...] = ("*",)
+    # uvicorn's limits: idle keep-alive connections are closed after keep_alive_timeout, a
+    # request whose headers pass max_header_bytes gets 400, and past max_connections open
+    # connections new requests get 503. uvicorn has no timeout for a slow client's headers or
+    # body: put a reverse proxy in front (deploy/README.md says which settings).
+    keep_alive_timeout: Duration = 5.0
+    max_header_bytes: int = Field(default=16_384, ge=1_024, le=1_048_576)
+    max_connections: int = Field(default=1_000, ge=10, description="Open connections at once")
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _host_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            wildcard_ok = pattern == "*" or (pattern.startswith("*.") and "*" not in pattern[1:])
+            if "*" in pattern and not wildcard_ok:
+                raise ValueError(f"{pattern!r}: a wildcard only as '*' or '*.example.org'")
+        return value
 
 
 class Settings(BaseSettings):

@@ -41,3 +41,10 @@ class GatewayConfig:
     max_streams: int = 100
     docs: bool = True
     auth_failures_per_minute: int = 20
+    max_streams_per_key: int = 5
+    max_export_duration: float = 1800.0
+    trusted_hosts: tuple[str, ...] = ("*",)
+    # Served by uvicorn (cityvitals.services.gateway_server); here as every setting is.
+    keep_alive_timeout: float = 5.0
+    max_header_bytes: int = 16_384
+    max_connections: int = 1_000
