@@ -42,19 +42,54 @@ async def run_gateway(settings: Settings) -> None:
 def keys_create(
     name: Annotated[str, typer.Argument(help="Who or what holds it (recorded as the actor).")],
     role: Annotated[str, typer.Option(help="viewer, operator, admin or ingest.")] = "viewer",
+    sensors: Annotated[
+        str | None, typer.Option(help="Ingest: the sensor ids it may post for, comma-separated.")
+    ] = None,
+    prefix: Annotated[
+        str | None, typer.Option(help="Ingest: sensors whose ids start with this.")
+    ] = None,
+    domain: Annotated[str | None, typer.Option(help="Ingest: sensors of this domain.")] = None,
+    subdistrict: Annotated[
+        str | None, typer.Option(help="Ingest: sensors in this subdistrict (its code).")
+    ] = None,
+    unbound: Annotated[
+        bool, typer.Option(help="Ingest: any sensor (an IoT platform's key).")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Create a key and print its secret, once: only a hash of it is stored."""
-    from gateway.keys import create_key
+    """Create a key and print its secret, once: only a hash of it is stored. An ingest key is
+    bound to sensors (--sensors or --prefix, --domain, --subdistrict: each given must hold) or
+    said to be --unbound."""
+    from gateway.keys import create_key, name_problem
+    from gateway.scopes import ScopeProblem, describe, key_scope
 
     if role not in ROLES:
         raise fail(f"--role: {role!r} is not one of {', '.join(ROLES)}")
-    if not name.strip():
-        raise fail("NAME: must not be empty")
+    name = name.strip()
+    problem = name_problem(name)
+    if problem is not None:
+        raise fail(f"NAME: {problem}")
+    ids = None if sensors is None else [s.strip() for s in sensors.split(",") if s.strip()]
+    try:
+        scope = key_scope(
+            role,
+            sensors=ids,
+            prefix=prefix,
+            domain=domain,
+            subdistrict=subdistrict,
+            unbound=unbound,
+        )
+    except ScopeProblem as error:
+        raise fail(f"{_OPTIONS.get(error.part, '--' + error.part)}: {error.what}") from None
     settings = settings_or_exit(config)
-    key, secret = on_database(settings, lambda conn: create_key(conn, name.strip(), role))
+    key, secret = on_database(settings, lambda conn: create_key(conn, name, role, scope))
     typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
+    if (posts_for := describe(key)) is not None:
+        typer.echo(f"posts readings for {posts_for}")
     typer.echo(f"secret (shown only now): {secret}")
+
+
+_OPTIONS = {"scope": "--sensors, --prefix, --domain, --subdistrict or --unbound"}
 
 
 @keys_app.command("list")
@@ -91,7 +126,12 @@ def keys_revoke(
 
 
 def _describe(key: ApiKey) -> str:
+    from gateway.keys import printable
+    from gateway.scopes import describe
+
     used = key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "never"
     revoked = f", revoked {key.revoked_at.isoformat(timespec='seconds')}" if key.revoked_at else ""
     created = key.created_at.isoformat(timespec="seconds")
-    return f"{key.id}  {key.role:<8}  {key.name}  (created {created}, last used {used}{revoked})"
+    line = f"{key.id}  {key.role:<8}  {printable(key.name)}  (created {created}, last used {used}"
+    posts_for = describe(key)
+    return f"{line}{revoked})" + (f"  posts for {posts_for}" if posts_for else "")

@@ -8,17 +8,29 @@ key costs one indexed lookup and a constant-time comparison.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 import asyncpg
 
-from storage.api_keys import ApiKey, insert_key
+from storage.api_keys import ApiKey, KeyScope, insert_key
 
 PREFIX = "cvk"
 _FORMAT = re.compile(r"^cvk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+MAX_NAME = 100
+# A key's name is recorded as the actor of its ops actions and printed by `keys list`, in logs
+# and the audit trail: a control character (ANSI escapes) or a bidi override (U+202A-U+202E,
+# U+2066-U+2069) would make it read as something else there. Cf also holds zero-width and other
+# invisible characters; Zl/Zp break lines; Cs cannot be encoded.
+_UNPRINTABLE = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character (bidi override, zero-width, ...)",
+    "Cs": "a surrogate",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
 
 
 @dataclass(frozen=True)
@@ -44,11 +56,37 @@ def parse_key(text: str) -> str | None:
     return None if match is None else match.group(1)
 
 
-def matches(text: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_key(text), stored_hash)
+def name_problem(name: str) -> str | None:
+    """What is wrong with a key's name (a sentence without the field), or None."""
+    if not name.strip():
+        return "must not be empty"
+    if name != name.strip():
+        return "must not start or end with white space"
+    if len(name) > MAX_NAME:
+        return f"{len(name)} characters; at most {MAX_NAME}"
+    for position, char in enumerate(name, start=1):
+        what = _UNPRINTABLE.get(unicodedata.category(char))
+        if what is not None:
+            label = unicodedata.name(char, "")
+            code = f"U+{ord(char):04X}{' ' + label if label else ''}"
+            return f"character {position} is {code}, {what}; names hold printable text only"
+    return None
 
 
-async def create_key(conn: asyncpg.Connection, name: str, role: str) -> tuple[ApiKey, str]:
-    """Store a new key; returns it with the secret, which is not kept anywhere."""
+def printable(text: str) -> str:
+    """`text` with what `name_problem` refuses escaped (names stored before it was refused)."""
+    if all(unicodedata.category(c) not in _UNPRINTABLE for c in text):
+        return text
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in _UNPRINTABLE else c for c in text
+    )
+
+
+async def create_key(
+    conn: asyncpg.Connection, name: str, role: str, scope: KeyScope | None = None
+) -> tuple[ApiKey, str]:
+    """Store a new key; returns it with the secret, which is not kept anywhere. The callers
+    check the name (`name_problem`) and the scope (`gateway.scopes.key_scope`) first."""
     new = generate_key()
-    return await insert_key(conn, new.id, name, role, new.secret_hash), new.secret
+    key = await insert_key(conn, new.id, name, role, new.secret_hash, scope)
+    return key, new.secret

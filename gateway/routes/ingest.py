@@ -4,7 +4,8 @@ The URL mirrors the MQTT topic and the body is the MQTT payload, and both go thr
 same path as MQTT (`ingest.resolve`, then `storage.writer`): decode, validate against the
 registry, dead-letter what is wrong with its raw bytes and a reason, commit. The answer is sent
 only after the commit, so a 2xx means the readings are in the database; a retried post stores
-nothing twice.
+nothing twice. A key bound to sensors (`gateway.scopes`) is refused with 403 for any other
+sensor before anything is stored, dead letters included.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gateway.auth import ingest
 from gateway.errors import Invalid, ProblemDetail
 from gateway.models import IngestResult, Problem
 from gateway.openapi import errors, raw_body
+from gateway.scopes import ensure_in_scope
 from gateway.state import get_state
 from ingest.config import Limits
 from ingest.resolve import Inbound
@@ -63,7 +65,7 @@ async def post_readings(
     sensor_id: str,
     kind: str,
     request: Request,
-    _: Annotated[ApiKey, Depends(ingest)],
+    key: Annotated[ApiKey, Depends(ingest)],
 ) -> IngestResult:
     """Post a sensor's readings (`kind` telemetry) or its online state (`kind` status: the
     body is `online`, `offline` or `{"state": "online", "ts": ...}`), exactly as it would
@@ -71,13 +73,17 @@ async def post_readings(
 
     200: committed (the good metrics are stored even when some are refused; `rejected` lists
     those). 422: nothing could be stored; the payload is kept in the dead letters with the
-    reason. Role: ingest (or admin)."""
+    reason. 403: the key is bound to other sensors (nothing is stored). Role: ingest (or
+    admin)."""
     state = get_state(request)
+    settled = ensure_in_scope(key, domain, subdistrict, sensor_id, state.resolver)
     payload = await request.body()
     now = state.now()
     topic = f"city/v1/{domain}/{subdistrict}/{sensor_id}/{kind}"
     message = Inbound(topic.encode(), payload, 0, 0, now)
     resolved = await state.resolver.resolve([message], now)
+    if not settled:  # the sensor was unknown: the resolve may have found it registered since
+        ensure_in_scope(key, domain, subdistrict, sensor_id, state.resolver)
     # Returns after the commit. A device that posts again after a lost answer is a new
     # delivery as far as we can tell: its readings are stored once, a refused payload counts
     # as a repeat of its dead letter.
