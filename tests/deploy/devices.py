@@ -1,4 +1,5 @@
-"""A paho MQTT 5 client over TLS, as a sensor or a field gateway connects (PUBACK reasons kept)."""
+"""A paho MQTT 5 client, as a sensor or a field gateway connects (PUBACK reasons kept): over
+TLS when given the CA that signed the broker's certificate, else in plain text."""
 
 from __future__ import annotations
 
@@ -15,15 +16,23 @@ WAIT_S = 10.0  # a bound on waiting for the broker, not a timing assertion
 
 
 class Device:
-    def __init__(self, port: int, user: str | None, password: str | None, ca_file: Path) -> None:
+    def __init__(
+        self,
+        port: int,
+        user: str | None,
+        password: str | None,
+        ca_file: Path | None,
+        client_id: str | None = None,
+    ) -> None:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"{user or 'anonymous'}-{uuid.uuid4().hex[:6]}",
+            client_id=client_id or f"{user or 'anonymous'}-{uuid.uuid4().hex[:6]}",
             protocol=mqtt.MQTTv5,
         )
         if user is not None:
             self.client.username_pw_set(user, password)
-        self.client.tls_set_context(ssl.create_default_context(cafile=str(ca_file)))
+        if ca_file is not None:
+            self.client.tls_set_context(ssl.create_default_context(cafile=str(ca_file)))
         self.port = port
         self.connack: str | None = None
         self.received: list[tuple[str, bytes]] = []

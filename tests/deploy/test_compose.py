@@ -140,13 +140,31 @@ def test_ports_are_the_ones_the_settings_and_the_broker_use(tmp_path: Path) -> N
 
 
 def test_the_ingest_workers_share_one_group_with_their_own_client_ids(tmp_path: Path) -> None:
-    workers = [_settings(name, tmp_path).ingest for name in ("ingest-1", "ingest-2")]
-    assert workers[0].shared_group == workers[1].shared_group == "cityvitals"
-    assert workers[0].client_id != workers[1].client_id
+    workers = [_settings(name, tmp_path) for name in ("ingest-1", "ingest-2")]
+    assert workers[0].ingest.shared_group == workers[1].ingest.shared_group == "cityvitals"
+    assert workers[0].ingest.client_id != workers[1].ingest.client_id
     engines = [_settings(name, tmp_path).alerts for name in ("alerts-1", "alerts-2")]
     assert engines[0].engine_name != engines[1].engine_name
-    accounts = {urlsplit(_settings(n, tmp_path).mqtt_url).username for n in ("ingest-1", "gateway")}
-    assert accounts == {"cityvitals-ingest", "cityvitals-gateway"}
+
+
+def test_each_broker_client_logs_in_with_an_account_named_like_its_client_id(
+    tmp_path: Path,
+) -> None:
+    # The broker makes every client's id its user name (use_username_as_clientid): a worker
+    # whose account differs from its client id would keep its session under another name, and
+    # two clients on one account would take each other's place.
+    accounts = {n: urlsplit(_settings(n, tmp_path).mqtt_url).username for n in OURS}
+    for worker in ("ingest-1", "ingest-2"):
+        assert accounts[worker] == _settings(worker, tmp_path).ingest.client_id
+    assert accounts["gateway"] == "cityvitals-gateway"
+    assert accounts["simulator"] == "cityvitals-simulator"
+    command = OURS["simulator"]["command"]
+    assert command[command.index("--connections") + 1] == "1"
+    connecting = [account for account in accounts.values() if account is not None]
+    assert len(connecting) == len(set(connecting)), accounts  # never one account for two
+    acl = (DEPLOY / "mosquitto" / "acl").read_text().splitlines()
+    assert {f"user {a}" for a in connecting} <= set(acl)
+    assert "use_username_as_clientid true" in SHIPPED_CONF.read_text().splitlines()
 
 
 def test_every_mounted_path_exists_and_is_the_one_its_reader_expects() -> None:

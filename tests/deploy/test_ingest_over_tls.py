@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import orjson
 
-from cityvitals.settings import Settings, load_settings
+from cityvitals.settings import Settings
 from ingest.service import IngestService
 from schemas.topics import telemetry_topic
-from tests.deploy.devices import Device
-from tests.deploy.secured_broker import INGEST_USER, SENSOR_A, SENSOR_B, SecuredBroker, password_of
+from tests.deploy.secured_broker import SENSOR_A, SENSOR_B, SecuredBroker
 from tests.harness import ScratchDatabase
-from tests.ingest.traffic import INVENTORY, running
+from tests.ingest.traffic import running
 from tests.waiting import wait_until
 
 
@@ -25,15 +24,9 @@ async def test_the_ingest_receives_over_tls_with_its_own_account(
     pool: asyncpg.Pool,
     service_factory: Callable[[Settings, asyncpg.Pool], IngestService],
 ) -> None:
-    settings = load_settings(
-        database_url=prepared.url,
-        mqtt_url=secured.url(INGEST_USER),
-        mqtt_ca_file=secured.ca_file,
-        inventory_path=INVENTORY,
-        ingest={"client_id": "ingest-tls-1", "shared_group": "cityvitals", "metrics_port": 0},
-    )
+    settings = secured.ingest_settings(prepared.url)
     ts = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    sensor = Device(secured.broker.port, SENSOR_A, password_of(SENSOR_A), secured.ca_file)
+    sensor = secured.device(SENSOR_A)
     assert sensor.connect() == "Success"
     try:
         async with running(service_factory(settings, pool)):

@@ -3,6 +3,7 @@ manifests name (commands, settings, ports, secrets, config files, EMQX paths) ex
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from pyhocon import ConfigFactory
 
 from cityvitals.settings import Settings
+from schemas.inventory import SENSOR_ID_PATTERN
 from tests.deploy.manifests import (
     IMAGE,
     K8S,
@@ -209,3 +211,36 @@ def test_the_emqx_configuration_matches_its_mounts_and_the_ingest() -> None:
     acl = (K8S / "emqx" / "acl.conf").read_text()
     assert "$share/cityvitals/city/v1/+/+/+/telemetry" in acl  # ingest.shared_group
     assert conf["authorization"]["no_match"] == "deny"
+
+
+# mqtt.clientid_override as EMQX 5.8 evaluates it (a Variform expression): the account's name,
+# a separator, the client's own id.
+_OVERRIDE = re.compile(r"concat\(\[username, '(?P<separator>[^']+)', clientid\]\)")
+
+
+def test_emqx_keeps_each_accounts_client_ids_to_its_own(tmp_path: Path) -> None:
+    conf = ConfigFactory.parse_file(str(K8S / "emqx" / "emqx.conf"))
+    found = _OVERRIDE.fullmatch(conf["mqtt"]["clientid_override"])
+    assert found, "mqtt.clientid_override must put the user name before the client's own id"
+    separator = found["separator"]
+
+    def session_of(user: str, client_id: str) -> str:
+        return f"{user}{separator}{client_id}"
+
+    # Unambiguous only if no account name holds the separator: the services' (the ACL's, the
+    # secrets' URLs) and the sensors', whose accounts are their ids.
+    acl = (K8S / "emqx" / "acl.conf").read_text()
+    urls = [v for (_, key), v in _secret_values().items() if key.startswith("mqtt-")]
+    services = set(re.findall(r'\{username, "([^"]+)"\}', acl))
+    services |= {urlsplit(url).username or "" for url in urls}
+    assert services >= {"cityvitals-ingest", "cityvitals-gateway"}
+    assert [name for name in services if separator in name] == []
+    assert re.fullmatch(SENSOR_ID_PATTERN, f"yp{separator}0001") is None
+    # Issue 12's attack: a sensor asking for an ingest pod's client id gets a session of its own.
+    ingest = _settings("cityvitals-ingest", tmp_path)
+    pod = session_of(urlsplit(ingest.mqtt_url).username or "", ingest.ingest.client_id)
+    assert session_of("yp-wp-0001", ingest.ingest.client_id) != pod
+    # The option exists from EMQX 5.8.3 on; an older image would ignore it.
+    image = k8s_object("StatefulSet", "emqx")["spec"]["template"]["spec"]["containers"][0]["image"]
+    version = tuple(int(part) for part in image.rpartition(":")[2].split("."))
+    assert version >= (5, 8, 3), image

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pydantic import BaseModel
@@ -76,7 +77,7 @@ def environment_of(unit: Unit, instance: str) -> dict[str, str]:
     env: dict[str, str] = {}
     for file in unit.all("Service", "EnvironmentFile"):
         optional = file.startswith("-")
-        path = file.lstrip("-")
+        path = expand(file.lstrip("-"), instance)  # ingest-%i.env: one file per worker
         assert path.startswith(ETC), f"{unit.name}: {file} is not under {ETC}"
         example = SYSTEMD / f"{Path(path).name}.example"
         if optional and not example.exists():
@@ -179,7 +180,9 @@ def test_each_units_environment_is_real_settings(
     if name == INGEST:
         assert settings.ingest.client_id == f"cityvitals-ingest-{instance}"
         assert settings.ingest.shared_group is not None
-        assert settings.mqtt_url.startswith("mqtts://cityvitals-ingest:")
+        # The broker makes a client's id its account's name (use_username_as_clientid): each
+        # worker's account is named like its client id, or its session lives under another.
+        assert urlsplit(settings.mqtt_url).username == settings.ingest.client_id
 
 
 def test_two_ingest_workers_and_the_engine_have_their_own_ids_and_ports(
