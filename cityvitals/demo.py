@@ -36,8 +36,19 @@ from alerts.engine.service import Engine
 from cityvitals.configs import engine_config, ingest_config
 from cityvitals.demo_receiver import DemoReceiver
 from cityvitals.demo_summary import print_summaries
-from cityvitals.embedded import EmbeddedPostgres, EmbeddedServiceError, EmbeddedStack
+from cityvitals.embedded import (
+    EmbeddedMosquitto,
+    EmbeddedPostgres,
+    EmbeddedServiceError,
+    EmbeddedStack,
+)
 from cityvitals.embedded.ports import free_port
+from cityvitals.embedded.stack import (
+    DEVICE_ACCOUNT,
+    GATEWAY_ACCOUNT,
+    INGEST_ACCOUNT,
+    SIMULATOR_ACCOUNT,
+)
 from cityvitals.services import gateway_server
 from cityvitals.settings import Settings, load_settings
 from cityvitals.simulate import CityPlan, build_city, publish_city, register_fleet
@@ -49,7 +60,7 @@ from simulators.faults import FaultRates
 from storage.api_keys import list_keys, revoke_key
 from storage.backend import Backend, BackendPreference
 from storage.maintenance import Maintenance
-from storage.pool import create_pool
+from storage.pool import create_pool, redact_dsn
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +101,7 @@ async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_00
             os.environ[DEMO_SECRET_ENV] = secret  # read by the engine when it loads receivers
             settings = load_settings(
                 database_url=postgres.url_for(DATABASE),
-                mqtt_url=broker.url,
+                mqtt_url=broker.url_for(INGEST_ACCOUNT),  # the other services: _as
                 inventory_path=DEMO_INVENTORY,
                 ingest={"client_id": "cityvitals-demo-ingest", "metrics_port": 0},
                 alerts={
@@ -103,8 +114,8 @@ async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_00
             prepared = await prepare(settings)
             key = await _demo_key(settings.database_url)
             storage = await _storage_line(servers, prepared.backend, settings.storage.backend)
-            _banner(settings, postgres, storage, data_dir, key)
-            await _serve(settings, prepared.backend, duration_s, sensors, signals.requested)
+            _banner(settings, servers, storage, key)
+            await _serve(settings, broker, prepared.backend, duration_s, sensors, signals.requested)
     except asyncio.CancelledError:
         if not signals.forced:
             raise
@@ -222,28 +233,41 @@ async def _storage_line(
     return f"plain PostgreSQL (daily partitions, rollup tables): {why}"
 
 
-def _banner(
-    settings: Settings, postgres: EmbeddedPostgres, storage: str, data_dir: Path, key: str
-) -> None:
+def _as(settings: Settings, broker: EmbeddedMosquitto, account: str) -> Settings:
+    """`settings` for a service that logs in to the broker with `account`."""
+    return settings.model_copy(update={"mqtt_url": broker.url_for(account)})
+
+
+def _banner(settings: Settings, servers: EmbeddedStack, storage: str, key: str) -> None:
+    """What a person needs to look and to connect; no password whole (they are in files only
+    the demo's owner can read, which the banner names)."""
+    postgres, broker = servers.postgres, servers.broker
     api = f"http://{settings.gateway.host}:{settings.gateway.port}"
+    accounts = broker.accounts_path
     print(
         "\nCityVitals demo is running (Ctrl-C stops it)\n"
-        f"  database  {settings.database_url}   (log {postgres.log_path})\n"
+        f"  database  {redact_dsn(settings.database_url)}   (password in {postgres.password_path};"
+        f" log {postgres.log_path})\n"
         f"  storage   {storage}\n"
-        f"  broker    {settings.mqtt_url}\n"
+        f"  broker    {broker.url}   (no anonymous clients; accounts and passwords in {accounts})\n"
+        f"  device    mosquitto_pub -h {broker.host} -p {broker.port} -u {DEVICE_ACCOUNT} "
+        f"-P \"$(sed -n 's/^{DEVICE_ACCOUNT}://p' {accounts})\" -q 1 "
+        "-t city/v1/water/changbai_xincun/yp-wp-0003/telemetry "
+        '-m "{\\"ts\\": $(date +%s000), \\"metrics\\": {\\"pressure\\": 0.31}}"\n'
         "  topics    city/v1/<domain>/<subdistrict>/<sensor>/telemetry (see README)\n"
         f"  gateway   {api}   (OpenAPI: {api}/docs, health: {api}/healthz)\n"
         f"  api key   {key}   (admin, this run only)\n"
         f"            curl -H 'Authorization: Bearer {key}' {api}/v1/alerts\n"
         "  alerts    the engine evaluates every second; the demo duty officer prints each\n"
         "            message below (🔔 firing, ✅ resolved)\n"
-        f"  data      {data_dir}\n",
+        f"  data      {servers.base_dir}\n",
         flush=True,
     )
 
 
 async def _serve(
     settings: Settings,
+    broker: EmbeddedMosquitto,
     backend: Backend,
     duration_s: float | None,
     sensors: int,
@@ -266,7 +290,7 @@ async def _serve(
     ingest = IngestService(ingest_config(settings), pool, backend)
     maintenance = Maintenance(pool, backend, settings.storage.policy())
     engine = Engine(engine_config(settings), pool, registry)
-    gateway = _EmbeddedServer(gateway_server(settings, graceful_s=2))
+    gateway = _EmbeddedServer(gateway_server(_as(settings, broker, GATEWAY_ACCOUNT), graceful_s=2))
     stop = threading.Event()
     ingesting = asyncio.create_task(ingest.run())
     await ingest.ready.wait()
@@ -278,7 +302,9 @@ async def _serve(
         asyncio.create_task(
             print_summaries(pool, len(simulation.fleet), ingest.metrics.stored_total)
         ),
-        asyncio.create_task(_simulate(settings, simulation, start, stop)),
+        asyncio.create_task(
+            _simulate(_as(settings, broker, SIMULATOR_ACCOUNT), simulation, start, stop)
+        ),
     ]
     try:
         stopping = asyncio.create_task(stop_requested.wait())

@@ -85,10 +85,14 @@ def timescaledb_admin_url() -> Iterator[str | None]:
     shutil.rmtree(base, ignore_errors=True)
 
 
+# The harness's brokers let anonymous clients in, an explicit choice: hundreds of tests connect
+# to them with bare URLs, and they carry test traffic on loopback for one session. The demo's
+# broker refuses anonymous clients (cityvitals.embedded.stack); tests/deploy runs the shipped,
+# secured configuration.
 @pytest.fixture(scope="session")
 def mqtt_broker() -> Iterator[EmbeddedMosquitto]:
     base = _scratch_dir("cv-test-mqtt-")
-    broker = EmbeddedMosquitto(base)
+    broker = EmbeddedMosquitto(base, anonymous=True)
     broker.start()
     yield broker
     broker.stop()
@@ -100,7 +104,7 @@ def private_broker() -> Iterator[EmbeddedMosquitto]:
     """A broker for one test: for tests that restart it or leave retained messages behind,
     which the shared broker would hand to every later subscriber."""
     base = _scratch_dir("cv-test-mqtt-own-")
-    broker = EmbeddedMosquitto(base)
+    broker = EmbeddedMosquitto(base, anonymous=True)
     broker.start()
     yield broker
     broker.stop()

@@ -2,9 +2,11 @@
 
 Everything lives in ``work_dir``: the generated ``mosquitto.conf``, the broker log
 ``mosquitto.log`` (Mosquitto's own log plus anything it prints before logging is set up,
-such as configuration errors), the persistence database under ``data/`` and, while the broker
+such as configuration errors), the persistence database under ``data/``, while the broker
 runs, ``mosquitto.pid`` (ours: Mosquitto writes a pid file only when it daemonizes), by which a
-later launcher finds a broker still running on the same persistence database.
+later launcher finds a broker still running on the same persistence database, and for a broker
+with accounts their passwords (``accounts``, 0600) and the files made from them
+(``mosquitto_accounts``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,20 @@ import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Self
+from urllib.parse import quote
 
 from cityvitals.embedded import _procfs, watchdog
+from cityvitals.embedded.credentials import kept_passwords
 from cityvitals.embedded.errors import BinaryNotFound, StartupFailed
+from cityvitals.embedded.mosquitto_accounts import (
+    ACCOUNTS_FILE,
+    BrokerAccount,
+    account_files,
+    write_account_files,
+)
 from cityvitals.embedded.ports import free_port, wait_for_port
 
 log = logging.getLogger(__name__)
@@ -51,19 +62,37 @@ def find_mosquitto() -> Path:
 class EmbeddedMosquitto:
     """A Mosquitto broker on ``127.0.0.1:port`` with persistence, tuned for bulk QoS 1 ingest.
 
+    Clients log in with one of ``accounts`` (each allowed the topics its ACL lines name, its
+    password made and kept in ``work_dir``: `url_for`); anonymous clients are refused. Only
+    ``anonymous=True`` lets anyone in, to do anything: the test harness's choice (its brokers
+    carry test traffic for one session), never the demo's.
+
     ``extra_config`` is appended after the generated settings; Mosquitto lets a later line
     override an earlier one for global scalar options (e.g. ``autosave_interval 0``).
     """
 
-    def __init__(self, work_dir: Path, port: int | None = None, *, extra_config: str = "") -> None:
+    def __init__(
+        self,
+        work_dir: Path,
+        port: int | None = None,
+        *,
+        extra_config: str = "",
+        accounts: Iterable[BrokerAccount] = (),
+        anonymous: bool = False,
+    ) -> None:
         self.binary = find_mosquitto()
         self.work_dir = Path(work_dir).absolute()
         self.config_path = self.work_dir / "mosquitto.conf"
         self.log_path = self.work_dir / "mosquitto.log"
         self.data_dir = self.work_dir / "data"
         self.pid_path = self.work_dir / "mosquitto.pid"
+        self.accounts_path = self.work_dir / ACCOUNTS_FILE
         self._port = port if port is not None else free_port(HOST)
         self.extra_config = extra_config
+        self.accounts = tuple(accounts)
+        self.anonymous = anonymous
+        if anonymous and self.accounts:
+            raise ValueError("a broker open to anonymous clients has no use for accounts")
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -76,7 +105,15 @@ class EmbeddedMosquitto:
 
     @property
     def url(self) -> str:
+        """The broker's address, with no account: enough only for a broker with ``anonymous``."""
         return f"mqtt://{HOST}:{self._port}"
+
+    def url_for(self, account: str) -> str:
+        """The broker's address with `account` and its password, as clients take it."""
+        if account not in {a.name for a in self.accounts}:
+            raise ValueError(f"the broker in {self.work_dir} has no account {account!r}")
+        password = kept_passwords(self.accounts_path, [account])[account]
+        return f"mqtt://{quote(account, safe='')}:{quote(password, safe='')}@{HOST}:{self._port}"
 
     @property
     def pid(self) -> int | None:
@@ -92,7 +129,7 @@ class EmbeddedMosquitto:
             # are global or belong to a listener; 2.0.11 does not check the order itself.
             "per_listener_settings false",
             f"listener {self._port} {HOST}",
-            "allow_anonymous true",
+            *self._security(),
             "persistence true",
             # Trailing slash: Mosquitto 1.x appended the file name without a separator.
             f"persistence_location {self.data_dir}/",
@@ -123,6 +160,17 @@ class EmbeddedMosquitto:
             lines.append("user root")
         return "\n".join(lines) + "\n" + self.extra_config + "\n"
 
+    def _security(self) -> list[str]:
+        if self.anonymous:
+            return ["allow_anonymous true"]
+        if not self.accounts:
+            raise ValueError(
+                f"the broker in {self.work_dir} has no accounts and refuses anonymous clients: "
+                "no client could connect (give it accounts, or anonymous=True for a test broker)"
+            )
+        password_file, acl_file = account_files(self.work_dir)
+        return ["allow_anonymous false", f"password_file {password_file}", f"acl_file {acl_file}"]
+
     def start(self) -> None:
         """Write the config, start the broker and wait until it listens (30 s)."""
         if self.running:
@@ -131,7 +179,10 @@ class EmbeddedMosquitto:
             # Two brokers autosaving one persistence database would overwrite each other.
             raise StartupFailed(f"mosquitto: already running on {self.work_dir} as pid {pid}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(self.render_config(), encoding="utf-8")
+        config = self.render_config()  # first: it refuses a broker no client could use
+        if self.accounts:
+            write_account_files(self.accounts, self.work_dir, self.binary)
+        self.config_path.write_text(config, encoding="utf-8")
         log.info("starting Mosquitto on :%d in %s", self._port, self.work_dir)
         # Append mode, like Mosquitto's own log_dest file: both writers interleave safely.
         with self.log_path.open("ab") as log_file:

@@ -2,7 +2,8 @@
 
 The server log goes to ``<data_dir>.log``, a sibling file of the data directory (``initdb``
 needs the data directory itself to be empty, and a sibling keeps two clusters in one parent
-directory apart).
+directory apart); the superuser's password, the only way in (``pg_auth``), is kept beside it in
+``<data_dir>.password``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any, Literal, Self
+from urllib.parse import quote
 
 from cityvitals.embedded import _procfs, watchdog
 from cityvitals.embedded.errors import EmbeddedServiceError, StartupFailed
+from cityvitals.embedded.pg_auth import SUPERUSER, password_file_of, require_password
 from cityvitals.embedded.pgbin import find_pg_bin_dir
 from cityvitals.embedded.ports import free_port, wait_for_port
 
@@ -88,6 +91,8 @@ class EmbeddedPostgres:
         # Absolute, because the server runs with cwd=/ (the caller's cwd may be unreadable to it).
         self.data_dir = Path(data_dir).absolute()
         self.log_path = self.data_dir.with_name(self.data_dir.name + ".log")
+        self.password_path = password_file_of(self.data_dir)
+        self._password: str | None = None
         self._port = port if port is not None else free_port(HOST)
         self.settings = {**_DEFAULT_SETTINGS, **(extra_settings or {})}
         self._proc: subprocess.Popen[bytes] | None = None
@@ -116,7 +121,23 @@ class EmbeddedPostgres:
         return self.url_for("postgres")
 
     def url_for(self, dbname: str) -> str:
-        return f"postgresql://postgres@{HOST}:{self._port}/{_check_identifier(dbname)}"
+        """The superuser's URL for `dbname`, password included: keep it out of logs
+        (`storage.pool.redact_dsn`)."""
+        password = quote(self.password, safe="")
+        return (
+            f"postgresql://{SUPERUSER}:{password}@{HOST}:{self._port}/{_check_identifier(dbname)}"
+        )
+
+    @property
+    def password(self) -> str:
+        """The superuser's password, set by `start` (kept in ``password_path``)."""
+        if self._password is None:
+            if not self.password_path.exists():
+                raise EmbeddedServiceError(
+                    f"no password for the PostgreSQL on {self.data_dir} yet: start it first"
+                )
+            self._password = self.password_path.read_text(encoding="utf-8").strip()
+        return self._password
 
     def start(self) -> None:
         """Initialise ``data_dir`` if needed, start the server and wait until it serves SQL."""
@@ -126,6 +147,7 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         self._clear_stale_pidfile()
+        self._password = require_password(self.data_dir, self.bin_dir / "postgres", self._run)
         self._socket_dir = Path(tempfile.mkdtemp(prefix=_SOCKET_DIR_PREFIX, dir=_short_tmp()))
         self._chown(self._socket_dir)
         cmd = [str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self._port)]
@@ -191,10 +213,10 @@ class EmbeddedPostgres:
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         """Run ``sql`` (one or more statements) with psql; return its unaligned output."""
         cmd = [str(self.bin_dir / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
-        cmd += ["-h", HOST, "-p", str(self._port), "-U", "postgres", "-d", dbname]
-        result = subprocess.run(
-            cmd, input=sql, capture_output=True, text=True, env=_clean_env(), timeout=60
-        )
+        cmd += ["-h", HOST, "-p", str(self._port), "-U", SUPERUSER, "-d", dbname]
+        # In the environment, not the command line: /proc/<pid>/environ is the owner's alone.
+        env = {**_clean_env(), "PGPASSWORD": self.password}
+        result = subprocess.run(cmd, input=sql, capture_output=True, text=True, env=env, timeout=60)
         if result.returncode != 0:
             raise EmbeddedServiceError(f"psql exited {result.returncode}: {result.stderr.strip()}")
         return result.stdout
@@ -221,12 +243,17 @@ class EmbeddedPostgres:
         return int((self.data_dir / "PG_VERSION").read_text().strip().split(".")[0])
 
     def _subprocess_kwargs(self, **kwargs: Any) -> dict[str, Any]:
-        kwargs.update(cwd="/", env=_clean_env(), stdin=subprocess.DEVNULL)
+        kwargs.update(cwd="/", env=_clean_env())
+        if "input" not in kwargs:
+            kwargs["stdin"] = subprocess.DEVNULL
         if self._run_as is not None:
             # Popen(user=...) rather than `runuser`: the child *is* the postmaster, so pid and
             # kill() address the server itself, not a wrapper that may not forward signals.
             kwargs.update(user=self._run_as.pw_uid, group=self._run_as.pw_gid, extra_groups=[])
         return kwargs
+
+    def _run(self, cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
+        return subprocess.run(cmd, **self._subprocess_kwargs(**kwargs))
 
     def _chown(self, path: Path) -> None:
         if self._run_as is None or path.stat().st_uid == self._run_as.pw_uid:

@@ -7,6 +7,11 @@ leaves a stale lock). Servers still running although their owner is gone (killed
 its watchdog, see ``watchdog``) are stopped, with one line saying so, rather than reused: they
 may run with other settings than this run's (an older run without TimescaleDB preloaded) and on
 ports this run did not choose.
+
+Neither server lets anyone in without a password: PostgreSQL's superuser has one (``pg_auth``),
+and the broker has an account for each of the demo's services, for its simulator and for a
+person's device (`BROKER_ACCOUNTS`), each allowed only what it does. The passwords are made on
+the directory's first run and kept in it, readable by its owner alone.
 """
 
 from __future__ import annotations
@@ -19,10 +24,32 @@ from typing import IO
 
 from cityvitals.embedded.errors import DirectoryInUse
 from cityvitals.embedded.mosquitto import EmbeddedMosquitto
+from cityvitals.embedded.mosquitto_accounts import BrokerAccount
 from cityvitals.embedded.pgbin import find_pg_bin_dir, timescaledb_available
 from cityvitals.embedded.postgres import TIMESCALEDB_SETTINGS, EmbeddedPostgres
 
 log = logging.getLogger(__name__)
+
+# The demo's broker accounts, the roles of deploy/mosquitto/acl: the ingest reads the sensors'
+# topics (directly or through a shared subscription), the gateway only connects (/readyz), the
+# simulator and a person's device publish any sensor's readings and status (a field gateway).
+INGEST_ACCOUNT = "cityvitals-ingest"
+GATEWAY_ACCOUNT = "cityvitals-gateway"
+SIMULATOR_ACCOUNT = "cityvitals-simulator"
+DEVICE_ACCOUNT = "device"
+_SENSOR_TOPICS = ("city/v1/+/+/+/telemetry", "city/v1/+/+/+/status")
+BROKER_ACCOUNTS = (
+    BrokerAccount(INGEST_ACCOUNT, tuple(f"topic read {t}" for t in _SENSOR_TOPICS)),
+    BrokerAccount(GATEWAY_ACCOUNT),
+    BrokerAccount(
+        SIMULATOR_ACCOUNT,
+        (
+            *(f"topic write {t}" for t in _SENSOR_TOPICS),
+            "topic write cityvitals/simulators/+/status",  # its connections' birth and will
+        ),
+    ),
+    BrokerAccount(DEVICE_ACCOUNT, tuple(f"topic write {t}" for t in _SENSOR_TOPICS)),
+)
 
 
 class EmbeddedStack:
@@ -35,7 +62,7 @@ class EmbeddedStack:
         # backend recorded in it wins (storage.backend), so an older demo directory keeps working.
         settings = TIMESCALEDB_SETTINGS if self.timescaledb_installed else None
         self.postgres = EmbeddedPostgres(self.base_dir / "postgres", extra_settings=settings)
-        self.broker = EmbeddedMosquitto(self.base_dir / "mosquitto")
+        self.broker = EmbeddedMosquitto(self.base_dir / "mosquitto", accounts=BROKER_ACCOUNTS)
         self._lock: IO[str] | None = None
 
     def start(self) -> None:

@@ -1,5 +1,5 @@
-"""`cityvitals demo`: its own servers, a simulated city in all four domains, kept data, and every
-way of stopping it.
+"""`cityvitals demo`: its own servers, a simulated city in all four domains, kept data, servers
+that let in only the demo's own accounts, and every way of stopping it.
 
 The smoke test CI runs: about 30 s of the demo, then the data is checked. Then the stops: Ctrl-C,
 SIGTERM, SIGHUP and a closed terminal stop the servers with the demo; a killed demo's servers are
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -30,6 +32,7 @@ import pytest
 
 from cityvitals.embedded import EmbeddedStack, timescaledb_available
 from cityvitals.embedded._procfs import alive, wait_gone
+from ingest.transport.client import MqttClient, MqttError
 from schemas.topics import telemetry_topic
 from tests.ingest.traffic import publish
 from tests.waiting import wait_until
@@ -114,6 +117,30 @@ def _line(lines: list[str], label: str) -> str:
     return next(line.split()[1] for line in lines if line.strip().startswith(label))
 
 
+def _database_url(lines: list[str]) -> str:
+    """The banner's database URL with the password from the file the banner names."""
+    line = next(line for line in lines if line.strip().startswith("database"))
+    found = re.search(r"password in (\S+);", line)
+    assert found, line
+    password = Path(found.group(1)).read_text().strip()
+    return _line(lines, "database").replace(":***@", f":{password}@")
+
+
+def _device_url(lines: list[str]) -> str:
+    """The broker URL with the device account, as the banner's `device` line tells a person:
+    its user, and the password its command reads from the accounts file (run as a shell would)."""
+    line = next(line for line in lines if line.strip().startswith("device"))
+    found = re.search(r' -u (\S+) -P "(\$\([^"]*\))"', line)
+    assert found, line
+    user, reading = found.groups()
+    password = subprocess.run(
+        ["sh", "-c", f'printf %s "{reading}"'], capture_output=True, text=True, check=True
+    ).stdout
+    assert password
+    broker = urlsplit(_line(lines, "broker"))
+    return f"mqtt://{user}:{password}@{broker.hostname}:{broker.port}"
+
+
 def _server_pids(data_dir: Path) -> list[int]:
     """PostgreSQL's and Mosquitto's pids, from the pid files they keep while they run."""
     postmaster = (data_dir / "postgres" / "postmaster.pid").read_text().split()[0]
@@ -171,7 +198,7 @@ def test_demo_fills_all_four_domains_stops_on_ctrl_c_and_keeps_data(data_dir: Pa
     reading_ms = int(time.time() * 1000) - 1234
     body = orjson.dumps({"ts": reading_ms, "metrics": {"pressure": 0.4321}})
     topic = telemetry_topic("water", "changbai_xincun", "yp-wp-0003")
-    asyncio.run(publish(_line(lines, "broker"), [(topic, body)]))
+    asyncio.run(publish(_device_url(lines), [(topic, body)]))
     # The gateway the banner names answers its health and readiness checks.
     gateway = _line(lines, "gateway")
     assert httpx.get(f"{gateway}/healthz", timeout=10).status_code == 200
@@ -180,13 +207,45 @@ def test_demo_fills_all_four_domains_stops_on_ctrl_c_and_keeps_data(data_dir: Pa
         "SELECT r.value FROM readings r JOIN sensors s ON s.id = r.sensor_id "
         f"WHERE s.external_id = 'yp-wp-0003' AND r.ts = to_timestamp({reading_ms} / 1000.0)"
     )
-    asyncio.run(_until_stored(_line(lines, "database"), mine))
+    asyncio.run(_until_stored(_database_url(lines), mine))
     output = second.stop(signal.SIGINT)
     assert second.process.returncode == 0, output
     assert "Traceback" not in output  # Ctrl-C: pools closed before PostgreSQL stopped
     assert "applied migrations" not in output
     assert STOPPED in output
     assert "0.4321" in _query(data_dir, mine)
+
+
+def test_the_demos_servers_let_in_only_its_accounts_and_it_prints_no_password(
+    data_dir: Path,
+) -> None:
+    demo = Demo(data_dir, "--sensors", "50")
+    lines = demo.wait_for(UP)
+    broker, device = _line(lines, "broker"), _device_url(lines)
+
+    async def mqtt_connect(url: str) -> None:
+        client = await MqttClient.connect(url, "cv-test-demo", on_publish=lambda _: None)
+        await client.disconnect()
+
+    # Neither an anonymous client (which could read city/# and leave a retained `offline` on
+    # any sensor's status) nor a wrong password gets in; the banner's account does.
+    with pytest.raises(MqttError, match="not authorized"):
+        asyncio.run(mqtt_connect(broker))
+    with pytest.raises(MqttError, match="not authorized"):
+        asyncio.run(mqtt_connect(device.replace(f":{urlsplit(device).password}@", ":guess@")))
+    asyncio.run(mqtt_connect(device))
+    # PostgreSQL asks even a local client for the superuser's password.
+    with pytest.raises(asyncpg.InvalidPasswordError):
+        asyncio.run(asyncpg.connect(_line(lines, "database").replace(":***@", "@")))
+    output = demo.stop(signal.SIGINT)
+    assert demo.process.returncode == 0, output
+
+    kept = [data_dir / "mosquitto" / "accounts", data_dir / "postgres.password"]
+    assert [oct(path.stat().st_mode & 0o777) for path in kept] == ["0o600", "0o600"]
+    passwords = [line.split(":", 1)[1] for line in kept[0].read_text().splitlines()]
+    passwords.append(kept[1].read_text().strip())
+    assert len(passwords) == 5  # the ingest's, gateway's, simulator's, device's; the database's
+    assert [p for p in passwords if p in output] == []
 
 
 def test_sigterm_stops_the_servers_and_the_next_start_starts(data_dir: Path) -> None:

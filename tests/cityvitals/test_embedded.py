@@ -42,7 +42,9 @@ def _postgres(data_dir: Path, **kwargs: Any) -> EmbeddedPostgres:
 
 def _mosquitto(work_dir: Path) -> EmbeddedMosquitto:
     try:
-        return EmbeddedMosquitto(work_dir)
+        # Open to anonymous clients: these tests are about the launcher, not its accounts
+        # (test_embedded_auth.py).
+        return EmbeddedMosquitto(work_dir, anonymous=True)
     except BinaryNotFound as exc:
         pytest.skip(f"{exc} (scripts/system-deps.sh installs it)")
 
@@ -72,7 +74,7 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedMosquitto]:
 def test_postgres_serves_sql_over_tcp_as_unprivileged_user(pg: EmbeddedPostgres) -> None:
     assert pg.running
     assert pg.pid is not None
-    assert pg.url == f"postgresql://postgres@127.0.0.1:{pg.port}/postgres"
+    assert pg.url == f"postgresql://postgres:{pg.password}@127.0.0.1:{pg.port}/postgres"
     with socket.create_connection(("127.0.0.1", pg.port), timeout=WAIT_S):
         pass
     out = subprocess.run(
@@ -283,7 +285,7 @@ _OWNER = """
 import sys
 from pathlib import Path
 from cityvitals.embedded import EmbeddedMosquitto
-broker = EmbeddedMosquitto(Path(sys.argv[1]))
+broker = EmbeddedMosquitto(Path(sys.argv[1]), anonymous=True)
 broker.start()
 print(broker.pid, flush=True)
 sys.stdin.read()

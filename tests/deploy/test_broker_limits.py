@@ -10,6 +10,7 @@ from pathlib import Path
 from pyhocon import ConfigFactory
 
 from cityvitals.embedded import EmbeddedMosquitto
+from cityvitals.embedded.stack import BROKER_ACCOUNTS
 from tests.deploy.secured_broker import DEPLOY, SHIPPED_CONF
 
 README = DEPLOY.parent / "README.md"
@@ -34,7 +35,7 @@ def readme_ingest_section() -> str:
 
 def test_the_deployed_and_the_embedded_broker_set_the_same_limits(tmp_path: Path) -> None:
     deployed = limits_in(SHIPPED_CONF.read_text(encoding="utf-8"))
-    embedded = limits_in(EmbeddedMosquitto(tmp_path).render_config())
+    embedded = limits_in(EmbeddedMosquitto(tmp_path, accounts=BROKER_ACCOUNTS).render_config())
     assert set(deployed) == set(LIMITS)
     assert embedded == deployed
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -28,6 +28,7 @@ async def test_the_grafana_login_reads_everything_and_writes_nothing(
         "PATH": f"{pg_server.bin_dir}:{os.environ['PATH']}",
         "PGHOST": url.hostname or "127.0.0.1",
         "PGPORT": str(url.port),
+        "PGPASSWORD": url.password or "",  # the image's entrypoint connects as the superuser
         "POSTGRES_USER": url.username or "postgres",
         "POSTGRES_DB": url.path.lstrip("/"),
         "GRAFANA_DB_USER": reader,
@@ -38,7 +39,8 @@ async def test_the_grafana_login_reads_everything_and_writes_nothing(
     )
     output, _ = await init.communicate()
     assert init.returncode == 0, output.decode()
-    conn = await asyncpg.connect(prepared.url.replace(f"//{url.username}@", f"//{reader}@"))
+    as_reader = url._replace(netloc=f"{reader}:reader-test-password@{url.hostname}:{url.port}")
+    conn = await asyncpg.connect(urlunsplit(as_reader))
     try:
         assert await conn.fetchval("SELECT count(*) FROM sensors") > 0
         await conn.fetchval("SELECT count(*) FROM readings_1m")
