@@ -9,7 +9,17 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from storage.errors import is_transient, translate
+from storage.errors import DatabaseUnavailable, is_transient, translate
+
+# The longest anyone waits for a pooled connection. A connection is held for one query (bounded
+# by the statement timeout) or one transaction, so a wait this long means the pool is wedged
+# (connections held and never given back) or the server does not accept connections: either
+# way, failing is better than waiting forever, and callers already handle DatabaseUnavailable.
+ACQUIRE_TIMEOUT_S = 10.0
+
+
+class PoolExhausted(DatabaseUnavailable):
+    """No pooled connection came free within the acquire timeout: every one is in use."""
 
 
 async def create_pool(
@@ -54,9 +64,30 @@ async def _open(pool: asyncpg.Pool, count: int) -> None:
             await held.enter_async_context(pool.acquire())
 
 
+async def acquire(
+    pool: asyncpg.Pool, action: str, timeout_s: float = ACQUIRE_TIMEOUT_S
+) -> asyncpg.Connection:
+    """A pooled connection for `action` (hand it back with `pool.release`), within `timeout_s`:
+    PoolExhausted when every connection stayed in use, DatabaseUnavailable when the server
+    could not be reached."""
+    async with translate(action):
+        try:
+            return await pool.acquire(timeout=timeout_s)
+        except TimeoutError:
+            if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
+                raise PoolExhausted(
+                    f"{action}: all {pool.get_max_size()} database connections stayed in use "
+                    f"for {timeout_s:g} s"
+                ) from None
+            raise  # opening a connection took that long: the server's problem, translated
+
+
 @asynccontextmanager
-async def connection(pool: asyncpg.Pool, action: str) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection for `action`, with errors translated to StorageErrors.
+async def connection(
+    pool: asyncpg.Pool, action: str, timeout_s: float = ACQUIRE_TIMEOUT_S
+) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for `action` (see `acquire`), with errors translated to
+    StorageErrors.
 
     A connection that failed with a transient error is terminated rather than handed back: after
     a server restart it may be left mid-protocol, and the next user would fail with "another
@@ -64,7 +95,8 @@ async def connection(pool: asyncpg.Pool, action: str) -> AsyncIterator[asyncpg.C
     lost, the pool may already have taken it back; then there is nothing to terminate, and the
     error that matters is the database's, which is what the caller gets.
     """
-    async with translate(action), pool.acquire() as conn:
+    conn = await acquire(pool, action, timeout_s)
+    async with translate(action):
         try:
             yield conn
         except BaseException as error:
@@ -72,6 +104,8 @@ async def connection(pool: asyncpg.Pool, action: str) -> AsyncIterator[asyncpg.C
                 with contextlib.suppress(asyncpg.exceptions.InterfaceError):
                     conn.terminate()
             raise
+        finally:
+            await pool.release(conn)
 
 
 def redact_dsn(dsn: str) -> str:
