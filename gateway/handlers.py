@@ -2,17 +2,22 @@
 
 Errors of other packages are converted here, where they reach the API: an alert that does not
 exist is 404, an action its state forbids 409, input the registry or a silence refuses 422, a
-database that cannot be reached 503, a query the database cancelled for running too long 422
-(narrow it), a value PostgreSQL refuses 422.
+database that cannot be reached (or a pool whose connections all stay in use) 503, a query the
+database cancelled for running too long 422 (narrow it), a value PostgreSQL refuses 422 naming
+the field that held it. No answer carries the database's own words (they name tables, types and
+query arguments): those go to the log. An error nothing here expected is a 500 in the same
+shape, and uvicorn logs its traceback.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,6 +27,7 @@ from alerts.errors import AlertActionError, AlertNotFound, AlertStateError, Sile
 from gateway.errors import ApiError, ProblemDetail
 from schemas.errors import SchemaError
 from storage.errors import DatabaseUnavailable, StorageError, WriteRejected, is_transient
+from storage.pool import PoolExhausted
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +92,15 @@ async def _storage(request: Request, error: Exception) -> JSONResponse:
     if isinstance(cause, asyncpg.exceptions.QueryCanceledError):
         return _too_expensive()
     if isinstance(error, WriteRejected) or isinstance(cause, asyncpg.exceptions.DataError):
-        return error_response(422, "rejected", str(error))
+        return await _refused(request, error)
+    if isinstance(error, PoolExhausted):
+        log.warning("%s %s: %s", request.method, request.url.path, error)
+        return _unavailable(
+            "the gateway is busy: every database connection stayed in use; retry shortly"
+        )
     if isinstance(error, DatabaseUnavailable):
-        return _unavailable(f"the database is unavailable; retry later ({error})")
+        log.warning("%s %s: %s", request.method, request.url.path, error)
+        return _unavailable("the database is unavailable; retry later")
     log.error("database error on %s %s: %s", request.method, request.url.path, error)
     return _unavailable("the database could not answer; retry later")
 
@@ -97,11 +109,75 @@ async def _postgres(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, asyncpg.exceptions.QueryCanceledError):
         return _too_expensive()
     if isinstance(error, asyncpg.exceptions.DataError):
-        return error_response(422, "rejected", f"the database refused a value: {error}")
+        return await _refused(request, error)
     if is_transient(error):
+        log.warning("%s %s: %r", request.method, request.url.path, error)
         return _unavailable("the database is unavailable; retry later")
     log.error("database error on %s %s: %r", request.method, request.url.path, error)
     return _unavailable("the database could not answer; retry later")
+
+
+async def _refused(request: Request, error: Exception) -> JSONResponse:
+    """A value the database would not take: 422 naming the field that held it.
+
+    The gateway checks what it can where input enters; what reaches the database anyway is
+    found here, on the error path only: text holding NUL (U+0000, which PostgreSQL text cannot
+    hold) or a time that falls off the calendar once turned to UTC. When no field explains it,
+    the answer says so without the database's words, and the log keeps them.
+    """
+    log.warning("database refused a value on %s %s: %s", request.method, request.url.path, error)
+    for field, value in _inputs(request):
+        reason = _unstorable(value)
+        if reason is not None:
+            return error_response(422, "invalid", f"{field}: {reason}", field=field)
+    return error_response(
+        422, "rejected", "request: a value in it is out of what the database can store"
+    )
+
+
+def _inputs(request: Request) -> Iterator[tuple[str, Any]]:
+    """(field, value) of every path and query parameter and every value of a JSON body."""
+    yield from request.path_params.items()
+    yield from request.query_params.multi_items()
+    # Only a body the endpoint already read (Starlette keeps it on the request): reading one
+    # here could wait on a stream that was consumed.
+    body = getattr(request, "_body", None)
+    if not body or "json" not in request.headers.get("content-type", ""):
+        return
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return
+    stack: list[tuple[str, Any]] = [("", document)]  # a loop, not recursion: bodies nest deep
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [(f"{path}.{k}" if path else str(k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(f"{path}.{i}" if path else str(i), v) for i, v in enumerate(value)]
+        else:
+            yield path or "body", value
+
+
+def _unstorable(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        return "contains a NUL character (U+0000), which no text may hold"
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is not None:
+            moment.astimezone(UTC)
+    except ValueError:
+        return None
+    except OverflowError:
+        return "this time is beyond the calendar's end in UTC"
+    return None
+
+
+async def _internal(request: Request, error: Exception) -> JSONResponse:
+    # Starlette's ServerErrorMiddleware calls this, then re-raises for uvicorn to log it.
+    return error_response(500, "internal", "the gateway failed on this request; it is logged")
 
 
 def _too_expensive() -> JSONResponse:
@@ -140,3 +216,4 @@ def install(app: FastAPI) -> None:
     for kind in (AlertNotFound, AlertStateError, AlertActionError, SilenceError):
         app.add_exception_handler(kind, _alerts)
     app.add_exception_handler(SchemaError, _schema)
+    app.add_exception_handler(Exception, _internal)

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import AwareDatetime
 
 from alerts import store
 from alerts.engine import ops
@@ -34,7 +33,7 @@ from gateway.models_city import (
 )
 from gateway.openapi import errors
 from gateway.pagination import decode_cursor, encode_cursor, page_size
-from gateway.params import Cursor, Limit, SubdistrictCode
+from gateway.params import Cursor, Limit, Since, SubdistrictCode, Until
 from gateway.state import get_state
 from schemas.sensor_type import Domain
 from storage.api_keys import ApiKey
@@ -202,8 +201,8 @@ async def audit(
         str | None, Query(max_length=64, description="firing, acknowledged, ...")
     ] = None,
     actor: Annotated[str | None, Query(max_length=100)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[TransitionOut]:

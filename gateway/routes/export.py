@@ -22,8 +22,8 @@ from gateway.auth import viewer
 from gateway.errors import Invalid, NotFound, TooBusy
 from gateway.models import T0, example
 from gateway.openapi import errors
-from gateway.params import SubdistrictCode, TypeName
-from gateway.routes.readings import End, OneSensor, Start, select, time_range
+from gateway.params import End, Start, SubdistrictCode, TypeName
+from gateway.routes.readings import OneSensor, select, time_range
 from gateway.state import get_state
 from schemas.durations import format_duration
 from storage.api_keys import ApiKey

@@ -19,7 +19,6 @@ import asyncpg
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from gateway.auth import viewer
 from gateway.errors import Invalid, NotFound
@@ -27,7 +26,7 @@ from gateway.models import Page
 from gateway.models_city import BucketSeries, RawReading
 from gateway.openapi import errors
 from gateway.pagination import decode_cursor, encode_cursor, page_size
-from gateway.params import Cursor, Limit, SubdistrictCode, TypeName
+from gateway.params import Cursor, End, Limit, Start, SubdistrictCode, TypeName, check_moment
 from gateway.state import GatewayState, get_state
 from schemas.durations import format_duration, parse_duration
 from storage.api_keys import ApiKey
@@ -42,11 +41,11 @@ router = APIRouter(prefix="/v1/readings", tags=["readings"])
 DEFAULT_WIDTHS = tuple(timedelta(seconds=s) for s in (60, 300, 900, 3600, 21600, 86400, 604800))
 DEFAULT_POINTS = 1_000
 MIN_BUCKET = timedelta(seconds=1)
+# Wide enough for any wall; bounded so that aligning a range to buckets stays in the calendar.
+MAX_BUCKET = timedelta(days=366)
 
 Metric = Annotated[str, Query(min_length=1, max_length=64, description="Metric name")]
 OneSensor = Annotated[str | None, Query(max_length=64, description="One sensor's id")]
-Start = Annotated[AwareDatetime, Query(description="Inclusive; ISO 8601 with a UTC offset")]
-End = Annotated[AwareDatetime | None, Query(description="Exclusive; default: now")]
 
 
 class SourceChoice(StrEnum):
@@ -140,9 +139,14 @@ def choose_bucket(raw: str | None, span: timedelta, max_points: int) -> timedelt
     if raw is None:
         return next((w for w in DEFAULT_WIDTHS if span / w <= DEFAULT_POINTS), DEFAULT_WIDTHS[-1])
     try:
-        bucket = timedelta(seconds=parse_duration(raw))
+        seconds = parse_duration(raw)
     except ValueError as error:
         raise Invalid(f"bucket: {error}", field="bucket") from None
+    if seconds > MAX_BUCKET.total_seconds():  # before timedelta(), which overflows past 10^9 d
+        raise Invalid(
+            f"bucket: at most {format_duration(MAX_BUCKET.total_seconds())}", field="bucket"
+        )
+    bucket = timedelta(seconds=seconds)
     if bucket < MIN_BUCKET:
         raise Invalid("bucket: at least 1s", field="bucket")
     points = math.ceil(span / bucket)
@@ -278,6 +282,10 @@ async def raw(
     _check_raw_span(end - start, state.config.max_raw_span)
     size = page_size(limit, state.config.max_page)
     after = decode_cursor(cursor, datetime, int)
+    if after is not None:
+        check_moment(after[0], "cursor")
+        if not -(2**15) <= after[1] < 2**15:  # a metric id is a smallint
+            raise Invalid("cursor: not a cursor this endpoint returned", field="cursor")
     async with connection(state.pool, "reading raw readings") as conn:
         selected = await select(
             state, conn, sensor=sensor, type_name=None, subdistrict=None, metric=metric

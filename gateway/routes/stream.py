@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -24,6 +25,9 @@ _EXAMPLE = (
     'event: vital_signs\ndata: {"at": "2026-11-25T08:00:00Z", "domain": "water", ...}\n\n'
     'id: 42\nevent: alert\ndata: {"id": 42, "kind": "firing", "grade": "orange", ...}\n\n'
 )
+# ASCII digits only (str.isdigit also takes '²', which int() refuses), and at most 18 of them:
+# an id always fits the audit trail's bigint.
+EVENT_ID = re.compile(r"[0-9]{1,18}")
 
 
 class EventKind(StrEnum):
@@ -58,7 +62,7 @@ async def stream(
     gateway.stream_vital_signs_every) and `alert` events (every transition of every alert,
     within gateway.stream_alerts_every; `id` is the audit line's id). Reconnect with
     Last-Event-ID to get the alert events missed meanwhile. Role: viewer."""
-    if last_event_id is not None and not last_event_id.isdigit():
+    if last_event_id is not None and not EVENT_ID.fullmatch(last_event_id):
         raise Invalid("Last-Event-ID: expected the id of an alert event", field="Last-Event-ID")
     state = get_state(request)
     kinds = {k.value for k in events or list(EventKind)}
