@@ -5,6 +5,8 @@ One poller per process, running only while someone listens: it reads new rows of
 each event to every subscriber's bounded queue. A client that falls behind by a whole queue is
 disconnected rather than buffered without bound; it reconnects with `Last-Event-ID` (the id of
 the last alert event it saw) and gets what it missed from the audit trail, up to `REPLAY_MAX`.
+At most `max_streams` clients at once, and at most `max_per_key` of them with one API key, so one
+viewer key cannot take every place.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Event:
 
 @dataclass(eq=False)
 class Subscriber:
+    key_id: str  # the API key's id: streams are capped per key
     kinds: frozenset[str]
     domain: str | None
     subdistrict: str | None
@@ -91,17 +94,35 @@ class StreamHub:
         self._max_streams = max_streams
         self._subscribers: set[Subscriber] = set()
         self._poller: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()  # one poller, however many subscribe at once
         self._last_id = 0
 
-    async def subscribe(self, subscriber: Subscriber) -> None:
+    async def subscribe(self, subscriber: Subscriber, *, max_per_key: int) -> None:
+        """Count `subscriber` in, or TooBusy: max_streams in all, `max_per_key` per API key."""
         if len(self._subscribers) >= self._max_streams:
             raise TooBusy(f"{self._max_streams} live streams are open (gateway.max_streams)")
-        if self._poller is None or self._poller.done():
-            async with connection(self._pool, "starting the live stream") as conn:
-                self._last_id = await store.last_transition_id(conn)
-            self._poller = asyncio.create_task(self._poll(), name="gateway-stream-poller")
+        held = self.open_streams(subscriber.key_id)
+        if held >= max_per_key:
+            raise TooBusy(
+                f"API key {subscriber.key_id} has {held} live streams open "
+                "(gateway.max_streams_per_key)"
+            )
+        # Counted before the first await, so streams subscribing meanwhile see this one.
         self._subscribers.add(subscriber)
         self._metrics.streams.set(len(self._subscribers))
+        try:
+            async with self._starting:
+                if self._poller is None or self._poller.done():
+                    async with connection(self._pool, "starting the live stream") as conn:
+                        self._last_id = await store.last_transition_id(conn)
+                    self._poller = asyncio.create_task(self._poll(), name="gateway-stream-poller")
+        except BaseException:
+            self.unsubscribe(subscriber)
+            raise
+
+    def open_streams(self, key_id: str | None = None) -> int:
+        """Streams open now: all, or those of one API key."""
+        return sum(1 for s in self._subscribers if key_id in (None, s.key_id))
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
@@ -175,29 +196,27 @@ def vital_sign_events(signs: VitalSigns) -> list[Event]:
 
 
 async def sse(
-    hub: StreamHub,
     subscriber: Subscriber,
     first: list[Event],
     keepalive_s: float,
 ) -> AsyncGenerator[bytes, None]:
-    """The body of one stream: `first` (current vital signs, replayed alerts), then live."""
+    """The body of one stream: `first` (current vital signs, replayed alerts), then live.
+
+    The response that sends it unsubscribes, however the stream ends (gateway.streaming)."""
     seen = max((e.id for e in first if e.id is not None), default=0)
-    try:
-        yield b"retry: 3000\n: connected\n\n"
-        for event in first:
-            yield event.encode()
-        while True:
-            try:
-                async with asyncio.timeout(keepalive_s):
-                    received = await subscriber.queue.get()
-            except TimeoutError:
-                yield b": keep-alive\n\n"
-                continue
-            if received is None:
-                return
-            event = received
-            if event.id is not None and event.id <= seen:
-                continue  # already sent in the replay
-            yield event.encode()
-    finally:
-        hub.unsubscribe(subscriber)
+    yield b"retry: 3000\n: connected\n\n"
+    for event in first:
+        yield event.encode()
+    while True:
+        try:
+            async with asyncio.timeout(keepalive_s):
+                received = await subscriber.queue.get()
+        except TimeoutError:
+            yield b": keep-alive\n\n"
+            continue
+        if received is None:
+            return
+        event = received
+        if event.id is not None and event.id <= seen:
+            continue  # already sent in the replay
+        yield event.encode()

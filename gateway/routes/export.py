@@ -1,11 +1,16 @@
 """Streamed exports of raw readings: CSV, NDJSON or a JSON array, however long the range.
 
 Rows come from a server-side cursor a chunk at a time, so memory stays flat; at most
-gateway.max_exports run at once (each holds a database connection), the rest get 429.
+gateway.max_exports run at once (each holds a database connection), the rest get 429. Everything
+that can be refused is refused before the first byte (the range is checked where it enters, see
+gateway.params); an export that fails midway, loses its client or runs past
+gateway.max_export_duration still gives its slot and connection back (gateway.streaming).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import StrEnum
@@ -16,7 +21,6 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
 
 from gateway.auth import viewer
 from gateway.errors import Invalid, NotFound, TooBusy
@@ -25,11 +29,13 @@ from gateway.openapi import errors
 from gateway.params import End, Start, SubdistrictCode, TypeName
 from gateway.routes.readings import OneSensor, select, time_range
 from gateway.state import get_state
+from gateway.streaming import HoldingStream
 from schemas.durations import format_duration
 from storage.api_keys import ApiKey
 from storage.api_readings import export_chunks
-from storage.errors import translate
+from storage.pool import acquire
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/readings", tags=["readings"])
 
 
@@ -116,7 +122,8 @@ async def export(
 ) -> StreamingResponse:
     """Every raw reading of one sensor, or of a type's sensors (in one subdistrict), in
     [start, end), by sensor, metric and time; streamed (range at most
-    gateway.max_export_span). Role: viewer."""
+    gateway.max_export_span; an export still running after gateway.max_export_duration is cut
+    off, and the body ends incomplete). Role: viewer."""
     state = get_state(request)
     limits = state.config
     start, end = time_range(state, start, end)
@@ -127,13 +134,27 @@ async def export(
         )
     if state.exports.locked():
         raise TooBusy(f"{limits.max_exports} exports are running (gateway.max_exports)")
-    await state.exports.acquire()
+    await state.exports.acquire()  # free (just checked): taken at once, no other task between
     try:
-        async with translate("starting an export"):
-            conn = await state.pool.acquire()
+        conn = await acquire(state.pool, "starting an export")
     except BaseException:
         state.exports.release()
         raise
+
+    async def release() -> None:
+        try:
+            # Cut off midway (its client gone, its time up), the export's transaction is still
+            # open: the connection is terminated rather than reset, as storage.pool does with
+            # a cancelled one. A connection the server lost is back in the pool already.
+            with contextlib.suppress(asyncpg.exceptions.InterfaceError):
+                if conn.is_in_transaction():
+                    conn.terminate()
+            await state.pool.release(conn)
+        except Exception as error:  # asyncpg terminates a connection it cannot reset
+            log.warning("an export's database connection could not be reset: %r", error)
+        finally:
+            state.exports.release()
+
     try:
         selected = await select(
             state,
@@ -146,23 +167,15 @@ async def export(
         if not selected:
             raise NotFound(f"metric: no stored readings of {metric!r}", field="metric")
     except BaseException:
-        await state.pool.release(conn)
-        state.exports.release()
+        await release()
         raise
     metric_ids = [s.metric_id for s in selected]
-    body = _body(conn, format, selected[0].sensor_keys, metric_ids, start, end)
-
-    async def finish() -> None:
-        try:
-            await body.aclose()
-        finally:
-            await state.pool.release(conn)
-            state.exports.release()
-
     name = f"readings-{sensor or type}-{start:%Y%m%dT%H%M}.{format.value}"
-    return StreamingResponse(
-        body,
+    return HoldingStream(
+        _body(conn, format, selected[0].sensor_keys, metric_ids, start, end),
+        release,
         media_type=_MEDIA[format],
-        background=BackgroundTask(finish),
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        max_duration_s=limits.max_export_duration,
+        what=f"export {name}",
     )

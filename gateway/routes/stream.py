@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
 
 from gateway.auth import viewer
 from gateway.errors import Invalid
@@ -16,6 +15,7 @@ from gateway.openapi import errors
 from gateway.params import SubdistrictCode
 from gateway.state import get_state
 from gateway.stream import Event, Subscriber, sse, vital_sign_events
+from gateway.streaming import HoldingStream
 from schemas.sensor_type import Domain
 from storage.api_keys import ApiKey
 
@@ -48,7 +48,7 @@ class EventKind(StrEnum):
 )
 async def stream(
     request: Request,
-    _: Annotated[ApiKey, Depends(viewer)],
+    key: Annotated[ApiKey, Depends(viewer)],
     events: Annotated[list[EventKind] | None, Query(description="Default: both")] = None,
     domain: Domain | None = None,
     subdistrict: Annotated[
@@ -67,11 +67,12 @@ async def stream(
     state = get_state(request)
     kinds = {k.value for k in events or list(EventKind)}
     subscriber = Subscriber(
+        key.id,
         frozenset({"alert" if k == "alerts" else k for k in kinds}),
         domain.value if domain else None,
         subdistrict.value if subdistrict else None,
     )
-    await state.hub.subscribe(subscriber)
+    await state.hub.subscribe(subscriber, max_per_key=state.config.max_streams_per_key)
     try:
         first: list[Event] = []
         if EventKind.VITAL_SIGNS.value in kinds:
@@ -82,15 +83,14 @@ async def stream(
     except BaseException:
         state.hub.unsubscribe(subscriber)
         raise
-    body = sse(state.hub, subscriber, first, state.config.stream_keepalive)
 
-    async def finish() -> None:
-        await body.aclose()
+    async def release() -> None:
         state.hub.unsubscribe(subscriber)
 
-    return StreamingResponse(
-        body,
+    return HoldingStream(
+        sse(subscriber, first, state.config.stream_keepalive),
+        release,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        background=BackgroundTask(finish),
+        what="live stream",
     )

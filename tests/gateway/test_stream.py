@@ -1,9 +1,10 @@
 """The live stream over a real socket: vital signs at once, alert transitions as they happen,
-resuming with Last-Event-ID, and a cap on clients."""
+resuming with Last-Event-ID, and caps on clients, in all and per API key."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from cityvitals.embedded import EmbeddedMosquitto
 from tests.gateway.conftest import gateway_settings
 from tests.gateway.serving import serving
 from tests.harness import ScratchDatabase
+from tests.waiting import wait_until
 
 GUARD_S = 30  # a hung stream fails the test instead of hanging it; nothing is timed
 
@@ -115,3 +117,34 @@ async def firing_alert(pool: Any) -> str:
     async with pool.acquire() as conn:
         await upsert_alerts(conn, [(None, alert, {})], now)
     return alert.fingerprint
+
+
+async def test_one_key_cannot_take_every_stream(
+    prepared: ScratchDatabase, mqtt_broker: EmbeddedMosquitto
+) -> None:
+    settings = gateway_settings(
+        prepared.url, mqtt_broker.url, max_streams=10, max_streams_per_key=2
+    )
+    async with (
+        asyncio.timeout(2 * GUARD_S),
+        serving(settings) as served,
+        httpx.AsyncClient(base_url=served.url, timeout=GUARD_S) as client,
+        contextlib.AsyncExitStack() as streams,
+    ):
+        viewer = {"X-API-Key": served.keys["viewer"]}
+        hub = served.state.hub
+        opened = [
+            await streams.enter_async_context(client.stream("GET", "/v1/stream", headers=viewer))
+            for _ in range(2)
+        ]
+        assert [s.status_code for s in opened] == [200, 200]
+        third = await client.get("/v1/stream", headers=viewer)
+        assert third.status_code == 429
+        assert "gateway.max_streams_per_key" in third.json()["detail"]
+        other = {"X-API-Key": served.keys["operator"]}
+        async with client.stream("GET", "/v1/stream", headers=other) as another:
+            assert another.status_code == 200  # the key's cap, not the gateway's
+        await opened[0].aclose()  # a stream that ends gives its place back
+        await wait_until(lambda: hub.open_streams() == 1, timeout_s=GUARD_S)
+        async with client.stream("GET", "/v1/stream", headers=viewer) as again:
+            assert again.status_code == 200
