@@ -380,7 +380,8 @@ class KeyRequest(BaseModel):
 class Health(BaseModel):
     model_config = example({"status": "ok"})
 
-    status: str
+    status: str = Field(description="ok, or wedged")
+    detail: str | None = Field(default=None, description="What is wedged")
 
 
 class Readiness(BaseModel):
