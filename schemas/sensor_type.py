@@ -10,7 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
 
 from schemas.durations import Duration, Offset
 from schemas.grades import GRADES_BY_SEVERITY as GRADES_BY_SEVERITY  # re-exported: types speak
@@ -18,6 +19,9 @@ from schemas.grades import Grade as Grade  # in grades, and many modules import 
 from schemas.units import UNITS
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
+# Metrics of one sensor type at most. The busiest shipped type has 6 and a multi-function
+# station a few dozen; the cap keeps a posted type (and every answer that shows it) small.
+MAX_METRICS = 64
 
 
 class _Strict(BaseModel):
@@ -129,8 +133,23 @@ class SensorType(_Strict):
     description: str = Field(min_length=1)
     vendor_examples: list[str] = Field(default_factory=list)
     reporting_interval: Duration = Field(description="Expected time between two reports")
-    metrics: dict[str, Metric] = Field(min_length=1)
+    metrics: dict[str, Metric] = Field(
+        min_length=1,
+        max_length=MAX_METRICS,
+        description=f"The readings it reports, by name: 1 to {MAX_METRICS}",
+    )
     simulator: TypeSimulation = Field(default_factory=TypeSimulation)
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _at_most_max_metrics(cls, value: object) -> object:
+        # Before validating each metric (20,000 of them took seconds), in the engineers' words.
+        if isinstance(value, dict) and len(value) > MAX_METRICS:
+            raise PydanticCustomError(
+                "too_many_metrics",
+                f"at most {MAX_METRICS} metrics per sensor type, not {len(value):,}",
+            )
+        return value
 
     def metric(self, name: str) -> Metric:
         return self.metrics[name]

@@ -1,9 +1,14 @@
-"""Sensor types: list, read (JSON or YAML), register or update by posting the YAML file."""
+"""Sensor types: list, read (JSON or YAML), register or update by posting the YAML file.
+
+Parsing a posted file and writing a type out as YAML run in a worker thread: PyYAML is pure
+Python, and a megabyte of it would hold the event loop (and every other request) for seconds.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -15,7 +20,7 @@ from gateway.models import MetricSummary, SensorTypeDetail, SensorTypeSaved, Sen
 from gateway.openapi import errors, raw_body
 from gateway.state import get_state
 from schemas.registry import SENSOR_TYPES_DIR, parse_sensor_type
-from schemas.sensor_type import Domain
+from schemas.sensor_type import Domain, SensorType
 from storage.api_keys import ApiKey
 from storage.pool import connection
 from storage.type_specs import SaveOutcome, StoredType, load_stored_types, save_api_type
@@ -86,11 +91,15 @@ async def get_type(
     if stored is None:
         raise NotFound(f"name: no sensor type {name!r}", field="name")
     if format is Format.YAML:
-        spec = stored.sensor_type.model_dump(mode="json")
-        text = yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
+        text = await asyncio.to_thread(_as_yaml, stored.sensor_type)
         return Response(text, media_type="application/yaml")
     detail = SensorTypeDetail(**summary(stored).model_dump(), spec=stored.sensor_type)
-    return JSONResponse(detail.model_dump(mode="json"))
+    return JSONResponse(await asyncio.to_thread(detail.model_dump, mode="json"))
+
+
+def _as_yaml(sensor_type: SensorType) -> str:
+    spec: dict[str, Any] = sensor_type.model_dump(mode="json")
+    return yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
 
 
 @router.post(
@@ -121,7 +130,8 @@ async def save_type(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Invalid(f"body: not UTF-8 (byte {error.start})", field="body") from None
-    sensor_type = parse_sensor_type(text, SOURCE)  # RegistryError -> 422 naming each key
+    # RegistryError -> 422 naming each key
+    sensor_type = await asyncio.to_thread(parse_sensor_type, text, SOURCE)
     state = get_state(request)
     async with connection(state.pool, "saving a sensor type") as conn:
         outcome = await save_api_type(conn, sensor_type)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import yaml
 
 from schemas.registry import SENSOR_TYPES_DIR
+from schemas.sensor_type import MAX_METRICS
+from schemas.yaml_loader import MAX_DEPTH
 from tests.gateway.conftest import Gateway, assert_error
 
 SHIPPED = (SENSOR_TYPES_DIR / "water_main_pressure.yaml").read_text(encoding="utf-8")
@@ -77,3 +79,38 @@ async def test_types_owned_by_files_and_roles(gateway: Gateway) -> None:
     body = assert_error(owned, 409, "name")
     assert "defined by a file" in body["detail"]
     assert_error(await gateway.post("/v1/sensor-types", role="operator", content=NEW_TYPE), 403)
+
+
+async def test_a_type_over_the_metric_cap_is_refused_with_the_cap(gateway: Gateway) -> None:
+    metric = "  m{i}: {{display_name: {{zh: 压力, en: P}}, unit: MPa, range: {{min: 0, max: 1}}, "
+    metric += "precision: 3}}\n"
+    head, _, tail = NEW_TYPE.partition("metrics:\n")
+    rest = tail[tail.index("\nsimulator:") + 1 :]
+    many = head + "metrics:\n" + "".join(metric.format(i=i) for i in range(MAX_METRICS + 1)) + rest
+    body = assert_error(
+        await gateway.post("/v1/sensor-types", role="admin", content=many, headers=YAML),
+        422,
+        "metrics",
+    )
+    assert body["detail"].endswith(
+        f"metrics: at most {MAX_METRICS} metrics per sensor type, not 65"
+    )
+
+
+async def test_yaml_that_inflates_or_nests_deep_is_refused(gateway: Gateway) -> None:
+    # 20,000 metrics from 269 KB: each line an alias of the first metric.
+    inflated = NEW_TYPE.replace("  pressure:\n", "  pressure: &m0\n", 1)
+    inflated = inflated.replace(
+        "  battery:", "".join(f"  m{i}: *m0\n" for i in range(3)) + "  battery:"
+    )
+    body = assert_error(
+        await gateway.post("/v1/sensor-types", role="admin", content=inflated, headers=YAML), 422
+    )
+    assert "alias *m0: aliases are not accepted" in body["detail"]
+    assert body["field"].startswith("line ")
+    deep = "name: deep\nmetrics: " + "[" * 5_000 + "]" * 5_000 + "\n"
+    body = assert_error(
+        await gateway.post("/v1/sensor-types", role="admin", content=deep, headers=YAML), 422
+    )
+    assert f"nested deeper than {MAX_DEPTH} levels" in body["detail"]
+    assert (await gateway.get("/v1/sensor-types/water_hammer_probe")).status_code == 404

@@ -9,7 +9,7 @@ import pytest
 
 from schemas.errors import RegistryError
 from schemas.registry import SENSOR_TYPES_DIR, load_registry, parse_sensor_type
-from schemas.sensor_type import Domain, Grade
+from schemas.sensor_type import MAX_METRICS, Domain, Grade
 
 GOOD = (SENSOR_TYPES_DIR / "water_main_pressure.yaml").read_text(encoding="utf-8")
 
@@ -71,6 +71,24 @@ def test_empty_metrics_mapping_is_rejected(tmp_path: Path) -> None:
     problems = _problems(_folder(tmp_path, {"p.yaml": text}))
     assert len(problems) == 1
     assert problems[0].startswith("sensor_types/p.yaml: metrics: ")
+
+
+def with_metrics(count: int) -> str:
+    """GOOD with `count` pressure-like metrics in place of its own."""
+    metric = "  m{i}:\n    display_name: {{zh: 压力, en: Pressure}}\n    unit: MPa\n"
+    metric += "    range: {{min: 0, max: 1.6}}\n    precision: 3\n"
+    head, _, tail = GOOD.partition("metrics:\n")
+    rest = tail[tail.index("\nsimulator:") + 1 :]
+    return head + "metrics:\n" + "".join(metric.format(i=i) for i in range(count)) + rest
+
+
+def test_more_metrics_than_the_cap_are_refused_with_the_cap(tmp_path: Path) -> None:
+    assert len(parse_sensor_type(with_metrics(MAX_METRICS), "posted").metrics) == MAX_METRICS
+    problems = _problems(_folder(tmp_path, {"p.yaml": with_metrics(MAX_METRICS + 1)}))
+    assert problems == [
+        f"sensor_types/p.yaml: metrics: at most {MAX_METRICS} metrics per sensor type, "
+        f"not {MAX_METRICS + 1}"
+    ]
 
 
 def test_threshold_outside_physical_range_names_the_grade(tmp_path: Path) -> None:
