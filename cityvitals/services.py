@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import signal
 from typing import TYPE_CHECKING
 
@@ -68,12 +69,19 @@ def gateway_server(settings: Settings, *, graceful_s: int = 5) -> uvicorn.Config
 
     from gateway.app import create_app
 
+    gateway = settings.gateway
     return uvicorn.Config(
         create_app(gateway_config(settings)),
-        host=settings.gateway.host,
-        port=settings.gateway.port,
+        host=gateway.host,
+        port=gateway.port,
         log_config=None,  # our logging (cityvitals.logs), text or JSON
         lifespan="on",
         timeout_graceful_shutdown=graceful_s,  # live streams never end on their own
         server_header=False,
+        # h11, named: the header limit below is h11's (httptools, when installed, would be
+        # chosen instead and ignore it).
+        http="h11",
+        h11_max_incomplete_event_size=gateway.max_header_bytes,
+        timeout_keep_alive=math.ceil(gateway.keep_alive_timeout),
+        limit_concurrency=gateway.max_connections,
     )

@@ -18,6 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway import handlers
 from gateway.config import GatewayConfig
+from gateway.hosts import TrustedHostsMiddleware
 from gateway.limits import BodyLimitMiddleware
 from gateway.metrics import GatewayMetrics, MetricsMiddleware
 from gateway.openapi import TAGS
@@ -89,6 +90,9 @@ def create_app(config: GatewayConfig, *, clock: Clock | None = None) -> FastAPI:
         openapi_url="/openapi.json" if config.docs else None,
         docs_url="/docs" if config.docs else None,
         redoc_url=None,
+        # A redirect to the path without its trailing slash would be built from the request's
+        # Host header: a link to any host a client names. The API has exact paths instead.
+        redirect_slashes=False,
     )
     handlers.install(app)
     for router in ROUTERS:
@@ -101,6 +105,8 @@ def create_app(config: GatewayConfig, *, clock: Clock | None = None) -> FastAPI:
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_request_bytes)
+    if "*" not in config.trusted_hosts:
+        app.add_middleware(TrustedHostsMiddleware, patterns=config.trusted_hosts)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
