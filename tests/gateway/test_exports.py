@@ -53,10 +53,13 @@ async def export_waiting_on_the_lock(conn: asyncpg.Connection) -> int:
     found: list[int] = []
 
     async def waiting() -> bool:
-        found[:] = await conn.fetchval(
-            "SELECT array_agg(pid) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND application_name = 'cityvitals-gateway' AND wait_event_type = 'Lock'"
-        ) or []
+        found[:] = (
+            await conn.fetchval(
+                "SELECT array_agg(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = 'cityvitals-gateway' AND wait_event_type = 'Lock'"
+            )
+            or []
+        )
         return len(found) == 1
 
     await wait_until(waiting, timeout_s=GUARD_S)
