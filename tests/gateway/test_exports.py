@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import httpx
@@ -75,7 +74,34 @@ async def every_connection_free(served: Served) -> None:
             await held.enter_async_context(pool.acquire(timeout=GUARD_S))
 
 
-async def assert_exports_work(served: Served, client: httpx.AsyncClient, key: Any) -> None:
+@contextlib.asynccontextmanager
+async def gateway_and_client(
+    settings: Settings,
+) -> AsyncIterator[tuple[Served, httpx.AsyncClient, dict[str, str]]]:
+    """The gateway on a socket, a client, and a viewer key's header."""
+    async with (
+        asyncio.timeout(4 * GUARD_S),
+        serving(settings) as served,
+        httpx.AsyncClient(base_url=served.url, timeout=GUARD_S) as client,
+    ):
+        yield served, client, {"X-API-Key": served.keys["viewer"]}
+
+
+@contextlib.asynccontextmanager
+async def export_answered(
+    client: httpx.AsyncClient, key: dict[str, str]
+) -> AsyncIterator[AsyncIterator[str]]:
+    """An export that answered 200 and sent its header: the rest of its lines."""
+    async with client.stream("GET", "/v1/readings/export", params=EXPORT, headers=key) as answer:
+        assert answer.status_code == 200
+        lines = answer.aiter_lines()  # kept: a dropped async generator closes the response
+        assert await anext(lines) == HEADER
+        yield lines
+
+
+async def assert_exports_work(
+    served: Served, client: httpx.AsyncClient, key: dict[str, str]
+) -> None:
     assert not served.state.exports.locked()
     await every_connection_free(served)
     done = await client.get("/v1/readings/export", params=EXPORT, headers=key)
@@ -88,20 +114,9 @@ async def assert_exports_work(served: Served, client: httpx.AsyncClient, key: An
 async def test_twenty_exports_failing_midway_give_back_slot_and_connection(
     settings: Settings, conn: asyncpg.Connection
 ) -> None:
-    async with (
-        asyncio.timeout(4 * GUARD_S),
-        serving(settings) as served,
-        httpx.AsyncClient(base_url=served.url, timeout=GUARD_S) as client,
-    ):
-        key = {"X-API-Key": served.keys["viewer"]}
+    async with gateway_and_client(settings) as (served, client, key):
         for _ in range(20):
-            async with (
-                readings_locked(conn),
-                client.stream("GET", "/v1/readings/export", params=EXPORT, headers=key) as answer,
-            ):
-                assert answer.status_code == 200
-                lines = answer.aiter_lines()
-                assert await anext(lines) == HEADER  # answered; the query waits
+            async with readings_locked(conn), export_answered(client, key) as lines:
                 assert served.state.exports.locked()
                 # The database connection is lost midway, as in a server restart.
                 pid = await export_waiting_on_the_lock(conn)
@@ -117,19 +132,9 @@ async def test_twenty_exports_failing_midway_give_back_slot_and_connection(
 async def test_a_client_leaving_midway_gives_back_slot_and_connection(
     settings: Settings, conn: asyncpg.Connection
 ) -> None:
-    async with (
-        asyncio.timeout(4 * GUARD_S),
-        serving(settings) as served,
-        httpx.AsyncClient(base_url=served.url, timeout=GUARD_S) as client,
-    ):
-        key = {"X-API-Key": served.keys["viewer"]}
+    async with gateway_and_client(settings) as (served, client, key):
         async with readings_locked(conn):
-            async with client.stream(
-                "GET", "/v1/readings/export", params=EXPORT, headers=key
-            ) as answer:
-                # Keep the reader: a dropped async generator closes the response with it.
-                lines = answer.aiter_lines()
-                assert await anext(lines) == HEADER
+            async with export_answered(client, key):
                 await export_waiting_on_the_lock(conn)
             # The client has gone; the server notices and cancels the query.
             await wait_until(lambda: not served.state.exports.locked(), timeout_s=GUARD_S)
@@ -142,18 +147,8 @@ async def test_an_export_past_its_longest_duration_is_cut_off(
     settings = gateway_settings(
         prepared.url, mqtt_broker.url, max_exports=1, pool_size=2, max_export_duration=0.5
     )
-    async with (
-        asyncio.timeout(4 * GUARD_S),
-        serving(settings) as served,
-        httpx.AsyncClient(base_url=served.url, timeout=GUARD_S) as client,
-    ):
-        key = {"X-API-Key": served.keys["viewer"]}
-        async with (
-            readings_locked(conn),
-            client.stream("GET", "/v1/readings/export", params=EXPORT, headers=key) as answer,
-        ):
-            lines = answer.aiter_lines()
-            assert await anext(lines) == HEADER
+    async with gateway_and_client(settings) as (served, client, key):
+        async with readings_locked(conn), export_answered(client, key) as lines:
             # Held on the lock for as long as the test likes: only the cut-off ends it.
             with pytest.raises(httpx.RemoteProtocolError):
                 async for _ in lines:
