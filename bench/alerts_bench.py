@@ -62,7 +62,8 @@ def _servers(broker: bool) -> Iterator[tuple[str, str | None, Path]]:
     base = Path(tempfile.mkdtemp(prefix="cv-bench-alerts-"))
     base.chmod(0o755)
     postgres = EmbeddedPostgres(base / "pg")
-    mosquitto = EmbeddedMosquitto(base / "mqtt") if broker else None
+    # Anonymous, as in the tests: the bench measures the engine and ingest, not broker logins.
+    mosquitto = EmbeddedMosquitto(base / "mqtt", anonymous=True) if broker else None
     postgres.start()
     if mosquitto is not None:
         mosquitto.start()

@@ -59,7 +59,9 @@ def stack() -> Iterator[Stack]:
     base = Path(tempfile.mkdtemp(prefix="cv-bench-ingest-"))
     base.chmod(0o755)
     postgres = EmbeddedPostgres(base / "pg")
-    broker = EmbeddedMosquitto(base / "mqtt")
+    # Anonymous, as in the tests: the figures compare consumers, not broker logins (and the
+    # bare paho subscriber takes a plain URL).
+    broker = EmbeddedMosquitto(base / "mqtt", anonymous=True)
     postgres.start()
     broker.start()
     try:

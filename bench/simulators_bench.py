@@ -30,7 +30,7 @@ def run() -> list[Figure]:
     generation_rate = generated / (time.perf_counter() - began)
 
     base = Path(tempfile.mkdtemp(prefix="cv-bench-sim-"))
-    broker = EmbeddedMosquitto(base)
+    broker = EmbeddedMosquitto(base, anonymous=True)  # the simulator, not broker logins
     broker.start()
     try:
         settings = load_settings(mqtt_url=broker.url)
