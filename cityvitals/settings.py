@@ -16,7 +16,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -176,6 +184,17 @@ class GatewaySettings(BaseModel):
             if "*" in pattern and not wildcard_ok:
                 raise ValueError(f"{pattern!r}: a wildcard only as '*' or '*.example.org'")
         return value
+
+    @model_validator(mode="after")
+    def _exports_leave_connections(self) -> GatewaySettings:
+        # An export holds a pooled connection for as long as it streams: with as many exports
+        # as connections, every other request (the API-key check first) would wait for one.
+        if self.max_exports >= self.pool_size:
+            raise ValueError(
+                f"max_exports ({self.max_exports}) must be below pool_size ({self.pool_size}): "
+                "each export holds a database connection while it streams"
+            )
+        return self
 
 
 class Settings(BaseSettings):

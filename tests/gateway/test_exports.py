@@ -1,6 +1,7 @@
 """Exports over a real socket: whichever way a stream ends (its database connection lost
 midway, its client gone, cut off by gateway.max_export_duration), its export slot and its
-database connection come back, so no client can wedge exports or the pool (issue 12, item 2).
+database connection come back, so no client can wedge exports or the pool (issue 12, item 2);
+and exports may not be allowed every connection of the pool.
 
 A stream is held in a known place by locking the readings table: the export answers 200 and
 sends its CSV header, then its query waits on the lock until the test acts.
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from cityvitals.embedded import EmbeddedMosquitto
-from cityvitals.settings import Settings
+from cityvitals.settings import Settings, SettingsError, load_settings
 from tests.gateway.conftest import gateway_settings
 from tests.gateway.serving import Served, serving
 from tests.harness import ScratchDatabase
@@ -154,3 +155,10 @@ async def test_an_export_past_its_longest_duration_is_cut_off(
                 async for _ in lines:
                     pass
         await assert_exports_work(served, client, key)
+
+
+def test_exports_cannot_be_allowed_every_connection() -> None:
+    # Exports holding every pooled connection would leave none for any other request.
+    with pytest.raises(SettingsError, match=r"max_exports \(8\) must be below pool_size \(8\)"):
+        load_settings(gateway={"max_exports": 8, "pool_size": 8})
+    assert load_settings(gateway={"max_exports": 7, "pool_size": 8}).gateway.max_exports == 7
