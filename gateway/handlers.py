@@ -26,8 +26,13 @@ from starlette.exceptions import HTTPException
 from alerts.errors import AlertActionError, AlertNotFound, AlertStateError, SilenceError
 from gateway.errors import ApiError, ProblemDetail
 from schemas.errors import SchemaError
-from storage.errors import DatabaseUnavailable, StorageError, WriteRejected, is_transient
-from storage.pool import PoolExhausted
+from storage.errors import (
+    DatabaseUnavailable,
+    PoolExhausted,
+    StorageError,
+    WriteRejected,
+    is_transient,
+)
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from gateway.keys import name_problem
+from gateway.params import Moment
 from schemas.sensor_type import SensorType
 from storage.online import HISTORY, OFFLINE_AFTER_INTERVALS
 
@@ -259,8 +260,8 @@ class ReplayRequest(BaseModel):
     ids: list[int] | None = Field(default=None, max_length=1_000, description="These letters")
     reason: str | None = Field(default=None, max_length=64, description="Or those with a reason")
     source: str | None = Field(default=None, max_length=16)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     limit: int = Field(default=100, ge=1, le=1_000)
 
 

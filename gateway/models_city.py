@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.models import T0, example
+from gateway.params import Moment
 from storage.online import OFFLINE_AFTER_INTERVALS
 
 # --- readings --------------------------------------------------------------------------------
@@ -302,8 +303,8 @@ class SilenceIn(BaseModel):
     )
 
     matchers: list[str] = Field(min_length=1, max_length=20, description="label=value, !=, =~, !~")
-    starts_at: AwareDatetime | None = Field(default=None, description="Default: now")
-    ends_at: AwareDatetime
+    starts_at: Moment | None = Field(default=None, description="Default: now")
+    ends_at: Moment
     comment: str = Field(default="", max_length=2_000)
 
 

@@ -13,11 +13,11 @@ _ERRORS = {
     409: "The current state does not allow it",
     413: "The request body is over gateway.max_request_bytes",
     422: "Input that cannot be used; `field` names it and `problems` lists every problem",
-    429: "Too many at once; retry after the Retry-After header's seconds",
+    429: "Too many at once, or too many wrong keys from this address; retry after Retry-After",
     503: "The database cannot be reached; retry after the Retry-After header's seconds",
 }
 # What every endpoint behind a key can answer besides its own errors.
-COMMON = (401, 403, 413, 422, 503)
+COMMON = (401, 403, 413, 422, 429, 503)
 
 TAGS = [
     {"name": "registry", "description": "Sensor types: list, read, register or update (YAML)"},

@@ -4,6 +4,7 @@ Hierarchy::
 
     StorageError
     ├── DatabaseUnavailable   the server cannot be reached or went away: retry later, do not ack
+    │   └── PoolExhausted     reachable, but no pooled connection came free in time: busy
     ├── MigrationError        the schema cannot be brought up to date (names the migration)
     ├── BackendError          the requested backend (TimescaleDB) is not usable on this server
     └── WriteRejected         the data itself is wrong (say, a bad clock): retrying won't help
@@ -26,6 +27,10 @@ class StorageError(Exception):
 
 class DatabaseUnavailable(StorageError):
     """Transient: connection refused, lost, or the server is shutting down or starting up."""
+
+
+class PoolExhausted(DatabaseUnavailable):
+    """No pooled connection came free within the acquire timeout: every one is in use."""
 
 
 class MigrationError(StorageError):

@@ -9,17 +9,13 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from storage.errors import DatabaseUnavailable, is_transient, translate
+from storage.errors import PoolExhausted, is_transient, translate
 
 # The longest anyone waits for a pooled connection. A connection is held for one query (bounded
 # by the statement timeout) or one transaction, so a wait this long means the pool is wedged
 # (connections held and never given back) or the server does not accept connections: either
 # way, failing is better than waiting forever, and callers already handle DatabaseUnavailable.
 ACQUIRE_TIMEOUT_S = 10.0
-
-
-class PoolExhausted(DatabaseUnavailable):
-    """No pooled connection came free within the acquire timeout: every one is in use."""
 
 
 async def create_pool(

@@ -6,14 +6,13 @@ import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import AwareDatetime
 
 from gateway.auth import admin, operator
 from gateway.errors import NotFound
 from gateway.models import DeadLetterOut, Page, ReplayFailure, ReplayRequest, ReplayResult
 from gateway.openapi import errors
 from gateway.pagination import decode_cursor, encode_cursor, page_size
-from gateway.params import Cursor, Limit
+from gateway.params import Cursor, Limit, Since, Until
 from gateway.state import get_state
 from ingest.replay import replay_dead_letters
 from storage.api_dead_letters import get_dead_letter, list_dead_letters, select_for_replay
@@ -45,8 +44,8 @@ async def list_all(
     reason: Annotated[str | None, Query(max_length=64, description="e.g. unknown_type")] = None,
     source: Annotated[str | None, Query(max_length=16, description="mqtt or http")] = None,
     replayed: Annotated[bool | None, Query(description="Only replayed, or not replayed")] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[DeadLetterOut]:

@@ -28,7 +28,8 @@ from gateway.openapi import errors
 from gateway.state import get_state
 from ingest.transport import MqttClient, MqttError
 from storage.api_keys import ApiKey
-from storage.pool import PoolExhausted, connection
+from storage.errors import PoolExhausted
+from storage.pool import connection
 
 router = APIRouter(tags=["operations"])
 CHECK_TIMEOUT_S = 3.0

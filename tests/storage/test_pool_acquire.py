@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from cityvitals.embedded.ports import free_port
-from storage.errors import DatabaseUnavailable
-from storage.pool import PoolExhausted, connection, create_pool
+from storage.errors import DatabaseUnavailable, PoolExhausted
+from storage.pool import connection, create_pool
 from tests.harness import POSTGRES_ONLY
 
 GUARD_S = 30  # only a broken pool waits this long
