@@ -144,7 +144,13 @@ def simulate(
     every: Annotated[str, typer.Option(help="Time between incidents.")] = "5m",
     faults: Annotated[str, typer.Option(help="none or realistic.")] = "none",
     register: Annotated[bool, typer.Option(help="Add the fleet to the inventory first.")] = True,
-    connections: Annotated[int, typer.Option(help="MQTT connections (gateways) to share.")] = 4,
+    connections: Annotated[
+        int,
+        typer.Option(
+            help="MQTT connections (gateways) to share. A broker that makes client ids account "
+            "names (deploy/mosquitto) takes one per account: use 1 there."
+        ),
+    ] = 4,
 ) -> None:
     """Drive a simulated fleet over MQTT: daily cycles, faults and incident scenarios."""
     import threading
