@@ -16,7 +16,13 @@ from storage.backend import recorded_backend
 from storage.errors import BackendError, DatabaseUnavailable, translate
 from storage.migrate import MIGRATIONS_DIR
 from storage.pool import create_pool, redact_dsn
-from storage.setup import PreparedDatabase, prepare_database, prepared_with, record_prepared
+from storage.setup import (
+    PreparedDatabase,
+    prepare_database,
+    prepared_with,
+    preparing_alone,
+    record_prepared,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +61,19 @@ async def prepare(
         if unless_done and (backend := await prepared_with(conn, fingerprint)) is not None:
             return PreparedDatabase(backend, [], 0)
         registry, inventory = load_vocabulary(settings)
-        prepared = await prepare_database(
-            conn,
-            preference=settings.storage.backend,
-            policy=settings.storage.policy(),
-            registry=registry,
-            inventory=inventory,
-            now=now or datetime.now(UTC),
-        )
-        await record_prepared(conn, fingerprint)
+        async with preparing_alone(conn):
+            # A replica started at the same moment may have just done it all: ask again.
+            if unless_done and (backend := await prepared_with(conn, fingerprint)) is not None:
+                return PreparedDatabase(backend, [], 0)
+            prepared = await prepare_database(
+                conn,
+                preference=settings.storage.backend,
+                policy=settings.storage.policy(),
+                registry=registry,
+                inventory=inventory,
+                now=now or datetime.now(UTC),
+            )
+            await record_prepared(conn, fingerprint)
         return prepared
     finally:
         await conn.close()

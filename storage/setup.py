@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +18,22 @@ from storage.migrate import migrate
 from storage.partitions import ensure_partitions_ahead
 from storage.policy import StoragePolicy
 from storage.timescale import apply_timescale_policies
+
+# One preparation at a time per database. Migrations hold their own lock, but what follows them
+# is not safe side by side: two TimescaleDB replicas starting at once replace the same compression
+# and retention jobs, and one fails with "tuple concurrently deleted".
+_PREPARE_LOCK = 0x63_69_74_79_70_72  # "cityp"
+
+
+@asynccontextmanager
+async def preparing_alone(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """Hold the preparation lock on `conn` (a session lock: a crashed holder releases it)."""
+    async with translate("waiting for another service preparing the database"):
+        await conn.execute("SELECT pg_advisory_lock($1)", _PREPARE_LOCK)
+    try:
+        yield
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _PREPARE_LOCK)
 
 
 @dataclass(frozen=True)
@@ -34,15 +52,17 @@ async def prepare_database(
     inventory: Inventory | None,
     now: datetime,
 ) -> PreparedDatabase:
-    """Migrate, prepare time partitions or policies, and sync the registry and inventory."""
-    result = await migrate(conn, preference)
-    async with translate("preparing storage"):
-        if result.backend is Backend.POSTGRES:
-            await ensure_partitions_ahead(conn, now, policy.partitions_ahead_days)
-        else:
-            await apply_timescale_policies(conn, policy)
-        await sync_registry(conn, registry)
-        synced = await sync_inventory(conn, inventory) if inventory is not None else 0
+    """Migrate, prepare time partitions or policies, and sync the registry and inventory; services
+    starting together take turns (`preparing_alone`)."""
+    async with preparing_alone(conn):
+        result = await migrate(conn, preference)
+        async with translate("preparing storage"):
+            if result.backend is Backend.POSTGRES:
+                await ensure_partitions_ahead(conn, now, policy.partitions_ahead_days)
+            else:
+                await apply_timescale_policies(conn, policy)
+            await sync_registry(conn, registry)
+            synced = await sync_inventory(conn, inventory) if inventory is not None else 0
     return PreparedDatabase(result.backend, result.applied, synced)
 
 
