@@ -66,18 +66,25 @@ def environment(
 
 
 class Engines:
-    def __init__(self, environment: dict[str, str]) -> None:
+    def __init__(self, environment: dict[str, str], logs: Path) -> None:
         self.environment = environment
+        self.logs = logs
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str) -> None:
         env = {**self.environment, "CITYVITALS_ALERTS__ENGINE_NAME": name}
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "cityvitals.cli", "alerts"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with (self.logs / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "cityvitals.cli", "alerts"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def print_logs(self) -> None:
+        """Shown by pytest when the test failed: what each replica said (a crash at start, …)."""
+        for log in sorted(self.logs.glob("*.log")):
+            print(f"--- engine {log.stem} ---\n{log.read_text(errors='replace')[-4000:]}")
 
     def kill(self, name: str) -> None:
         process = self.processes.pop(name)
@@ -95,10 +102,13 @@ class Engines:
 
 
 @pytest.fixture
-def engines(environment: dict[str, str]) -> Iterator[Engines]:
-    running = Engines(environment)
+def engines(environment: dict[str, str], tmp_path: Path) -> Iterator[Engines]:
+    logs = tmp_path / "engine-logs"
+    logs.mkdir()
+    running = Engines(environment, logs)
     yield running
     running.stop_all()
+    running.print_logs()
 
 
 @contextlib.asynccontextmanager
