@@ -40,7 +40,9 @@ from alerts.file_problems import Report, did_you_mean
 from alerts.rules.checks import Bounds, Checker, bounds_for
 from alerts.rules.rule import Condition, ConditionKind, Direction, Rule, Scope, Timing
 from alerts.rules.rule_set import RuleSet
+from alerts.rules.schedules import build_schedules
 from alerts.rules.specs import OverrideSpec, RuleFileSpec, RuleSpec
+from alerts.rules.states import state_in_condition
 from schemas.errors import Problem
 from schemas.registry import Registry
 
@@ -135,7 +137,19 @@ class _Loader(Checker):
         )
         bounds = bounds_for(kind, spec.aggregate, metric)
         condition = self._condition(at, spec, kind, bounds, sensor_type.reporting_interval)
+        if condition is not None and kind is ConditionKind.STATE_IN:
+            assert spec.state_in is not None
+            condition = state_in_condition(at, spec.state_in, metric, f"{spec.type}.{spec.metric}")
         if condition is None or len(self.problems) > mark:
+            return
+        schedules = build_schedules(
+            at,
+            spec.schedules,
+            condition,
+            lambda key, block, d: self.levels(at, key, block, bounds, d),
+            lambda key, up, down: self.check_overlap(at, key, up, down),
+        )
+        if len(self.problems) > mark:
             return
         hold = timedelta(seconds=spec.hold or 0)
         keep = hold if spec.keep_firing_for is None else timedelta(seconds=spec.keep_firing_for)
@@ -151,6 +165,7 @@ class _Loader(Checker):
             disabled=spec.disabled,
             description=spec.description,
             source=source,
+            schedules=schedules,
         )
         self.register(rule, at, "id", f"{source} {key}")
 
@@ -164,6 +179,8 @@ class _Loader(Checker):
         if spec.flatline is not None:
             flat = timedelta(seconds=spec.flatline.unchanged_for)
             return Condition(kind, unchanged_for=flat, grade=spec.flatline.grade)
+        if kind is ConditionKind.STATE_IN:
+            return Condition(kind)  # the caller checks the labels against the metric's states
         if kind in (ConditionKind.ABOVE, ConditionKind.BELOW):
             prefix, above_spec, below_spec = "", spec.above, spec.below
         else:
