@@ -290,7 +290,7 @@ class Checker:
         states = cond.states
         if spec.state_in is not None:
             if kind is not ConditionKind.STATE_IN:
-                at("state_in", f"{base.id!r} is a {kind} rule, not a state_in rule")
+                at("state_in", f"{base.id!r} is not a state_in rule (it is {_article(kind)} rule)")
             else:
                 state_in = state_in_condition(at, spec.state_in, metric, base.metric or "")
                 states = None if state_in is None else state_in.states
@@ -301,8 +301,6 @@ class Checker:
         above = replaced.get(Direction.ABOVE, cond.above)
         below = replaced.get(Direction.BELOW, cond.below)
         self.check_overlap(at, "", above, below)
-        if len(self.problems) > mark:
-            return None
         intervals = spec.intervals or cond.intervals
         silence = cond.silence
         if spec.intervals is not None:
@@ -386,3 +384,7 @@ class Checker:
 
 def _overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
     return a is None or b is None or bool(a & b)
+
+
+def _article(kind: ConditionKind) -> str:
+    return f"an {kind}" if kind.value[0] in "aeiou" else f"a {kind}"

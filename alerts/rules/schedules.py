@@ -48,7 +48,7 @@ def build_schedules(
         at("schedules", "empty: declare at least one schedule, or remove 'schedules'")
         return ()
     if condition.kind not in THRESHOLD_KINDS:
-        at("schedules", f"a {condition.kind} rule has no thresholds to schedule")
+        at("schedules", f"{condition.kind} rules have no thresholds to schedule")
         return ()
     built: list[Scheduled] = []
     for name, spec in specs.items():
