@@ -21,7 +21,10 @@
         below: {blue: 0.25, yellow: 0.23, orange: 0.20, red: 0.15}
 
 Conditions: exactly one of above, below, outside ({above, below}), rate_of_change ({above and/or
-below}, per minute), absence ({intervals, grade}), flatline ({unchanged_for, grade}). Threshold
+below}, per minute), absence ({intervals, grade}), flatline ({unchanged_for, grade}), state_in
+(labels of an enumerated state: `[fault]`, or `{labels: [fault], grade: orange}`; see states.py).
+Threshold rules and overrides may add `schedules` (other levels by night or at weekends; see
+schedules.py); an override without `schedules` keeps the rule's, following its new levels. Threshold
 blocks take blue/yellow/orange/red, optional recovery ({grade: level}) and hysteresis (a margin).
 `over: avg|min|max` with `window` compares a window aggregate instead of the latest value.
 `keep_firing_for` defaults to `hold`. An override's above/below block replaces that direction's
