@@ -84,4 +84,5 @@ def engine_config(settings: Settings) -> EngineConfig:
         name=alerts.engine_name,
         external_url=alerts.external_url,
         delivery_concurrency=alerts.delivery_concurrency,
+        time_zone=alerts.time_zone,
     )

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -112,9 +113,22 @@ class AlertsSettings(BaseModel):
     engine_name: str = Field(default_factory=default_engine_name, min_length=1, max_length=64)
     external_url: str = Field(default="", description="Link to the ops wall in notifications")
     delivery_concurrency: int = Field(default=8, ge=1, le=256)
+    # Scheduled thresholds (night 22:00-06:00, weekends) are local times of this zone.
+    time_zone: str = Field(default="Asia/Shanghai", description="IANA time zone of schedules")
     metrics_host: str = Field(default="127.0.0.1", description="0.0.0.0 for a remote scraper")
     # When taken (another engine on this host), the next free port is used and logged.
     metrics_port: int = Field(default=9102, ge=0, le=65_535, description="0 disables /metrics")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: an IANA name like 'Asia/Shanghai'"
+            ) from None
+        return value
 
     @field_validator("rules_dir")
     @classmethod

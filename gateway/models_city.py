@@ -171,6 +171,12 @@ class AlertSubject(BaseModel):
     subdistrict: str | None
 
 
+class StateName(BaseModel):
+    label: str = Field(description="The state's label as declared (fault)")
+    zh: str = Field(description="Its Chinese name, or the label when it has none")
+    en: str = Field(description="Its English name, or the label when it has none")
+
+
 class AlertOut(BaseModel):
     model_config = example(
         {
@@ -206,6 +212,10 @@ class AlertOut(BaseModel):
     phase: str = Field(description="inactive, pending, firing or resolved")
     grade: str | None = Field(description="blue, yellow, orange or red")
     value: float | None
+    state: StateName | None = Field(
+        default=None,
+        description="For an enumerated state metric: the state `value` stands for (its index)",
+    )
     pending_since: datetime | None
     firing_since: datetime | None
     resolved_at: datetime | None

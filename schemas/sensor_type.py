@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from schemas.durations import Duration, Offset
 from schemas.grades import GRADES_BY_SEVERITY as GRADES_BY_SEVERITY  # re-exported: types speak
 from schemas.grades import Grade as Grade  # in grades, and many modules import them from here
+from schemas.schedules import DAY_NAMES, TIME_RANGE_REGEX, Schedule, parse_schedule
 from schemas.units import UNITS
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
@@ -74,9 +75,63 @@ class GradeLevels(_Strict):
         return [(g, v) for g in GRADES_BY_SEVERITY if (v := getattr(self, g.value)) is not None]
 
 
+class ScheduledLevels(_Strict):
+    """Other levels while a schedule is in force (see schemas/schedules.py); a direction left out
+    keeps its unscheduled levels. Hold and keep_firing_for are the unscheduled ones."""
+
+    time: Annotated[str, WithJsonSchema({"type": "string", "pattern": TIME_RANGE_REGEX})] | None = (
+        Field(
+            default=None,
+            description="Local time range 'HH:MM-HH:MM', start included; '22:00-06:00' crosses "
+            "midnight",
+        )
+    )
+    days: (
+        list[Annotated[str, WithJsonSchema({"type": "string", "enum": list(DAY_NAMES)})]] | None
+    ) = Field(
+        default=None,
+        description="Days it applies (mon ... sun); for a range crossing midnight, the day the "
+        "range starts",
+    )
+    above: GradeLevels | None = None
+    below: GradeLevels | None = None
+
+    def schedule(self, name: str) -> Schedule:
+        """The parsed schedule; the registry has checked it (ValueError if it was not)."""
+        schedule, findings = parse_schedule(name, self.time, self.days)
+        if schedule is None:
+            raise ValueError(f"schedule {name!r}: {findings}")
+        return schedule
+
+
+class StateIn(_Strict):
+    """An enumerated state metric alerts while its state is one of `labels`."""
+
+    labels: list[str] = Field(min_length=1, description="States that raise the alert")
+    grade: Grade = Field(default=Grade.YELLOW, description="The grade it fires at")
+    hold: Duration | None = Field(
+        default=None, description="How long the state must last before the alert fires"
+    )
+    keep_firing_for: Offset | None = Field(
+        default=None,
+        description="How long it keeps firing once the state is another (default: hold)",
+    )
+
+
 class Thresholds(_Strict):
     above: GradeLevels | None = Field(default=None, description="Alert when the value rises to")
     below: GradeLevels | None = Field(default=None, description="Alert when the value falls to")
+    schedules: dict[str, ScheduledLevels] | None = Field(
+        default=None,
+        description=(
+            "Other levels at some times of day or days of the week, by name (night, weekend), "
+            "in the district's time zone; the first listed that is in force wins, and 'above'/"
+            "'below' apply when none is"
+        ),
+    )
+    state_in: StateIn | None = Field(
+        default=None, description="For an enumerated state metric: alert on these states"
+    )
 
 
 class Profile(StrEnum):
@@ -106,6 +161,16 @@ class Metric(_Strict):
     display_name: BilingualName
     unit: Annotated[str, WithJsonSchema({"type": "string", "enum": list(UNITS)})]
     kind: MetricKind = MetricKind.GAUGE
+    states: list[str] | None = Field(
+        default=None,
+        description=(
+            "Labels of an enumerated state metric, in index order: the stored value is the index"
+        ),
+    )
+    state_names: dict[str, BilingualName] | None = Field(
+        default=None,
+        description="Names people read for some states, by label (zh, en); others show the label",
+    )
     range: Range
     precision: int = Field(ge=0, le=6, description="Decimal places worth storing and showing")
     description: str | None = None

@@ -7,7 +7,9 @@ import re
 from collections.abc import Iterator
 
 from schemas.districts import SUBDISTRICTS_BY_CODE
+from schemas.schedule_checks import check_schedules
 from schemas.sensor_type import NAME_PATTERN, GradeLevels, Metric, MetricKind, SensorType
+from schemas.states import check_state_metric
 from schemas.units import is_known_unit, suggest_unit
 
 Finding = tuple[str, str]
@@ -34,8 +36,9 @@ def _check_metric(key: str, metric: Metric) -> Iterator[Finding]:
     if low >= high:
         yield f"{key}.range", f"min ({low:g}) must be below max ({high:g})"
         return
-    if metric.kind is MetricKind.STATE and (low, high) != (0, 1):
+    if metric.kind is MetricKind.STATE and metric.states is None and (low, high) != (0, 1):
         yield f"{key}.range", "a state metric takes the values 0 and 1: range must be min 0, max 1"
+    yield from check_state_metric(key, metric)
     if metric.thresholds is not None:
         if metric.kind is MetricKind.COUNTER:
             yield (
@@ -55,7 +58,7 @@ def _check_metric(key: str, metric: Metric) -> Iterator[Finding]:
 def _check_thresholds(key: str, metric: Metric) -> Iterator[Finding]:
     assert metric.thresholds is not None
     above, below = metric.thresholds.above, metric.thresholds.below
-    if above is None and below is None:
+    if above is None and below is None and metric.thresholds.state_in is None:
         yield key, "declare 'above' or 'below' (or remove 'thresholds')"
     for direction, levels in (("above", above), ("below", below)):
         if levels is not None:
@@ -69,6 +72,7 @@ def _check_thresholds(key: str, metric: Metric) -> Iterator[Finding]:
                 f"'below' thresholds (up to {highest_below:g}) overlap 'above' thresholds "
                 f"(from {lowest_above:g}): a value could be too high and too low at once",
             )
+    yield from check_schedules(key, metric, _check_levels)
 
 
 def _check_levels(

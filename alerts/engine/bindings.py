@@ -9,12 +9,14 @@ and only sensors named by some rule are looked up one by one: 100,000 sensors bi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 
 import numpy as np
 import numpy.typing as npt
 
 from alerts.engine.city import City
+from alerts.engine.zones import ZoneOf
+from alerts.model import Subject
 from alerts.rules.defaults import DEFAULT_ABSENCE_INTERVALS
 from alerts.rules.rule import ConditionKind, Rule, Source, SubjectKind
 from alerts.rules.rule_set import RuleSet
@@ -47,6 +49,36 @@ class Binding:
     local: npt.NDArray[np.int32] = field(default_factory=lambda: np.empty(0, np.int32))
     # Vital-sign rules: the places evaluated, subdistrict codes or None for the whole district.
     places: tuple[str | None, ...] = ()
+    # Rules with schedules: the time zones of the bound sensors and each one's zone (an index
+    # into them), asked of `zone_of` once per subdistrict on the first tick that needs them.
+    _zones: tuple[tuple[tzinfo, ...], npt.NDArray[np.int64]] | None = field(
+        default=None, repr=False
+    )
+
+    def zones_by_sensor(
+        self, city: City, zone_of: ZoneOf
+    ) -> tuple[tuple[tzinfo, ...], npt.NDArray[np.int64]]:
+        """(distinct zones, zone index per bound sensor); cached: a binding lives as long as
+        its rule set and catalogue, and the engine's `zone_of` does not change."""
+        if self._zones is None:
+            places = city.sensor_subdistrict[self.sensors]
+            zone_index = np.zeros(len(self.sensors), np.int64)
+            zones: list[tzinfo] = []
+            codes, first = np.unique(places, return_index=True)
+            for code, pos in zip(codes.tolist(), first.tolist(), strict=True):
+                sensor = city.sensors[int(self.sensors[pos])]
+                subject = Subject(
+                    SubjectKind.SENSOR.value,
+                    sensor.external_id,
+                    self.rule.domain,
+                    sensor.subdistrict,
+                )
+                zone = zone_of(subject)
+                if zone not in zones:
+                    zones.append(zone)
+                zone_index[places == code] = zones.index(zone)
+            self._zones = (tuple(zones), zone_index)
+        return self._zones
 
     @property
     def vital(self) -> bool:

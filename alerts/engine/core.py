@@ -28,6 +28,7 @@ from alerts.engine.bindings import Binding, bind_rules
 from alerts.engine.city import City
 from alerts.engine.describe import describe
 from alerts.engine.evaluator import Change, evaluate
+from alerts.engine.zones import DEFAULT_TIME_ZONE, ZoneOf, one_zone
 from alerts.model import Alert, Phase, Transition
 from alerts.notify import Notification, NotifyAlert
 from alerts.notify.escalation import EscalationState
@@ -95,8 +96,10 @@ class EngineCore:
         *,
         lateness: timedelta = timedelta(seconds=60),
         external_url: str = "",
+        zone_of: ZoneOf | None = None,
     ) -> None:
         self.registry = registry
+        self.zone_of = zone_of or one_zone(DEFAULT_TIME_ZONE)
         self.rules = rules
         self.routing = routing
         self.lateness = lateness
@@ -128,13 +131,13 @@ class EngineCore:
             if escalation:
                 self.escalations[alert.fingerprint] = states_from_json(escalation)
             if alert.phase is Phase.FIRING:
-                self._add_to_pool(alert, self.pool)
+                self._add_to_pool(alert, self.pool, now)
         self.ops_seq = await store.last_ops_seq(conn)
         self.records = await store.load_groups(conn)
         announced = {fp for r in self.records.values() for fp in r.firing} - self.pool.keys()
         if announced:  # resolved while we were down (or just before): their message is due
             for alert in await store.load_alerts(conn, announced):
-                self._add_to_pool(alert, self.pool)
+                self._add_to_pool(alert, self.pool, now)
         self.read_until = now
         self.swept_at = None
         log.info(
@@ -200,14 +203,14 @@ class EngineCore:
         pending = _Pending()
         await self._take_ops_changes(conn, pending)
         self.silences = await store.load_silences(conn, now)
-        active = self._with_ops(pending)
-        evaluation = evaluate(self.bindings, self.city, active, windows, now)
+        active = self._with_ops(pending, now)
+        evaluation = evaluate(self.bindings, self.city, active, windows, now, self.zone_of)
         report.stepped = evaluation.stepped
         changes = evaluation.changes + self._retire_orphans(active, now)
         pool = dict(self.pool)
         pool.update(pending.pool)  # acknowledgements show in the next messages
         for change in changes:
-            self._stage(change, pool, pending)
+            self._stage(change, pool, pending, now)
         self._plan(pool, now, pending)
         async with conn.transaction():
             await store.upsert_alerts(conn, list(pending.rows.values()), now)
@@ -247,7 +250,7 @@ class EngineCore:
             pending.ops[alert.fingerprint] = alert
             self.ops_seq = max(self.ops_seq, seq)
 
-    def _with_ops(self, pending: _Pending) -> dict[str, dict[str, Alert]]:
+    def _with_ops(self, pending: _Pending, now: datetime) -> dict[str, dict[str, Alert]]:
         """Active alerts with acknowledgements and closures made since the last tick."""
         if not pending.ops:
             return self.active
@@ -258,7 +261,7 @@ class EngineCore:
                 merged = replace(mine, **{f: getattr(fresh, f) for f in _OPS_FIELDS})
                 active[fresh.rule_id][fresh.subject.id] = merged
                 if mine.fingerprint in self.pool:
-                    self._add_to_pool(merged, pending.pool)
+                    self._add_to_pool(merged, pending.pool, now)
         return active
 
     def _retire_orphans(self, active: dict[str, dict[str, Alert]], now: datetime) -> list[Change]:
@@ -287,22 +290,28 @@ class EngineCore:
                 changes.append(Change(alert, retired, (note,)))
         return changes
 
-    def _add_to_pool(self, alert: Alert, pool: dict[str, NotifyAlert]) -> None:
+    def _add_to_pool(self, alert: Alert, pool: dict[str, NotifyAlert], now: datetime) -> None:
         rule = self.rules.get(alert.rule_id)
         if rule is None:
             return
+        # The threshold quoted is the one in force now (the night's, by night).
+        condition = rule.condition
+        if rule.schedules:
+            condition = rule.condition_at(now.astimezone(self.zone_of(alert.subject)))
         pool[alert.fingerprint] = describe(
-            alert, rule, self.registry, external_url=self.external_url
+            alert, rule, self.registry, condition=condition, external_url=self.external_url
         )
 
-    def _stage(self, change: Change, pool: dict[str, NotifyAlert], pending: _Pending) -> None:
+    def _stage(
+        self, change: Change, pool: dict[str, NotifyAlert], pending: _Pending, now: datetime
+    ) -> None:
         after = change.after
         fp = after.fingerprint
         escalation = states_to_json(self.escalations.get(fp, {}))
         pending.rows[fp] = (change.before, after, escalation)
         pending.transitions.extend((after.rule_id, t) for t in change.transitions)
         if after.phase is Phase.FIRING or (after.phase is Phase.RESOLVED and fp in pool):
-            self._add_to_pool(after, pool)  # resolved: its message is still to be sent
+            self._add_to_pool(after, pool, now)  # resolved: its message is still to be sent
         else:
             pool.pop(fp, None)
 

@@ -11,9 +11,10 @@ from datetime import datetime
 
 from alerts.model import Alert, Grade, Phase
 from alerts.notify import NotifyAlert, notify_alert
-from alerts.rules.rule import Aggregate, ConditionKind, Levels, Rule
+from alerts.rules.rule import THRESHOLD_KINDS, Aggregate, Condition, ConditionKind, Levels, Rule
 from schemas.grades import grade_rank
 from schemas.registry import Registry
+from schemas.states import state_names
 
 __all__ = ["describe"]
 
@@ -46,7 +47,7 @@ def _what(rule: Rule, registry: Registry) -> tuple[str, str, str]:
         metric = sensor_type.metrics.get(rule.metric)
     metric_zh = metric.display_name.zh if metric else (rule.metric or "")
     metric_en = metric.display_name.en if metric else (rule.metric or "")
-    unit = metric.unit if metric else ""
+    unit = metric.unit if metric and not metric.states else ""  # a state shows by its name
     zh, en = f"{type_zh}·{metric_zh}", f"{type_en} · {metric_en.lower()}"
     if kind is ConditionKind.FLATLINE:
         return f"{zh}数值冻结", f"{en} stuck", unit
@@ -64,9 +65,8 @@ def _threshold(levels: Levels | None, grade: Grade) -> float | None:
     return levels.thresholds[levels.grades.index(grade)]
 
 
-def _side(rule: Rule, alert: Alert, grade: Grade | None) -> tuple[float | None, str | None]:
-    cond = rule.condition
-    if grade is None or cond.kind in (ConditionKind.ABSENCE, ConditionKind.FLATLINE):
+def _side(cond: Condition, alert: Alert, grade: Grade | None) -> tuple[float | None, str | None]:
+    if grade is None or cond.kind not in THRESHOLD_KINDS:
         return None, None
     above, below = _threshold(cond.above, grade), _threshold(cond.below, grade)
     if above is not None and below is not None:  # outside a band: the side the value is on
@@ -96,14 +96,20 @@ def describe(
     registry: Registry,
     *,
     last_grade: Grade | None = None,
+    condition: Condition | None = None,
     external_url: str = "",
 ) -> NotifyAlert:
-    """`alert` with labels and words; `last_grade` for a resolved alert's routing."""
+    """`alert` with labels and words; `last_grade` for a resolved alert's routing; `condition`
+    the rule's condition in force (its night levels by night), to quote its threshold."""
     what_zh, what_en, unit = _what(rule, registry)
     grade = alert.grade or last_grade
-    threshold, direction = _side(rule, alert, grade)
+    threshold, direction = _side(condition or rule.condition, alert, grade)
     url = f"{external_url.rstrip('/')}/alerts/{alert.fingerprint}" if external_url else ""
     stands_down_at, may_step_down = _easing(alert, rule)
+    metric = None if rule.metric is None else registry.metric(rule.scope.type_name, rule.metric)
+    # The value is a state (not a rate of one, nor an aggregate): shown by its name.
+    plain = rule.aggregate is None and rule.condition.kind is not ConditionKind.RATE_OF_CHANGE
+    states = state_names(metric) if metric is not None and plain else ()
     return notify_alert(
         alert,
         what_zh=what_zh,
@@ -118,4 +124,5 @@ def describe(
         alertname=rule.family,
         stands_down_at=stands_down_at,
         may_step_down=may_step_down,
+        states=states,
     )

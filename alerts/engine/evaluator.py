@@ -6,6 +6,10 @@ mildest threshold now, plus those that already have an alert (pending timers run
 may ease). Everything else is quiet and stays quiet, which the state machine would conclude too,
 only 100,000 times slower. Vital-sign rules fold their sensors per subdistrict and district-wide
 first, then step 13 subjects at most.
+
+Rules with schedules (other levels by night, at weekends) compare with the condition in force at
+`now` in each subject's time zone (`zones.py`): worked out once per zone per tick, so the numpy
+pass stays one comparison per sensor.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import numpy.typing as npt
 from alerts.engine.bindings import Binding, WindowKey
 from alerts.engine.city import NEVER, SUBDISTRICT_INDEX, City
 from alerts.engine.state import NO_DATA, Observation, new_alert, step
+from alerts.engine.zones import ZoneOf, one_zone
 from alerts.model import Alert, Subject, Transition
-from alerts.rules.rule import Aggregate, ConditionKind, Rule, Source, SubjectKind
+from alerts.rules.rule import Aggregate, Condition, ConditionKind, Rule, Source, SubjectKind
 from storage.recent import WindowStats
 
 __all__ = ["DISTRICT_ID", "Change", "Evaluation", "evaluate"]
@@ -29,6 +34,7 @@ __all__ = ["DISTRICT_ID", "Change", "Evaluation", "evaluate"]
 DISTRICT_ID = "yangpu"
 _SECOND = timedelta(seconds=1)
 SENSOR = SubjectKind.SENSOR.value
+_ONE_ZONE = one_zone()  # the default deployment's: alerts.time_zone
 ActiveAlerts = MutableMapping[str, dict[str, Alert]]  # rule id -> subject id -> alert
 
 
@@ -51,18 +57,35 @@ def evaluate(
     active: ActiveAlerts,
     windows: Mapping[WindowKey, WindowStats],
     now: datetime,
+    zone_of: ZoneOf = _ONE_ZONE,
 ) -> Evaluation:
     """Step every rule; `active` is read, not modified (the caller applies the changes after
-    they are committed, so a failed commit leaves memory as the database is)."""
+    they are committed, so a failed commit leaves memory as the database is). `zone_of`: the
+    time zone schedules are read in, per subject."""
     now_s = now.timestamp()
     result = Evaluation(changes=[], stepped=0)
     for binding in bindings:
         alerts = active.get(binding.rule.id, {})
         if binding.vital:
-            _vital(binding, city, alerts, windows, now, now_s, result)
+            _vital(binding, city, alerts, windows, now, now_s, result, zone_of)
         else:
-            _sensors(binding, city, alerts, windows, now, now_s, result)
+            _sensors(binding, city, alerts, windows, now, now_s, result, zone_of)
     return result
+
+
+def _in_force(
+    binding: Binding, city: City, zone_of: ZoneOf, now: datetime
+) -> tuple[tuple[Condition, ...], npt.NDArray[np.int64] | None]:
+    """The conditions in force now, and which one applies per bound sensor (None: the first
+    for all, the usual case: no schedules, or one zone)."""
+    rule = binding.rule
+    if not rule.schedules:
+        return (rule.condition,), None
+    zones, zone_index = binding.zones_by_sensor(city, zone_of)
+    conditions = tuple(rule.condition_at(now.astimezone(zone)) for zone in zones)
+    if len(set(map(id, conditions))) == 1:
+        return conditions[:1], None
+    return conditions, zone_index
 
 
 def _values(
@@ -104,10 +127,12 @@ def _sensors(
     now: datetime,
     now_s: float,
     result: Evaluation,
+    zone_of: ZoneOf,
 ) -> None:
     rule = binding.rule
     cond = rule.condition
     kind = cond.kind
+    conditions, which = _in_force(binding, city, zone_of, now)
     seen: npt.NDArray[np.float64] | None = None
     unchanged: npt.NDArray[np.float64] | None = None
     values: npt.NDArray[np.float64] | None = None
@@ -121,10 +146,20 @@ def _sensors(
         values = _values(binding, city, windows, now_s)
         unchanged = now_s - city.changed_at[binding.series]
         breach = ~np.isnan(values) & (unchanged >= cond.unchanged_for / _SECOND)
+    elif kind is ConditionKind.STATE_IN:
+        assert cond.states is not None
+        values = _values(binding, city, windows, now_s)
+        breach = np.isin(values, np.fromiter(cond.states, np.float64))
     else:
         values = _values(binding, city, windows, now_s)
+        if which is None:
+            ceiling: float | npt.NDArray[np.float64] = conditions[0].ceiling
+            floor: float | npt.NDArray[np.float64] = conditions[0].floor
+        else:
+            ceiling = np.array([c.ceiling for c in conditions])[which]
+            floor = np.array([c.floor for c in conditions])[which]
         with np.errstate(invalid="ignore"):
-            breach = (values >= cond.ceiling) | (values <= cond.floor)
+            breach = (values >= ceiling) | (values <= floor)
     candidates = set(np.flatnonzero(breach).tolist())
     for subject_id in alerts:
         index = city.index_of.get(subject_id)
@@ -149,7 +184,8 @@ def _sensors(
             else:
                 observation = Observation(value=value)
         subject = Subject(SENSOR, sensor.external_id, rule.domain, sensor.subdistrict)
-        _step_subject(rule, alerts, subject, observation, now, result)
+        in_force = conditions[0] if which is None else conditions[int(which[pos])]
+        _step_subject(rule, alerts, subject, observation, now, result, in_force)
 
 
 def _vital(
@@ -160,6 +196,7 @@ def _vital(
     now: datetime,
     now_s: float,
     result: Evaluation,
+    zone_of: ZoneOf,
 ) -> None:
     rule = binding.rule
     subdistricts = city.sensor_subdistrict[binding.sensors]
@@ -179,7 +216,10 @@ def _vital(
             subject = Subject(SubjectKind.SUBDISTRICT.value, code, rule.domain, code)
         folded = _fold(rule.aggregate, in_place)
         observation = NO_DATA if folded is None else Observation(value=folded)
-        _step_subject(rule, alerts, subject, observation, now, result)
+        in_force = rule.condition
+        if rule.schedules:
+            in_force = rule.condition_at(now.astimezone(zone_of(subject)))
+        _step_subject(rule, alerts, subject, observation, now, result, in_force)
 
 
 def _step_subject(
@@ -189,11 +229,13 @@ def _step_subject(
     observation: Observation,
     now: datetime,
     result: Evaluation,
+    condition: Condition,
 ) -> None:
-    """One step of `subject`'s alert (a fresh inactive one if it has none); keeps changes."""
+    """One step of `subject`'s alert (a fresh inactive one if it has none) under `condition`,
+    the rule's condition in force now; keeps changes."""
     before = alerts.get(subject.id)
     alert = before or new_alert(rule, subject)
-    after, transitions = step(rule, alert, observation, now)
+    after, transitions = step(rule, alert, observation, now, condition)
     result.stepped += 1
     if after is not alert:
         result.changes.append(Change(before, after, transitions))

@@ -11,6 +11,9 @@ Modelled on Prometheus' `rules/alerting.go`, with what an ops centre adds on top
   alert steps down (`grade_down`) or resolves, so one-minute dips change nothing.
 - A new breach of a resolved (or closed) alert opens a new episode: same fingerprint, fresh
   timers, ops lifecycle back to open.
+- Scheduled thresholds (night, weekend): the evaluator passes the condition in force at `now`;
+  a change of schedule is a change of levels like any other, judged with the same hysteresis,
+  hold and keep_firing_for (a day alert at 58 dB(A) stays at night, maybe graded up).
 - No data (value None, last_seen None) changes nothing: "unknown" is not evidence either way. A
   silent sensor is the absence rule's business, not a reason to resolve its pressure alert.
 - `Alert.value` is the value at the alert's last change (what a notification quotes), not a live
@@ -28,7 +31,7 @@ from datetime import datetime, timedelta
 
 from alerts.errors import AlertActionError, AlertStateError
 from alerts.model import Alert, Grade, OpsState, Phase, Subject, Transition
-from alerts.rules.rule import ZERO, ConditionKind, Rule, SubjectKind
+from alerts.rules.rule import ZERO, Condition, ConditionKind, Rule, SubjectKind
 from schemas.grades import GRADE_RANK, GRADES_BY_SEVERITY, NO_GRADE, grade_rank
 
 Transitions = tuple[Transition, ...]
@@ -58,10 +61,15 @@ def sensor_subject(rule: Rule, sensor_id: str, subdistrict: str) -> Subject:
 
 
 def step(
-    rule: Rule, alert: Alert, observation: Observation, now: datetime
+    rule: Rule,
+    alert: Alert,
+    observation: Observation,
+    now: datetime,
+    condition: Condition | None = None,
 ) -> tuple[Alert, Transitions]:
-    """Advance `alert` under `rule` by one evaluation; pure, with time passed in."""
-    cond = rule.condition
+    """Advance `alert` under `rule` by one evaluation; pure, with time passed in. `condition`:
+    the one in force now when the rule has schedules (`Rule.condition_at`), else the rule's."""
+    cond = rule.condition if condition is None else condition
     kind = cond.kind
     phase = alert.phase
     quiet = phase is Phase.INACTIVE or phase is Phase.RESOLVED
@@ -83,6 +91,15 @@ def step(
             return alert, NO_TRANSITIONS
         rank = GRADE_RANK[cond.grade] if breached else NO_GRADE
         return _advance(rule, alert, rank, observation.value, now)
+    if kind is ConditionKind.STATE_IN:
+        state = observation.value
+        if state is None or cond.states is None or cond.grade is None:
+            return alert, NO_TRANSITIONS
+        breached = state in cond.states
+        if quiet and not breached:
+            return alert, NO_TRANSITIONS
+        rank = GRADE_RANK[cond.grade] if breached else NO_GRADE
+        return _advance(rule, alert, rank, state, now)
     value = observation.rate_per_min if kind is ConditionKind.RATE_OF_CHANGE else observation.value
     if value is None:
         return alert, NO_TRANSITIONS

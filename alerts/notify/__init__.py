@@ -86,6 +86,9 @@ class NotifyAlert:
     # Standing down may be a step down to a milder grade of the rule rather than resolving (the
     # value may have eased to that grade only): the texts then say "steps down or resolves".
     may_step_down: bool = False
+    # An enumerated state metric's names, (zh, en) per stored index: the value is shown by its
+    # name ("故障 / Fault"), never as a number. () for every other metric.
+    states: tuple[tuple[str, str], ...] = ()
 
     @property
     def fingerprint(self) -> str:
@@ -121,6 +124,7 @@ def notify_alert(
     alertname: str | None = None,
     stands_down_at: datetime | None = None,
     may_step_down: bool = False,
+    states: tuple[tuple[str, str], ...] = (),
 ) -> NotifyAlert:
     """The alert with its Alertmanager-style labels.
 
@@ -158,6 +162,7 @@ def notify_alert(
         generator_url=generator_url,
         stands_down_at=stands_down_at,
         may_step_down=may_step_down,
+        states=states,
     )
 
 

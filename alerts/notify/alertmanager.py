@@ -21,6 +21,7 @@ from typing import Any
 from alerts.notify import NotifyAlert
 from alerts.notify.grouping import AlertGroup
 from alerts.notify.text import alert_summary, format_number
+from schemas.states import state_label
 
 __all__ = ["WEBHOOK_VERSION", "ZERO_TIME", "alert_annotations", "rfc3339", "webhook_message"]
 
@@ -49,6 +50,9 @@ def alert_annotations(alert: NotifyAlert) -> dict[str, str]:
         annotations["threshold"] = format_number(alert.threshold)
     if alert.unit:
         annotations["unit"] = alert.unit
+    named = state_label(alert.states, alert.alert.value)
+    if named is not None:  # an enumerated state: its name beside the stored index
+        annotations["state_zh"], annotations["state_en"] = named
     return annotations
 
 

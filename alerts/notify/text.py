@@ -17,6 +17,7 @@ from alerts.model import Grade
 from alerts.notify import NotificationKind, NotifyAlert
 from alerts.notify.grouping import AlertGroup
 from schemas.districts import SUBDISTRICTS_BY_CODE
+from schemas.states import state_label
 
 __all__ = [
     "GRADE_EN",
@@ -71,6 +72,9 @@ def _reading(alert: NotifyAlert, with_threshold: bool = True) -> tuple[str, str]
     value = alert.alert.value
     if value is None:
         return "无数据", "no data"
+    if alert.states:  # an enumerated state: its name, with no unit or threshold
+        named = state_label(alert.states, value)
+        return named if named is not None else ("未知状态", "unknown state")
     unit = f" {alert.unit}" if alert.unit else ""
     shown = f"{format_number(value)}{unit}"
     if not with_threshold or alert.threshold is None:
@@ -174,8 +178,12 @@ def group_text(
     en: list[str] = []
     if len(shown) == 1:
         reading_zh, reading_en = _reading(shown[0], with_threshold=not resolved)
-        zh.append(f"数值：{reading_zh}")
-        en.append(f"Value: {reading_en}")
+        if shown[0].states:
+            zh.append(f"状态：{reading_zh}")
+            en.append(f"State: {reading_en}")
+        else:
+            zh.append(f"数值：{reading_zh}")
+            en.append(f"Value: {reading_en}")
         eased = easing(shown[0])
         if eased is not None:
             zh.append(eased[0])

@@ -26,7 +26,9 @@ from alerts.rules.rule import (
     Timing,
     build_levels,
 )
-from alerts.rules.specs import LevelsSpec, OverrideSpec, RuleSpec
+from alerts.rules.schedules import build_schedules, rebase_schedules
+from alerts.rules.specs import LevelsSpec, OverrideSpec, RuleSpec, state_in_spec
+from alerts.rules.states import state_in_condition
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.errors import Problem
 from schemas.grades import GRADES_BY_SEVERITY, Grade
@@ -35,6 +37,10 @@ from schemas.registry import Registry
 from schemas.sensor_type import Metric, MetricKind, SensorType
 
 FORMAT_HINT = "the format is in alerts/rules/files.py"
+# Conditions on one sensor's own signal (silence, a stuck value, a state): no aggregate, no window.
+_SINGLE_SENSOR_KINDS = frozenset(
+    {ConditionKind.ABSENCE, ConditionKind.FLATLINE, ConditionKind.STATE_IN}
+)
 # A counter's level is a running total; only its movement (or a stuck meter) means anything.
 _COUNTER_KINDS = frozenset({ConditionKind.RATE_OF_CHANGE, ConditionKind.FLATLINE})
 
@@ -92,7 +98,7 @@ class Checker:
                 at("sensors", f"a {subject} rule is about places, not single sensors")
             if subject is SubjectKind.DISTRICT and spec.subdistricts is not None:
                 at("subdistricts", "a district rule covers all of Yangpu; use subject: subdistrict")
-            if kind in (ConditionKind.ABSENCE, ConditionKind.FLATLINE):
+            if kind in _SINGLE_SENSOR_KINDS:
                 at(kind.value, f"{kind} watches single sensors; for places use share_offline")
         if kind is ConditionKind.ABSENCE or spec.aggregate is Aggregate.SHARE_OFFLINE:
             if spec.metric is not None:
@@ -107,11 +113,17 @@ class Checker:
             at("metric", f"unknown metric {spec.metric!r} of {sensor_type.name} (one of: {known})")
         elif metric.kind is MetricKind.COUNTER and kind not in _COUNTER_KINDS:
             at("metric", f"{spec.metric} is a cumulative counter: alert on its rate_of_change")
+        elif metric.states and kind not in (ConditionKind.STATE_IN, ConditionKind.FLATLINE):
+            at(
+                kind.value,
+                f"{spec.metric} is an enumerated state ({', '.join(metric.states)}): its values "
+                "are labels, not amounts; name the states with state_in",
+            )
         return metric
 
     def check_window(self, at: Report, spec: RuleSpec, kind: ConditionKind) -> None:
         over, window = spec.over.value, spec.window
-        if kind in (ConditionKind.ABSENCE, ConditionKind.FLATLINE):
+        if kind in _SINGLE_SENSOR_KINDS:
             if over != "latest":
                 at("over", f"{kind} rules compare no value, so nothing to aggregate")
             if window is not None:
@@ -273,8 +285,15 @@ class Checker:
                 )
                 continue
             replaced[direction] = self.levels(at, direction.value, block, bounds, direction)
-        if spec.grade is not None and kind not in (ConditionKind.ABSENCE, ConditionKind.FLATLINE):
+        if spec.grade is not None and kind not in _SINGLE_SENSOR_KINDS:
             at("grade", f"{base.id!r} takes its grades from its thresholds")
+        states = cond.states
+        if spec.state_in is not None:
+            if kind is not ConditionKind.STATE_IN:
+                at("state_in", f"{base.id!r} is not a state_in rule (it is {_article(kind)} rule)")
+            else:
+                state_in = state_in_condition(at, spec.state_in, metric, base.metric or "")
+                states = None if state_in is None else state_in.states
         if spec.intervals is not None and kind is not ConditionKind.ABSENCE:
             at("intervals", f"only absence rules count reporting intervals ({base.id!r} is {kind})")
         if spec.unchanged_for is not None and kind is not ConditionKind.FLATLINE:
@@ -282,8 +301,6 @@ class Checker:
         above = replaced.get(Direction.ABOVE, cond.above)
         below = replaced.get(Direction.BELOW, cond.below)
         self.check_overlap(at, "", above, below)
-        if len(self.problems) > mark:
-            return None
         intervals = spec.intervals or cond.intervals
         silence = cond.silence
         if spec.intervals is not None:
@@ -291,15 +308,36 @@ class Checker:
         unchanged = cond.unchanged_for
         if spec.unchanged_for is not None:
             unchanged = timedelta(seconds=spec.unchanged_for)
+        grade = spec.grade or cond.grade
+        if spec.state_in is not None and spec.grade is None:
+            grade = state_in_spec(spec.state_in).grade
         condition = replace(
             cond,
             above=above,
             below=below,
-            grade=spec.grade or cond.grade,
+            grade=grade,
+            states=states,
             intervals=intervals,
             silence=silence,
             unchanged_for=unchanged,
         )
+        if spec.schedules is not None:
+            schedules = build_schedules(
+                at,
+                spec.schedules,
+                condition,
+                lambda key, block, d: self.levels(at, key, block, bounds, d),
+                lambda key, up, down: self.check_overlap(at, key, up, down),
+            )
+        else:
+            schedules = rebase_schedules(
+                base.schedules,
+                cond,
+                condition,
+                lambda key, up, down: self.check_overlap(at, key, up, down),
+            )
+        if len(self.problems) > mark:
+            return None
         hold = base.timing.hold if spec.hold is None else timedelta(seconds=spec.hold)
         keep = base.timing.keep_firing_for
         if spec.keep_firing_for is not None:
@@ -312,6 +350,7 @@ class Checker:
             disabled=disabled,
             description=spec.description or base.description,
             source=source,
+            schedules=schedules,
         )
 
     def register(self, rule: Rule, at: Report, key: str, where: str) -> bool:
@@ -345,3 +384,7 @@ class Checker:
 
 def _overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
     return a is None or b is None or bool(a & b)
+
+
+def _article(kind: ConditionKind) -> str:
+    return f"an {kind}" if kind.value[0] in "aeiou" else f"a {kind}"

@@ -3,12 +3,15 @@
 Per type: one rule per (metric, threshold direction) with the type's grade thresholds, the
 default recovery margin (see `rule.py`), its `hold` and its `keep_firing_for` (by default the
 hold: a symmetric debounce); and one "sensor offline" absence rule.
-Ids are `default:<type>:<metric>:<above|below>` and `default:<type>:absence`; rule files
-override them by id.
+A type's scheduled levels (night, weekend) become the rule's schedules, per direction; an
+enumerated state's `state_in` becomes a rule of its own.
+Ids are `default:<type>:<metric>:<above|below|state_in>` and `default:<type>:absence`; rule
+files override them by id.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from alerts.rules.rule import (
@@ -16,13 +19,15 @@ from alerts.rules.rule import (
     ConditionKind,
     Direction,
     Rule,
+    Scheduled,
     Scope,
     Timing,
     build_levels,
+    state_condition,
 )
 from schemas.grades import Grade
 from schemas.registry import Registry
-from schemas.sensor_type import GradeLevels, Metric, SensorType
+from schemas.sensor_type import GradeLevels, Metric, SensorType, StateIn
 
 __all__ = ["DEFAULT_ABSENCE_GRADE", "DEFAULT_ABSENCE_INTERVALS", "absence_rule", "default_rules"]
 
@@ -37,6 +42,10 @@ def default_rules(registry: Registry) -> list[Rule]:
         for metric_name, metric in sensor_type.metrics.items():
             if metric.thresholds is None:
                 continue
+            if metric.thresholds.state_in is not None:
+                rules.append(
+                    _state_rule(sensor_type, metric_name, metric, metric.thresholds.state_in)
+                )
             for direction in Direction:
                 grade_levels = getattr(metric.thresholds, direction.value)
                 if grade_levels is not None and grade_levels.levels():
@@ -88,6 +97,24 @@ def _threshold_rule(
         above=levels if is_above else None,
         below=None if is_above else levels,
     )
+    schedules = []
+    assert metric.thresholds is not None  # the caller found levels in them
+    for name, scheduled in (metric.thresholds.schedules or {}).items():
+        then = getattr(scheduled, direction.value)
+        if then is not None:  # a direction the schedule leaves out keeps the unscheduled levels
+            other = build_levels(
+                direction, then.levels(), value_range=(metric.range.min, metric.range.max)
+            )
+            schedules.append(
+                Scheduled(
+                    scheduled.schedule(name),
+                    replace(
+                        condition,
+                        above=other if is_above else None,
+                        below=None if is_above else other,
+                    ),
+                )
+            )
     hold = timedelta(seconds=grade_levels.hold or 0)
     # Unless the type says otherwise, a symmetric debounce: it takes as long to stand down as it
     # took to stand up, so a value hovering at the threshold is one alert, not a flapping one.
@@ -101,4 +128,20 @@ def _threshold_rule(
         condition=condition,
         timing=Timing(hold=hold, keep_firing_for=keep),
         domain=sensor_type.domain.value,
+        schedules=tuple(schedules),
+    )
+
+
+def _state_rule(sensor_type: SensorType, metric_name: str, metric: Metric, spec: StateIn) -> Rule:
+    assert metric.states is not None  # the registry checked that state_in has states
+    hold = timedelta(seconds=spec.hold or 0)
+    keep = hold if spec.keep_firing_for is None else timedelta(seconds=spec.keep_firing_for)
+    return Rule(
+        id=f"default:{sensor_type.name}:{metric_name}:state_in",
+        scope=Scope(sensor_type.name),
+        metric=metric_name,
+        condition=state_condition(metric.states, spec.labels, spec.grade),
+        timing=Timing(hold=hold, keep_firing_for=keep),
+        domain=sensor_type.domain.value,
+        description=f"state is {' or '.join(spec.labels)}",
     )

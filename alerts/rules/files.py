@@ -21,7 +21,10 @@
         below: {blue: 0.25, yellow: 0.23, orange: 0.20, red: 0.15}
 
 Conditions: exactly one of above, below, outside ({above, below}), rate_of_change ({above and/or
-below}, per minute), absence ({intervals, grade}), flatline ({unchanged_for, grade}). Threshold
+below}, per minute), absence ({intervals, grade}), flatline ({unchanged_for, grade}), state_in
+(labels of an enumerated state: `[fault]`, or `{labels: [fault], grade: orange}`; see states.py).
+Threshold rules and overrides may add `schedules` (other levels by night or at weekends; see
+schedules.py); an override without `schedules` keeps the rule's, following its new levels. Threshold
 blocks take blue/yellow/orange/red, optional recovery ({grade: level}) and hysteresis (a margin).
 `over: avg|min|max` with `window` compares a window aggregate instead of the latest value.
 `keep_firing_for` defaults to `hold`. An override's above/below block replaces that direction's
@@ -40,7 +43,9 @@ from alerts.file_problems import Report, did_you_mean
 from alerts.rules.checks import Bounds, Checker, bounds_for
 from alerts.rules.rule import Condition, ConditionKind, Direction, Rule, Scope, Timing
 from alerts.rules.rule_set import RuleSet
+from alerts.rules.schedules import build_schedules
 from alerts.rules.specs import OverrideSpec, RuleFileSpec, RuleSpec
+from alerts.rules.states import state_in_condition
 from schemas.errors import Problem
 from schemas.registry import Registry
 
@@ -135,7 +140,19 @@ class _Loader(Checker):
         )
         bounds = bounds_for(kind, spec.aggregate, metric)
         condition = self._condition(at, spec, kind, bounds, sensor_type.reporting_interval)
+        if condition is not None and kind is ConditionKind.STATE_IN:
+            assert spec.state_in is not None
+            condition = state_in_condition(at, spec.state_in, metric, f"{spec.type}.{spec.metric}")
         if condition is None or len(self.problems) > mark:
+            return
+        schedules = build_schedules(
+            at,
+            spec.schedules,
+            condition,
+            lambda key, block, d: self.levels(at, key, block, bounds, d),
+            lambda key, up, down: self.check_overlap(at, key, up, down),
+        )
+        if len(self.problems) > mark:
             return
         hold = timedelta(seconds=spec.hold or 0)
         keep = hold if spec.keep_firing_for is None else timedelta(seconds=spec.keep_firing_for)
@@ -151,6 +168,7 @@ class _Loader(Checker):
             disabled=spec.disabled,
             description=spec.description,
             source=source,
+            schedules=schedules,
         )
         self.register(rule, at, "id", f"{source} {key}")
 
@@ -164,6 +182,8 @@ class _Loader(Checker):
         if spec.flatline is not None:
             flat = timedelta(seconds=spec.flatline.unchanged_for)
             return Condition(kind, unchanged_for=flat, grade=spec.flatline.grade)
+        if kind is ConditionKind.STATE_IN:
+            return Condition(kind)  # the caller checks the labels against the metric's states
         if kind in (ConditionKind.ABOVE, ConditionKind.BELOW):
             prefix, above_spec, below_spec = "", spec.above, spec.below
         else:

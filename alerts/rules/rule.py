@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from alerts.model import Subject
 from schemas.grades import GRADE_RANK, GRADES_BY_SEVERITY, NO_GRADE, Grade
+from schemas.schedules import Schedule
 
 DEFAULTS_SOURCE = "defaults"
 RANGE_MARGIN = 0.02  # of the physical range
@@ -41,6 +42,7 @@ class ConditionKind(StrEnum):
     RATE_OF_CHANGE = "rate_of_change"  # per minute, compared with above- and/or below-levels
     ABSENCE = "absence"  # no data for k x the reporting interval: sensor offline
     FLATLINE = "flatline"  # value unchanged for a duration: stuck sensor
+    STATE_IN = "state_in"  # an enumerated state is one of some labels
 
 
 THRESHOLD_KINDS = frozenset(
@@ -114,7 +116,8 @@ class Condition:
     intervals: int | None = None  # absence: how many reporting intervals of silence
     silence: timedelta | None = None  # absence: intervals x the type's reporting interval
     unchanged_for: timedelta | None = None  # flatline
-    grade: Grade | None = None  # absence and flatline fire at one fixed grade
+    grade: Grade | None = None  # absence, flatline and state_in fire at one fixed grade
+    states: frozenset[float] | None = None  # state_in: the stored values (label indexes) that fire
     # Mildest thresholds, so "quiet and nothing breached" is one chained comparison.
     ceiling: float = field(init=False, repr=False, compare=False)
     floor: float = field(init=False, repr=False, compare=False)
@@ -127,6 +130,14 @@ class Condition:
 
     def levels(self, direction: Direction) -> Levels | None:
         return self.above if direction is Direction.ABOVE else self.below
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """The condition in force while `schedule` is (other levels by night, at weekends)."""
+
+    schedule: Schedule
+    condition: Condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +179,15 @@ class Rule:
     disabled: bool = False
     description: str | None = None
     source: str = field(default=DEFAULTS_SOURCE, compare=False)  # moving a rule is no change
+    # Other levels at some times, the first in force winning; `condition` when none is.
+    schedules: tuple[Scheduled, ...] = ()
+
+    def condition_at(self, local: datetime) -> Condition:
+        """The condition in force at `local`, a time in the subject's time zone."""
+        for scheduled in self.schedules:
+            if scheduled.schedule.in_force(local):
+                return scheduled.condition
+        return self.condition
 
     @property
     def family(self) -> str:
@@ -179,7 +199,8 @@ class Rule:
         cond = self.condition
         if cond.grade is not None:
             return (cond.grade,)
-        declared = {g for lv in (cond.above, cond.below) if lv for g in lv.grades}
+        conditions = [cond, *(s.condition for s in self.schedules)]
+        declared = {g for c in conditions for lv in (c.above, c.below) if lv for g in lv.grades}
         return tuple(g for g in GRADES_BY_SEVERITY if g in declared)
 
     def labels(self, subject: Subject) -> dict[str, str]:
@@ -192,6 +213,15 @@ class Rule:
         if subject.kind == SubjectKind.SENSOR:
             labels["sensor"] = subject.id
         return labels
+
+
+def state_condition(states: Sequence[str], labels: Iterable[str], grade: Grade) -> Condition:
+    """Fires at `grade` while the stored state (the label's index in `states`) is a `labels` one."""
+    return Condition(
+        ConditionKind.STATE_IN,
+        states=frozenset(float(states.index(label)) for label in labels),
+        grade=grade,
+    )
 
 
 def default_margin(thresholds: Sequence[float], span: float | None) -> float:

@@ -7,6 +7,8 @@ with an example.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.rules.defaults import DEFAULT_ABSENCE_GRADE, DEFAULT_ABSENCE_INTERVALS
@@ -57,6 +59,28 @@ class FlatlineSpec(_Strict):
     grade: Grade = Grade.YELLOW
 
 
+class ScheduleSpec(_Strict):
+    """Other levels while the schedule is in force (format in schemas/schedules.py)."""
+
+    time: str | None = None  # "22:00-06:00"
+    days: list[str] | None = None  # [sat, sun]
+    above: LevelsSpec | None = None
+    below: LevelsSpec | None = None
+
+
+class StateInSpec(_Strict):
+    labels: list[str] = Field(min_length=1)
+    grade: Grade = Grade.YELLOW
+
+
+# `state_in: [fault]` (yellow) or `state_in: {labels: [fault], grade: orange}`.
+StateInForm = StateInSpec | Annotated[list[str], Field(min_length=1)]
+
+
+def state_in_spec(form: StateInForm) -> StateInSpec:
+    return form if isinstance(form, StateInSpec) else StateInSpec(labels=form)
+
+
 class RuleSpec(_Strict):
     id: str = Field(pattern=RULE_ID_PATTERN)
     type: str
@@ -71,6 +95,8 @@ class RuleSpec(_Strict):
     rate_of_change: RateSpec | None = None
     absence: AbsenceSpec | None = None
     flatline: FlatlineSpec | None = None
+    state_in: StateInForm | None = None
+    schedules: dict[str, ScheduleSpec] | None = None
     over: Source = Source.LATEST
     window: Duration | None = None
     # 0 is meaningful (fire at once, stand down at once): an Offset, not a Duration.
@@ -87,6 +113,8 @@ class OverrideSpec(_Strict):
     sensors: list[str] | None = Field(default=None, min_length=1)
     above: LevelsSpec | None = None
     below: LevelsSpec | None = None
+    schedules: dict[str, ScheduleSpec] | None = None  # replaces the rule's schedules
+    state_in: StateInForm | None = None  # replaces a state_in rule's labels and grade
     # 0 is meaningful (fire at once, stand down at once): an Offset, not a Duration.
     hold: Offset | None = None
     keep_firing_for: Offset | None = None

@@ -7,7 +7,7 @@ allowed (409 when not), and the key's name is recorded as the actor.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -29,6 +29,7 @@ from gateway.models_city import (
     Assign,
     Close,
     Note,
+    StateName,
     TransitionOut,
 )
 from gateway.openapi import errors
@@ -36,6 +37,8 @@ from gateway.pagination import decode_cursor, encode_cursor, page_size
 from gateway.params import Cursor, Limit, Since, SubdistrictCode, Until
 from gateway.state import get_state
 from schemas.sensor_type import Domain
+from schemas.states import state_label, state_names
+from schemas.telemetry import TypeValidator
 from storage.api_keys import ApiKey
 from storage.pool import connection
 
@@ -44,18 +47,37 @@ Fingerprint = Annotated[str, Path(max_length=64, description="The alert's finger
 DETAIL_TRANSITIONS = 100
 
 
-def alert_out(row: dict[str, Any]) -> AlertOut:
-    labels = row["labels"]
+def alert_out(row: dict[str, Any], types: Mapping[str, TypeValidator]) -> AlertOut:
+    raw = row["labels"]
+    labels = json.loads(raw) if isinstance(raw, str) else dict(raw)
     return AlertOut(
-        **{k: row[k] for k in AlertOut.model_fields if k not in ("subject", "labels")},
+        **{k: row[k] for k in AlertOut.model_fields if k not in ("subject", "labels", "state")},
         subject=AlertSubject(
             kind=row["subject_kind"],
             id=row["subject_id"],
             domain=row["domain"],
             subdistrict=row["subdistrict"],
         ),
-        labels=json.loads(labels) if isinstance(labels, str) else dict(labels),
+        state=_state(labels, row["value"], types),
+        labels=labels,
     )
+
+
+def _state(
+    labels: Mapping[str, str], value: float | None, types: Mapping[str, TypeValidator]
+) -> StateName | None:
+    """The named state of a sensor alert on an enumerated state metric; None otherwise (rates
+    and aggregates of a state are numbers, and their alerts carry no sensor label)."""
+    validator = types.get(labels.get("type", ""))
+    if validator is None or "sensor" not in labels or "metric" not in labels:
+        return None
+    metric = validator.sensor_type.metrics.get(labels["metric"])
+    if metric is None or not metric.states:
+        return None
+    named = state_label(state_names(metric), value)
+    if named is None or value is None:
+        return None
+    return StateName(label=metric.states[int(value)], zh=named[0], en=named[1])
 
 
 def _values(items: list[Any] | None) -> list[str] | None:
@@ -98,7 +120,8 @@ async def list_all(
             before=(before[0], before[1]) if before else None,
             limit=size + 1,
         )
-    items = [alert_out(r) for r in rows[:size]]
+    types = (await get_state(request).vocabulary())[0]
+    items = [alert_out(r, types) for r in rows[:size]]
     last = items[-1] if len(rows) > size else None
     return Page[AlertOut](
         items=items, next=encode_cursor(last.updated_at, last.fingerprint) if last else None
@@ -117,8 +140,9 @@ async def one(
         lines = await store.list_transitions(
             conn, fingerprint=fingerprint, limit=DETAIL_TRANSITIONS
         )
+    types = (await get_state(request).vocabulary())[0]
     return AlertDetail(
-        **alert_out(row).model_dump(),
+        **alert_out(row, types).model_dump(),
         transitions=[TransitionOut.model_validate(t) for t in lines],
     )
 
@@ -132,7 +156,8 @@ async def _act(request: Request, fingerprint: str, action: Act) -> AlertOut:
         await action(conn, fingerprint, state.now())
         row = await store.get_alert(conn, fingerprint)
     assert row is not None
-    return alert_out(row)
+    types = (await state.vocabulary())[0]
+    return alert_out(row, types)
 
 
 ACTION_ERRORS = errors(404, 409)

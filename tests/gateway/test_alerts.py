@@ -56,6 +56,7 @@ async def test_list_and_filter(gateway: Gateway) -> None:
         "domain": "water",
         "subdistrict": "yinhang",
     }
+    assert firing["items"][0]["state"] is None  # pressure is no enumerated state
     active = await gateway.get("/v1/alerts", params=[("phase", "firing"), ("phase", "pending")])
     assert len(active.json()["items"]) == 2
     daqiao = (await gateway.get("/v1/alerts", params={"subdistrict": "daqiao"})).json()
