@@ -67,7 +67,7 @@ def absence_rule(
         metric=None,
         condition=condition,
         timing=Timing(),
-        domain=sensor_type.domain.value,
+        domain=sensor_type.domain,
         description=f"no data for {intervals} reporting intervals: sensor offline",
     )
 
@@ -100,5 +100,5 @@ def _threshold_rule(
         metric=metric_name,
         condition=condition,
         timing=Timing(hold=hold, keep_firing_for=keep),
-        domain=sensor_type.domain.value,
+        domain=sensor_type.domain,
     )
