@@ -73,7 +73,7 @@ def _payload(sensor: SimSensor, now: datetime) -> bytes:
 
 
 def _topic(sensor: SimSensor) -> str:
-    return telemetry_topic(sensor.sensor_type.domain.value, sensor.subdistrict, sensor.id)
+    return telemetry_topic(sensor.sensor_type.domain, sensor.subdistrict, sensor.id)
 
 
 async def background_load(mqtt_url: str, sensors: Sequence[SimSensor], rate: float) -> None:

@@ -50,6 +50,7 @@ def sensors_validate(
     try:
         registry = load_registry(path)
         typer.echo(f"{len(registry)} sensor types valid in {path}")
+        typer.echo(f"domains, in wall order: {', '.join(registry.domains)}")
         if inventory is not None:
             sensors = load_inventory(inventory, registry)
             typer.echo(f"{len(sensors)} sensors valid in {inventory}")
@@ -68,7 +69,8 @@ def sensors_list(
         registry = load_registry(path)
     except SchemaError as error:
         raise fail(str(error)) from error
-    for sensor_type in sorted(registry, key=lambda t: (t.domain, t.name)):
+    order = {code: spec.position for code, spec in registry.domains.items()}
+    for sensor_type in sorted(registry, key=lambda t: (order[t.domain], t.name)):
         metrics = ", ".join(f"{n} [{m.unit}]" for n, m in sensor_type.metrics.items())
         typer.echo(
             f"{sensor_type.domain:<9} {sensor_type.name:<26} {sensor_type.display_name.zh} / "

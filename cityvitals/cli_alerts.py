@@ -50,10 +50,11 @@ def check(config: ConfigOption = None) -> None:
     settings = settings_or_exit(config)
     try:
         folder = rules_dir(settings)
-        rules = load_rule_files(load_registry(settings.sensor_types_dir), folder)
+        registry = load_registry(settings.sensor_types_dir)
+        rules = load_rule_files(registry, folder)
         typer.echo(f"{len(rules)} rules valid (defaults and {folder})")
         if settings.alerts.receivers_path is not None:
-            routing = load_routing(settings.alerts.receivers_path)
+            routing = load_routing(settings.alerts.receivers_path, domains=registry.domains)
             typer.echo(
                 f"{len(routing.receivers)} receivers and {len(routing.routes)} routes valid in "
                 f"{settings.alerts.receivers_path}"

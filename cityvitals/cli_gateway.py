@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from typing import Annotated, TypeVar
 
 import typer
@@ -70,6 +71,7 @@ def keys_create(
     if problem is not None:
         raise fail(f"NAME: {problem}")
     ids = None if sensors is None else [s.strip() for s in sensors.split(",") if s.strip()]
+    settings = settings_or_exit(config)
     try:
         scope = key_scope(
             role,
@@ -78,15 +80,26 @@ def keys_create(
             domain=domain,
             subdistrict=subdistrict,
             unbound=unbound,
+            domains=None if domain is None else _declared_domains(settings),
         )
     except ScopeProblem as error:
         raise fail(f"{_OPTIONS.get(error.part, '--' + error.part)}: {error.what}") from None
-    settings = settings_or_exit(config)
     key, secret = on_database(settings, lambda conn: create_key(conn, name, role, scope))
     typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
     if (posts_for := describe(key)) is not None:
         typer.echo(f"posts readings for {posts_for}")
     typer.echo(f"secret (shown only now): {secret}")
+
+
+def _declared_domains(settings: Settings) -> Collection[str]:
+    """The domains of the registry folder, the ones prepare stores (schemas/domains.py)."""
+    from schemas.domains import load_domains
+    from schemas.errors import RegistryError
+
+    try:
+        return load_domains(settings.sensor_types_dir)
+    except RegistryError as error:
+        raise fail(f"{len(error.problems)} problem(s):\n{error}") from error
 
 
 _OPTIONS = {"scope": "--sensors, --prefix, --domain, --subdistrict or --unbound"}

@@ -10,6 +10,7 @@ import asyncpg
 
 from cityvitals.settings import Settings
 from ingest.retrying import until_done
+from schemas.domains import domains_file
 from schemas.inventory import Inventory, load_inventory
 from schemas.registry import Registry, load_registry
 from storage.backend import recorded_backend
@@ -41,6 +42,7 @@ def setup_fingerprint(settings: Settings) -> str:
     syncing them takes a restarted service most of its start-up."""
     digest = hashlib.sha256(settings.storage.model_dump_json().encode())
     files = sorted(MIGRATIONS_DIR.glob("*.sql")) + sorted(settings.sensor_types_dir.rglob("*.y*ml"))
+    files.append(domains_file(settings.sensor_types_dir))  # the shipped one if the folder has none
     if settings.inventory_path is not None:
         files.append(settings.inventory_path)
     for path in files:

@@ -120,6 +120,9 @@ class SubdistrictFigures(Figures):
 
 class DomainVitalSigns(BaseModel):
     domain: str
+    name_zh: str = Field(description="From domains.yaml, like the order and colour")
+    name_en: str
+    colour: str = Field(description="#rrggbb, the domain's colour on the walls")
     district: Figures = Field(description="All of Yangpu")
     subdistricts: list[SubdistrictFigures]
 
@@ -131,6 +134,9 @@ class VitalSigns(BaseModel):
             "domains": [
                 {
                     "domain": "water",
+                    "name_zh": "供排水管网",
+                    "name_en": "Water network",
+                    "colour": "#3ba272",
                     "district": {
                         "sensors": 11,
                         "online": 10,

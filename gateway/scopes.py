@@ -15,17 +15,17 @@ another subdistrict, would otherwise slip through).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from gateway.errors import Forbidden
 from ingest.resolve import Resolver
 from schemas.districts import SUBDISTRICTS_BY_CODE
+from schemas.domains import shipped_domains
 from schemas.inventory import SENSOR_ID_PATTERN
-from schemas.sensor_type import Domain
 from storage.api_keys import ApiKey, KeyScope
 
 MAX_SENSORS = 10_000  # a bound on what one key lists; a fleet that large is better a prefix
 _SENSOR_ID = re.compile(SENSOR_ID_PATTERN)
-_DOMAINS = tuple(d.value for d in Domain)
 _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # the start of a sensor id
 _SHOWN = 5  # sensor ids named in a description before "and N more"
 
@@ -47,8 +47,10 @@ def key_scope(
     domain: str | None = None,
     subdistrict: str | None = None,
     unbound: bool = False,
+    domains: Collection[str] | None = None,
 ) -> KeyScope | None:
     """The scope of a new key of `role` (None: none); raises ScopeProblem naming the part.
+    `domains`: the declared domain codes (default: the shipped domains.yaml's).
 
     An ingest key needs a scope, or `unbound` said aloud: a key for any sensor is an IoT
     platform's, and nobody should get one by leaving a field out."""
@@ -82,7 +84,9 @@ def key_scope(
     return KeyScope(
         None if sensors is None else _sensor_ids(sensors),
         None if prefix is None else _prefix(prefix),
-        None if domain is None else _domain(domain),
+        None
+        if domain is None
+        else _domain(domain, shipped_domains() if domains is None else domains),
         None if subdistrict is None else _subdistrict(subdistrict),
     )
 
@@ -106,9 +110,9 @@ def _prefix(prefix: str) -> str:
     return prefix
 
 
-def _domain(domain: str) -> str:
-    if domain not in _DOMAINS:
-        raise ScopeProblem("domain", f"{domain[:80]!r} is not one of {', '.join(_DOMAINS)}")
+def _domain(domain: str, declared: Collection[str]) -> str:
+    if domain not in declared:
+        raise ScopeProblem("domain", f"{domain[:80]!r} is not one of {', '.join(declared)}")
     return domain
 
 

@@ -24,7 +24,8 @@ from gateway.models_city import (
     VitalSigns,
 )
 from schemas.districts import SUBDISTRICTS
-from schemas.sensor_type import Domain
+from schemas.domains import DomainSpec
+from storage.domains import domains_in_use
 from storage.pool import connection
 from storage.vital_signs import metric_figures, sensor_counts
 
@@ -55,19 +56,23 @@ class VitalSignsSource:
 
     async def _compute(self, now: datetime) -> VitalSigns:
         async with connection(self._pool, "computing vital signs") as conn:
+            declared = await domains_in_use(conn)
             metrics = await metric_figures(conn, now)
             counts = await sensor_counts(conn, now)
             firing = await store.firing_counts(conn)
-        return fold(now, metrics, counts, firing)
+        return fold(now, declared, metrics, counts, firing)
 
 
 def fold(
     now: datetime,
+    declared: Iterable[DomainSpec],
     metrics: Iterable[dict[str, Any]],
     counts: Iterable[dict[str, Any]],
     firing: Iterable[dict[str, Any]],
 ) -> VitalSigns:
-    domains = {d.value: _empty_domain(d.value) for d in Domain}
+    """`declared`: the domains that have sensor types, in wall order (each gets an entry; a
+    row of a domain not among them cannot occur: rows come from types)."""
+    domains = {d.code: _empty_domain(d) for d in declared}
     places = {d: {s.code: s for s in domain.subdistricts} for d, domain in domains.items()}
     for row in counts:
         for figures in (domains[row["domain"]].district, places[row["domain"]][row["subdistrict"]]):
@@ -93,9 +98,12 @@ def fold(
     return VitalSigns(at=now, domains=list(domains.values()))
 
 
-def _empty_domain(domain: str) -> DomainVitalSigns:
+def _empty_domain(domain: DomainSpec) -> DomainVitalSigns:
     return DomainVitalSigns(
-        domain=domain,
+        domain=domain.code,
+        name_zh=domain.zh,
+        name_en=domain.en,
+        colour=domain.colour,
         district=Figures(),
         subdistricts=[
             SubdistrictFigures(code=s.code, name_zh=s.zh, name_en=s.en) for s in SUBDISTRICTS

@@ -16,8 +16,9 @@ from grafana_dashboards import panels, sql
 from grafana_dashboards.boards import Layout, board, online_window_variable, subdistrict_variable
 from grafana_dashboards.i18n import Lang, domain_name, name, text
 from grafana_dashboards.panels import PanelBuilder
+from schemas.domains import DomainSpec
 from schemas.registry import Registry
-from schemas.sensor_type import Domain, Metric, MetricKind, SensorType
+from schemas.sensor_type import Metric, MetricKind, SensorType
 
 MIN_LOOKBACK = timedelta(minutes=15)
 ONLINE_STEPS = ((None, "red"), (80.0, "orange"), (90.0, "yellow"), (95.0, "green"))
@@ -115,10 +116,10 @@ def type_health(layout: Layout, sensor_type: SensorType, lang: Lang) -> None:
     )
 
 
-def domain_board(registry: Registry, domain: Domain, lang: Lang) -> dashboard.Dashboard:
-    types = sorted(registry.by_domain(domain), key=lambda t: t.name)
+def domain_board(registry: Registry, domain: DomainSpec, lang: Lang) -> dashboard.Dashboard:
+    types = sorted(registry.by_domain(domain.code), key=lambda t: t.name)
     target = (
-        board(domain.value, domain_name(domain, lang), lang)
+        board(domain.code, domain_name(domain, lang), lang)
         .with_variable(subdistrict_variable(lang))
         .with_variable(online_window_variable())
     )

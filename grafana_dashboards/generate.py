@@ -20,7 +20,6 @@ from grafana_dashboards.drilldown import drilldown_board
 from grafana_dashboards.i18n import Lang
 from grafana_dashboards.overview import overview_board
 from schemas.registry import Registry
-from schemas.sensor_type import Domain
 
 DASHBOARDS_DIR = Path(__file__).parent
 Board = dict[str, Any]
@@ -30,8 +29,8 @@ def _makers(registry: Registry) -> dict[str, Callable[[Lang], dashboard.Dashboar
     makers: dict[str, Callable[[Lang], dashboard.Dashboard]] = {
         "overview": lambda lang: overview_board(registry, lang)
     }
-    for domain in Domain:
-        makers[domain.value] = lambda lang, d=domain: domain_board(registry, d, lang)  # type: ignore[misc]
+    for domain in registry.domains_in_use():  # a declared domain without types has no wall
+        makers[domain.code] = lambda lang, d=domain: domain_board(registry, d, lang)  # type: ignore[misc]
     makers["sensor"] = drilldown_board
     makers["alerts"] = alert_board
     return makers

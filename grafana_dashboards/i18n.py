@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from schemas.sensor_type import BilingualName, Domain, Grade
+from schemas.domains import DomainSpec
+from schemas.sensor_type import BilingualName, Grade
 
 
 class Lang(StrEnum):
@@ -62,13 +63,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "boards": ("其他看板", "Other boards"),
 }
 
-DOMAIN_NAMES: dict[Domain, tuple[str, str]] = {
-    Domain.BUILDINGS: ("建筑能耗与室内环境", "Buildings: energy and indoor environment"),
-    Domain.WATER: ("供排水管网", "Water network"),
-    Domain.POWER: ("电网", "Power grid"),
-    Domain.PARKING: ("停车诱导", "Parking"),
-}
-
 GRADE_NAMES: dict[Grade, tuple[str, str]] = {
     Grade.BLUE: ("蓝色", "Blue"),
     Grade.YELLOW: ("黄色", "Yellow"),
@@ -85,8 +79,9 @@ def text(key: str, lang: Lang) -> str:
     return _pick(_TEXT[key], lang)
 
 
-def domain_name(domain: Domain, lang: Lang) -> str:
-    return _pick(DOMAIN_NAMES[domain], lang)
+def domain_name(domain: DomainSpec, lang: Lang) -> str:
+    """From domains.yaml (the registry), like the domain's order and colour on the walls."""
+    return _pick((domain.zh, domain.en), lang)
 
 
 def grade_name(grade: Grade, lang: Lang) -> str:

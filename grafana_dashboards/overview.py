@@ -9,7 +9,7 @@ from grafana_dashboards.boards import Layout, board, online_window_variable
 from grafana_dashboards.domains import latest_aggregate, lookback
 from grafana_dashboards.i18n import Lang, domain_name, grade_name, name, name_column, text
 from schemas.registry import Registry
-from schemas.sensor_type import GRADES_BY_SEVERITY, Domain, Metric, MetricKind, SensorType
+from schemas.sensor_type import GRADES_BY_SEVERITY, Metric, MetricKind, SensorType
 
 LAG_STEPS = ((None, "green"), (120.0, "yellow"), (300.0, "orange"), (900.0, "red"))
 
@@ -27,11 +27,18 @@ def _vital_decimals(metric: Metric) -> int:
     return 0 if metric.kind is MetricKind.STATE else metric.precision
 
 
-def domain_labels(lang: Lang, column: str) -> str:
+def domain_labels(registry: Registry, lang: Lang, column: str) -> str:
+    """The domain's name from domains.yaml; its code for one stored but no longer declared."""
     whens = " ".join(
-        f"WHEN {sql.quote(d.value)} THEN {sql.quote(domain_name(d, lang))}" for d in Domain
+        f"WHEN {sql.quote(d.code)} THEN {sql.quote(domain_name(d, lang))}"
+        for d in registry.domains.values()
     )
-    return f"CASE {column} {whens} END"
+    return f"CASE {column} {whens} ELSE {column} END"
+
+
+def domain_colours(registry: Registry, lang: Lang) -> dict[str, str]:
+    """Each domain's series in its colour from domains.yaml (by the name `domain_labels` gives)."""
+    return {domain_name(d, lang): d.colour for d in registry.domains.values()}
 
 
 def grade_labels(lang: Lang, column: str) -> str:
@@ -47,10 +54,8 @@ def grade_colours(lang: Lang) -> dict[str, str]:
 
 
 def vital_signs(layout: Layout, registry: Registry, lang: Lang) -> None:
-    for domain in Domain:
-        types = sorted(registry.by_domain(domain), key=lambda t: t.name)
-        if not types:
-            continue
+    for domain in registry.domains_in_use():
+        types = sorted(registry.by_domain(domain.code), key=lambda t: t.name)
         layout.row(f"{text('vital_signs', lang)} · {domain_name(domain, lang)}")
         width = max(3, min(6, 24 // len(types)))
         for sensor_type in types:
@@ -98,9 +103,12 @@ def alerts_by_grade_sql(lang: Lang, where: str = "TRUE") -> str:
     return f"SELECT {columns}\nFROM alerts a\nWHERE a.phase = 'firing' AND {where}"
 
 
-def alerts_by_domain_sql(lang: Lang) -> str:
-    values = ", ".join(f"({sql.quote(d.value)}, {i})" for i, d in enumerate(Domain))
-    return f"""SELECT {domain_labels(lang, "dom.code")} AS domain,
+def alerts_by_domain_sql(registry: Registry, lang: Lang) -> str:
+    """Every domain with types, in wall order, with its firing alerts (0 too)."""
+    values = ", ".join(
+        f"({sql.quote(d.code)}, {i})" for i, d in enumerate(registry.domains_in_use())
+    )
+    return f"""SELECT {domain_labels(registry, lang, "dom.code")} AS domain,
        count(a.fingerprint) AS firing
 FROM (VALUES {values}) AS dom(code, ord)
 LEFT JOIN alerts a ON a.domain = dom.code AND a.phase = 'firing'
@@ -108,8 +116,8 @@ GROUP BY dom.code, dom.ord
 ORDER BY dom.ord"""
 
 
-def ingest_rate_sql(lang: Lang) -> str:
-    domain = domain_labels(lang, "t.domain")
+def ingest_rate_sql(registry: Registry, lang: Lang) -> str:
+    domain = domain_labels(registry, lang, "t.domain")
     return f"""SELECT $__timeGroupAlias(r.ts, $__interval), {domain} AS metric,
        count(*) * 60000.0 / $__interval_ms AS value
 FROM readings r
@@ -120,8 +128,8 @@ GROUP BY 1, 2
 ORDER BY 1, 2"""
 
 
-def ingest_lag_sql(lang: Lang) -> str:
-    return f"""SELECT {domain_labels(lang, "t.domain")} AS domain,
+def ingest_lag_sql(registry: Registry, lang: Lang) -> str:
+    return f"""SELECT {domain_labels(registry, lang, "t.domain")} AS domain,
        extract(epoch FROM $__timeTo()::timestamptz - max(r.ts)) AS lag
 FROM readings r
 JOIN sensors s ON s.id = r.sensor_id
@@ -163,7 +171,7 @@ def overview_board(registry: Registry, lang: Lang) -> dashboard.Dashboard:
     layout.add(
         panels.bars_by_row(
             text("active_by_domain", lang),
-            alerts_by_domain_sql(lang),
+            alerts_by_domain_sql(registry, lang),
             unit="short",
             thresholds=panels.fixed_steps((None, "green"), (1.0, "orange"), (5.0, "red")),
             width=12,
@@ -171,12 +179,16 @@ def overview_board(registry: Registry, lang: Lang) -> dashboard.Dashboard:
         )
     )
     layout.row(text("ingest", lang))
-    rate = panels.time_series(text("ingest_rate", lang), ingest_rate_sql(lang), unit="short")
-    layout.add(rate.time_from("3h"))
+    rate = panels.time_series(
+        text("ingest_rate", lang), ingest_rate_sql(registry, lang), unit="short"
+    )
+    layout.add(
+        rate.time_from("3h").overrides(panels.colour_by_name(domain_colours(registry, lang)))
+    )
     layout.add(
         panels.bars_by_row(
             text("ingest_lag", lang),
-            ingest_lag_sql(lang),
+            ingest_lag_sql(registry, lang),
             unit="s",
             thresholds=panels.fixed_steps(*LAG_STEPS),
             decimals=0,

@@ -27,10 +27,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 import asyncpg
 
 from ingest.config import Limits
+from schemas.domains import Domains
 from schemas.inventory import UnknownSensorPolicy
 from schemas.status import decode_status
 from schemas.telemetry import (
@@ -105,6 +107,8 @@ class Resolver:
         self.pool = pool
         self.validators: Mapping[str, TypeValidator] = {}
         self.catalog = Catalog()
+        # The stored domains (the gateway checks its domain parameters against them).
+        self.domains: Domains = MappingProxyType({})
         self._auto_register = policy is UnknownSensorPolicy.AUTO_REGISTER
         self._limits = limits
         self._source = source
@@ -265,6 +269,7 @@ class Resolver:
             registry = await load_stored_registry(conn)
             self.catalog = await load_catalog(conn)
             self.validators = validators_for(registry)
+            self.domains = registry.domains
             self._catalog_loaded_at = now
             first, self._types_version = self._types_version is None, version
         if not first:

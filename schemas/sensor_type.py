@@ -29,13 +29,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Domain(StrEnum):
-    BUILDINGS = "buildings"
-    WATER = "water"
-    POWER = "power"
-    PARKING = "parking"
-
-
 class BilingualName(_Strict):
     zh: str = Field(min_length=1, description="Chinese display name (shown by default)")
     en: str = Field(min_length=1, description="English display name")
@@ -193,7 +186,9 @@ class TypeSimulation(_Strict):
 
 class SensorType(_Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Stable identifier, snake_case")
-    domain: Domain
+    domain: str = Field(
+        pattern=NAME_PATTERN, description="Its domain's code, declared in domains.yaml"
+    )
     display_name: BilingualName
     description: str = Field(min_length=1)
     vendor_examples: list[str] = Field(default_factory=list)

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.inventory import SENSOR_ID_PATTERN
-from schemas.sensor_type import Domain
+from schemas.sensor_type import NAME_PATTERN
 from schemas.telemetry import Rejection, RejectReason, Report, TypeValidator
 
 PREFIX = "city/v1"
@@ -28,8 +28,10 @@ STATUS_FILTER = f"{PREFIX}/+/+/+/{STATUS}"
 TOPIC_CACHE_SIZE = 262_144  # far above any real fleet; full of long topics it holds ~85 MB
 
 _SENSOR_ID = re.compile(SENSOR_ID_PATTERN)
+# Domains are configuration (domains.yaml): a topic's domain is checked for its form here and
+# against its sensor's type in `resolve_validator`, which knows the registry.
+_DOMAIN = re.compile(NAME_PATTERN)
 # Canonical string objects: cached Topics share them instead of holding a split() copy each.
-_DOMAINS = {d.value: d.value for d in Domain}
 _DISTRICTS = {code: code for code in SUBDISTRICTS_BY_CODE}
 _KINDS = {k: k for k in KINDS}
 _SHAPE = f"{PREFIX}/{{domain}}/{{district}}/{{sensor_id}}/{TELEMETRY}|{STATUS}"
@@ -122,12 +124,12 @@ def _parse_cached(topic: str) -> Topic:
     problem = _problem(parts[2], parts[3], parts[4])
     if problem is not None:
         raise _bad(f"{_clip(topic)}: {problem}")
-    return Topic(_DOMAINS[parts[2]], _DISTRICTS[parts[3]], parts[4], kind)
+    return Topic(parts[2], _DISTRICTS[parts[3]], parts[4], kind)
 
 
 def _problem(domain: str, district: str, sensor_id: str) -> str | None:
-    if domain not in _DOMAINS:
-        return f"unknown domain {_clip(domain)}; expected one of {', '.join(_DOMAINS)}"
+    if _DOMAIN.fullmatch(domain) is None:
+        return f"domain {_clip(domain)} is not a domain code (snake_case: a-z, 0-9, _)"
     if district not in _DISTRICTS:
         return f"unknown district code {_clip(district)}; expected one of {', '.join(_DISTRICTS)}"
     if _SENSOR_ID.fullmatch(sensor_id) is None:

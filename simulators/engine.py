@@ -64,11 +64,9 @@ class Simulation:
         self._faults = Faults(faults or FaultRates(), seed)
         self._scenarios = sorted(scenarios, key=lambda s: s.start_s)
         self._topics = [
-            telemetry_topic(s.sensor_type.domain.value, s.subdistrict, s.id) for s in self.fleet
+            telemetry_topic(s.sensor_type.domain, s.subdistrict, s.id) for s in self.fleet
         ]
-        self._status = [
-            status_topic(s.sensor_type.domain.value, s.subdistrict, s.id) for s in self.fleet
-        ]
+        self._status = [status_topic(s.sensor_type.domain, s.subdistrict, s.id) for s in self.fleet]
         self._order = 0
         # State metrics worth reporting on change, for sensors that report less than every minute.
         self._watches = [

@@ -18,6 +18,7 @@ from schemas.districts import SUBDISTRICTS, SUBDISTRICTS_BY_CODE
 from schemas.inventory import Inventory
 from schemas.registry import Registry
 from schemas.sensor_type import SensorType
+from storage.domains import sync_domains
 from storage.errors import WriteRejected
 
 
@@ -70,7 +71,7 @@ async def upsert_sensor_type(conn: asyncpg.Connection, sensor_type: SensorType) 
             "reporting_interval_s = excluded.reporting_interval_s, spec = excluded.spec, "
             "updated_at = now() RETURNING id",
             sensor_type.name,
-            sensor_type.domain.value,
+            sensor_type.domain,
             sensor_type.display_name.zh,
             sensor_type.display_name.en,
             sensor_type.reporting_interval,
@@ -103,6 +104,7 @@ async def upsert_sensor_type(conn: asyncpg.Connection, sensor_type: SensorType) 
 
 async def sync_registry(conn: asyncpg.Connection, registry: Registry) -> None:
     await sync_subdistricts(conn)
+    await sync_domains(conn, registry.domains)  # first: the types refer to them
     for sensor_type in registry:
         await upsert_sensor_type(conn, sensor_type)
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from schemas.registry import Registry
 from schemas.sensor_type import SensorType
 from storage.catalog import upsert_sensor_type
+from storage.domains import load_stored_domains
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ async def load_stored_registry(conn: asyncpg.Connection) -> Registry:
     return Registry(
         types={name: s.sensor_type for name, s in stored.items()},
         sources={name: f"database ({s.origin.value})" for name, s in stored.items()},
+        domains=await load_stored_domains(conn),
     )
 
 

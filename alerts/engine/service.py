@@ -112,7 +112,11 @@ class Engine:
         self.metrics = metrics or AlertMetrics()
         self.http = http
         rules = load_rule_files(registry, config.rules_dir)  # broken at start: refuse to run
-        routing = load_routing(config.receivers_path) if config.receivers_path else None
+        routing = (
+            load_routing(config.receivers_path, domains=registry.domains)
+            if config.receivers_path
+            else None
+        )
         self.core = EngineCore(
             registry,
             rules,
@@ -239,7 +243,9 @@ class Engine:
                 log.info("rule files reloaded: %d rules, %d changed", len(result), len(changed))
         if self._receivers_file.changed() and self.config.receivers_path is not None:
             try:
-                self.core.routing = load_routing(self.config.receivers_path)
+                self.core.routing = load_routing(
+                    self.config.receivers_path, domains=self.core.registry.domains
+                )
                 log.info("receivers reloaded from %s", self.config.receivers_path)
             except ReceiversError as error:
                 self.metrics.reload_failures.inc()

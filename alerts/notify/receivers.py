@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -52,9 +52,9 @@ from alerts.notify.escalation import (
 )
 from alerts.notify.grouping import DEFAULT_GROUP_BY, AlertGroup, group_alerts
 from schemas.districts import SUBDISTRICTS_BY_CODE
+from schemas.domains import shipped_domains
 from schemas.durations import Duration, Offset
 from schemas.grades import GRADES_BY_SEVERITY, at_least
-from schemas.sensor_type import Domain
 
 __all__ = [
     "Receiver",
@@ -107,7 +107,7 @@ class _RouteSpec(_Strict):
     receiver: str
     grades: list[Grade] | None = Field(default=None, min_length=1)
     min_grade: Grade | None = None
-    domains: list[Domain] | None = Field(default=None, min_length=1)
+    domains: list[str] | None = Field(default=None, min_length=1)
     subdistricts: list[str] | None = Field(default=None, min_length=1)
     labels: dict[str, str] = Field(default_factory=dict)
     group_by: list[str] | None = None
@@ -214,30 +214,45 @@ class Routing:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_routing(path: Path, environ: Mapping[str, str] | None = None) -> Routing:
+def load_routing(
+    path: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    domains: Collection[str] | None = None,
+) -> Routing:
     """The receivers-and-routes file at `path`; raises ReceiversError listing every problem."""
     file = FileProblems(str(path), HINT)
     text = file.read(path)
     if text is None:
         raise ReceiversError(file.found)
-    return parse_routing(text, str(path), environ)
+    return parse_routing(text, str(path), environ, domains=domains)
 
 
-def parse_routing(text: str, source: str, environ: Mapping[str, str] | None = None) -> Routing:
-    """Routing from YAML `text`; `environ` (default: the process environment) holds secrets."""
+def parse_routing(
+    text: str,
+    source: str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    domains: Collection[str] | None = None,
+) -> Routing:
+    """Routing from YAML `text`; `environ` (default: the process environment) holds secrets.
+    Routes may match the `domains` declared in the registry (default: the shipped ones)."""
     env = os.environ if environ is None else environ
+    declared = shipped_domains() if domains is None else domains
     file = FileProblems(source, HINT)
     document = file.mapping(text, "with 'receivers' (and 'routes', 'default_receiver', ...)")
     spec = None if document is None else file.validate(_RoutingSpec, document)
     if spec is None:
         raise ReceiversError(file.found)
-    routing = _build(spec, env, file)
+    routing = _build(spec, env, file, declared)
     if file.found:
         raise ReceiversError(file.found)
     return routing
 
 
-def _build(spec: _RoutingSpec, env: Mapping[str, str], file: FileProblems) -> Routing:
+def _build(
+    spec: _RoutingSpec, env: Mapping[str, str], file: FileProblems, domains: Collection[str]
+) -> Routing:
     report = file.report
 
     # Names of receivers that failed validation still count as known, so a typo in one
@@ -261,7 +276,7 @@ def _build(spec: _RoutingSpec, env: Mapping[str, str], file: FileProblems) -> Ro
         raw_route = file.validate(_RouteSpec, entry, f"routes[{i}]")
         if raw_route is None:
             continue
-        route = _route(raw_route, f"routes[{i}]", spec, names, report)
+        route = _route(raw_route, f"routes[{i}]", spec, names, domains, report)
         if any(r.key == route.key for r in routes):  # same matchers twice: distinct groups
             route = replace(route, key=f"{route.key}/{i}")
         routes.append(route)
@@ -347,7 +362,14 @@ def _not_local(receiver: Receiver, raw: _ReceiverSpec, key: str, report: Report)
     return None
 
 
-def _route(raw: _RouteSpec, key: str, spec: _RoutingSpec, names: set[str], report: Report) -> Route:
+def _route(
+    raw: _RouteSpec,
+    key: str,
+    spec: _RoutingSpec,
+    names: set[str],
+    domains: Collection[str],
+    report: Report,
+) -> Route:
     check_receiver_name(raw.receiver, f"{key}.receiver", names, report)
     grades: frozenset[Grade] | None = None
     if raw.grades is not None and raw.min_grade is not None:
@@ -356,6 +378,10 @@ def _route(raw: _RouteSpec, key: str, spec: _RoutingSpec, names: set[str], repor
         grades = frozenset(raw.grades)
     elif raw.min_grade is not None:
         grades = frozenset(at_least(raw.min_grade))
+    for j, domain in enumerate(raw.domains or []):
+        if domain not in domains:
+            hint = did_you_mean(domain, domains) or f"; declared: {', '.join(domains)}"
+            report(f"{key}.domains[{j}]", f"unknown domain {domain!r}{hint}")
     for j, code in enumerate(raw.subdistricts or []):
         if code not in SUBDISTRICTS_BY_CODE:
             hint = did_you_mean(code, SUBDISTRICTS_BY_CODE)
@@ -365,7 +391,7 @@ def _route(raw: _RouteSpec, key: str, spec: _RoutingSpec, names: set[str], repor
         receiver=raw.receiver,
         key=_route_key(raw, grades),
         grades=grades,
-        domains=frozenset(d.value for d in raw.domains) if raw.domains else None,
+        domains=frozenset(raw.domains) if raw.domains else None,
         subdistricts=frozenset(raw.subdistricts) if raw.subdistricts else None,
         labels=dict(raw.labels),
         group_by=group_by,
@@ -383,7 +409,7 @@ def _route_key(raw: _RouteSpec, grades: frozenset[Grade] | None) -> str:
     if grades is not None:
         matchers.append(f'grade=~"{"|".join(g.value for g in GRADES_BY_SEVERITY if g in grades)}"')
     if raw.domains:
-        matchers.append(f'domain=~"{"|".join(sorted(d.value for d in raw.domains))}"')
+        matchers.append(f'domain=~"{"|".join(sorted(raw.domains))}"')
     if raw.subdistricts:
         matchers.append(f'subdistrict=~"{"|".join(sorted(raw.subdistricts))}"')
     # The receiver is part of the key so two routes with equal matchers keep distinct groups.

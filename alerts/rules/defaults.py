@@ -76,7 +76,7 @@ def absence_rule(
         metric=None,
         condition=condition,
         timing=Timing(),
-        domain=sensor_type.domain.value,
+        domain=sensor_type.domain,
         description=f"no data for {intervals} reporting intervals: sensor offline",
     )
 
@@ -127,7 +127,7 @@ def _threshold_rule(
         metric=metric_name,
         condition=condition,
         timing=Timing(hold=hold, keep_firing_for=keep),
-        domain=sensor_type.domain.value,
+        domain=sensor_type.domain,
         schedules=tuple(schedules),
     )
 
@@ -142,6 +142,6 @@ def _state_rule(sensor_type: SensorType, metric_name: str, metric: Metric, spec:
         metric=metric_name,
         condition=state_condition(metric.states, spec.labels, spec.grade),
         timing=Timing(hold=hold, keep_firing_for=keep),
-        domain=sensor_type.domain.value,
+        domain=sensor_type.domain,
         description=f"state is {' or '.join(spec.labels)}",
     )

@@ -162,7 +162,7 @@ class _Loader(Checker):
             metric=spec.metric,
             condition=condition,
             timing=Timing(hold=hold, keep_firing_for=keep),
-            domain=sensor_type.domain.value,
+            domain=sensor_type.domain,
             subject_kind=spec.subject,
             aggregate=spec.aggregate,
             disabled=spec.disabled,

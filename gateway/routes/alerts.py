@@ -19,6 +19,7 @@ from alerts.engine import ops
 from alerts.model import Alert, Grade, OpsState, Phase
 from alerts.rules.rule import SubjectKind
 from gateway.auth import operator, viewer
+from gateway.domain_param import DomainCode
 from gateway.errors import NotFound
 from gateway.models import Page
 from gateway.models_city import (
@@ -36,7 +37,6 @@ from gateway.openapi import errors
 from gateway.pagination import decode_cursor, encode_cursor, page_size
 from gateway.params import Cursor, Limit, Since, SubdistrictCode, Until
 from gateway.state import get_state
-from schemas.sensor_type import Domain
 from schemas.states import state_label, state_names
 from schemas.telemetry import TypeValidator
 from storage.api_keys import ApiKey
@@ -93,7 +93,7 @@ async def list_all(
     ops_state: Annotated[
         list[OpsState] | None, Query(alias="ops", description="Any of these ops states")
     ] = None,
-    domain: Domain | None = None,
+    domain: DomainCode = None,
     subdistrict: SubdistrictCode | None = None,
     rule_id: Annotated[str | None, Query(max_length=200)] = None,
     subject_kind: SubjectKind | None = None,
@@ -112,7 +112,7 @@ async def list_all(
             phases=_values(phase),
             grades=_values(grade),
             ops=_values(ops_state),
-            domain=domain.value if domain else None,
+            domain=domain,
             subdistrict=subdistrict.value if subdistrict else None,
             rule_id=rule_id,
             subject_kind=subject_kind.value if subject_kind else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -49,6 +50,7 @@ async def create(
             domain=given.domain,
             subdistrict=given.subdistrict,
             unbound=body.unbound,
+            domains=await _declared_domains(request),
         )
     except ScopeProblem as problem:
         field = _FIELDS.get(problem.part, f"scope.{problem.part}")
@@ -71,6 +73,12 @@ async def revoke(
     if key is None:
         raise NotFound(f"key_id: no key {key_id!r} in use", field="key_id")
     return key_out(key)
+
+
+async def _declared_domains(request: Request) -> Collection[str]:
+    state = get_state(request)
+    await state.resolver.check_types_when_due(state.now())
+    return state.resolver.domains
 
 
 def key_out(key: ApiKey) -> KeyOut:

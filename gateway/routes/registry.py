@@ -15,12 +15,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from gateway.auth import admin, viewer
+from gateway.domain_param import DomainCode
 from gateway.errors import Conflict, Invalid, NotFound
 from gateway.models import MetricSummary, SensorTypeDetail, SensorTypeSaved, SensorTypeSummary
 from gateway.openapi import errors, raw_body
 from gateway.state import get_state
 from schemas.registry import SENSOR_TYPES_DIR, parse_sensor_type
-from schemas.sensor_type import Domain, SensorType
+from schemas.sensor_type import SensorType
 from storage.api_keys import ApiKey
 from storage.pool import connection
 from storage.type_specs import SaveOutcome, StoredType, load_stored_types, save_api_type
@@ -40,7 +41,7 @@ def summary(stored: StoredType) -> SensorTypeSummary:
     t = stored.sensor_type
     return SensorTypeSummary(
         name=t.name,
-        domain=t.domain.value,
+        domain=t.domain,
         name_zh=t.display_name.zh,
         name_en=t.display_name.en,
         reporting_interval_s=t.reporting_interval,
@@ -63,12 +64,12 @@ def summary(stored: StoredType) -> SensorTypeSummary:
 async def list_types(
     request: Request,
     _: Annotated[ApiKey, Depends(viewer)],
-    domain: Annotated[Domain | None, Query(description="Only this domain")] = None,
+    domain: DomainCode = None,
 ) -> list[SensorTypeSummary]:
     """Every registered sensor type, from files and from the API. Role: viewer."""
     async with connection(get_state(request).pool, "listing sensor types") as conn:
         stored = await load_stored_types(conn)
-    return [summary(s) for s in stored.values() if domain is None or s.sensor_type.domain is domain]
+    return [summary(s) for s in stored.values() if domain is None or s.sensor_type.domain == domain]
 
 
 @router.get(
@@ -130,9 +131,10 @@ async def save_type(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Invalid(f"body: not UTF-8 (byte {error.start})", field="body") from None
-    # RegistryError -> 422 naming each key
-    sensor_type = await asyncio.to_thread(parse_sensor_type, text, SOURCE)
     state = get_state(request)
+    await state.resolver.check_types_when_due(state.now())
+    # RegistryError -> 422 naming each key (a domain must be one stored at prepare)
+    sensor_type = await asyncio.to_thread(parse_sensor_type, text, SOURCE, state.resolver.domains)
     async with connection(state.pool, "saving a sensor type") as conn:
         outcome = await save_api_type(conn, sensor_type)
     if outcome is SaveOutcome.FILE_OWNED:

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from gateway.auth import admin, viewer
+from gateway.domain_param import DomainCode
 from gateway.errors import Invalid, NotFound
 from gateway.models import LatestValue, Page, Sensor, SensorDetail, SensorRegistration, SensorSaved
 from gateway.openapi import errors
@@ -18,7 +19,6 @@ from gateway.params import Cursor, Limit, SubdistrictCode, TypeName
 from gateway.state import get_state
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.inventory import SENSOR_ID_PATTERN
-from schemas.sensor_type import Domain
 from storage.api_keys import ApiKey
 from storage.api_sensors import get_sensor, list_sensors, status_history, upsert_api_sensor
 from storage.pool import connection
@@ -39,7 +39,7 @@ class OnlineState(StrEnum):
 async def list_all(
     request: Request,
     _: Annotated[ApiKey, Depends(viewer)],
-    domain: Domain | None = None,
+    domain: DomainCode = None,
     subdistrict: SubdistrictCode | None = None,
     type: TypeName = None,
     status: Annotated[OnlineState | None, Query(description="Online state")] = None,
@@ -54,7 +54,7 @@ async def list_all(
         rows = await list_sensors(
             conn,
             state.now(),
-            domain=domain.value if domain else None,
+            domain=domain,
             subdistrict=subdistrict.value if subdistrict else None,
             type_name=type,
             status=status.value if status else None,

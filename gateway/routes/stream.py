@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from gateway.auth import viewer
+from gateway.domain_param import DomainCode
 from gateway.errors import Invalid
 from gateway.openapi import errors
 from gateway.params import SubdistrictCode
 from gateway.state import get_state
 from gateway.stream import Event, Subscriber, sse, vital_sign_events
 from gateway.streaming import HoldingStream
-from schemas.sensor_type import Domain
 from storage.api_keys import ApiKey
 
 router = APIRouter(prefix="/v1/stream", tags=["stream"])
@@ -50,7 +50,7 @@ async def stream(
     request: Request,
     key: Annotated[ApiKey, Depends(viewer)],
     events: Annotated[list[EventKind] | None, Query(description="Default: both")] = None,
-    domain: Domain | None = None,
+    domain: DomainCode = None,
     subdistrict: Annotated[
         SubdistrictCode | None, Query(description="Alert events of this subdistrict only")
     ] = None,
@@ -69,7 +69,7 @@ async def stream(
     subscriber = Subscriber(
         key.id,
         frozenset({"alert" if k == "alerts" else k for k in kinds}),
-        domain.value if domain else None,
+        domain,
         subdistrict.value if subdistrict else None,
     )
     await state.hub.subscribe(subscriber, max_per_key=state.config.max_streams_per_key)

@@ -193,6 +193,30 @@ default_receiver: ghost
     assert "routes.yaml: routes[0].receiver: unknown receiver 'nobody'" in str(caught.value)
 
 
+def test_route_domains_are_the_declared_ones() -> None:
+    text = """
+receivers: [{name: duty, kind: webhook, url: "https://ops.example.cn/h", secret_env: DUTY_SECRET}]
+routes:
+  - {receiver: duty, domains: [watre, greenery, Air-Quality]}
+"""
+    with pytest.raises(ReceiversError) as caught:  # the shipped domains: no greenery
+        parse_routing(text, "routes.yaml", ENV)
+    problems = {p.key: p.message for p in caught.value.problems}
+    assert problems["routes[0].domains[0]"] == "unknown domain 'watre'; did you mean 'water'?"
+    assert problems["routes[0].domains[1]"] == (
+        "unknown domain 'greenery'; declared: buildings, water, power, parking, environment"
+    )
+    assert "unknown domain 'Air-Quality'" in problems["routes[0].domains[2]"]
+    # Declared in the registry folder: accepted, and matched.
+    routing = parse_routing(
+        text.replace(", Air-Quality", "").replace("watre", "water"),
+        "routes.yaml",
+        ENV,
+        domains=["water", "greenery"],
+    )
+    assert routing.routes_for({"domain": "greenery"})[0].receiver == "duty"
+
+
 def test_secret_values_never_appear_in_errors() -> None:
     text = """
 receivers: [{name: ding, kind: dingtalk, url_env: NOT_A_URL}]

@@ -98,7 +98,7 @@ def test_absence_rules(shipped: Registry, rules: dict[str, Rule]) -> None:
         assert cond.silence == timedelta(seconds=3 * sensor_type.reporting_interval)
         assert cond.grade is DEFAULT_ABSENCE_GRADE is Grade.YELLOW
         assert rule.timing.hold == rule.timing.keep_firing_for == timedelta(0)
-        assert rule.domain == sensor_type.domain.value
+        assert rule.domain == sensor_type.domain
         assert rule.grades == (Grade.YELLOW,)
     assert rules["default:smoke_detector:absence"].condition.silence == timedelta(hours=3)
 

@@ -82,7 +82,7 @@ async def test_bad_parts_are_dead_lettered_like_mqtt(gateway: Gateway) -> None:
             "domain_mismatch",
             "topic",
         ),
-        ("/v1/ingest/air/yinhang/yp-wp-0001/telemetry", b"{}", "bad_topic", "topic"),
+        ("/v1/ingest/Air/yinhang/yp-wp-0001/telemetry", b"{}", "bad_topic", "topic"),
         ("/v1/ingest/water/yinhang/yp-wp-0001/events", b"{}", "bad_topic", "topic"),
     ]
     for url, body, reason, field in cases:

@@ -63,7 +63,8 @@ async def test_invalid_yaml_names_every_problem(gateway: Gateway) -> None:
         await gateway.post("/v1/sensor-types", role="admin", content=bad, headers=YAML), 422
     )
     assert body["field"] == "domain"
-    assert any("domain" in p["detail"] for p in body["problems"])
+    assert "unknown domain 'air'; the declared domains are buildings, water" in body["detail"]
+    assert any("unit" in p["detail"] for p in body["problems"])
     unit = NEW_TYPE.replace("unit: MPa", "unit: Mpa")
     body = assert_error(
         await gateway.post("/v1/sensor-types", role="admin", content=unit, headers=YAML), 422

@@ -130,7 +130,7 @@ async def _alerts(conn: asyncpg.Connection, fleet: list[SimSensor], now: datetim
         else:
             sensor = _first(fleet, type_name)
             kind, subject, place = "sensor", sensor.id, sensor.subdistrict
-            domain = sensor.sensor_type.domain.value
+            domain = sensor.sensor_type.domain
         fingerprint, rule = f"fp{n:014d}", f"{type_name or 'district'}.rule"
         pending = minutes[(fired or 5) + 2]
         await conn.execute(

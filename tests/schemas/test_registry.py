@@ -9,7 +9,7 @@ import pytest
 
 from schemas.errors import RegistryError
 from schemas.registry import SENSOR_TYPES_DIR, load_registry, parse_sensor_type
-from schemas.sensor_type import MAX_METRICS, Domain, Grade
+from schemas.sensor_type import MAX_METRICS, Grade
 
 GOOD = (SENSOR_TYPES_DIR / "water_main_pressure.yaml").read_text(encoding="utf-8")
 
@@ -31,7 +31,8 @@ def _problems(folder: Path) -> list[str]:
 def test_shipped_catalogue_has_at_least_twelve_types_across_all_domains() -> None:
     registry = load_registry()
     assert len(registry) >= 12
-    assert {t.domain for t in registry} == set(Domain)
+    assert {t.domain for t in registry} >= {"buildings", "water", "power", "parking"}
+    assert {t.domain for t in registry} <= set(registry.domains)
     for name in ("water_main_pressure", "distribution_transformer", "parking_lot_counter"):
         assert name in registry
 

@@ -9,7 +9,6 @@ import pytest
 
 from schemas.districts import SUBDISTRICTS
 from schemas.registry import load_registry
-from schemas.sensor_type import Domain
 from schemas.telemetry import Rejection, RejectReason, Report, validators_for
 from schemas.topics import (
     STATUS_FILTER,
@@ -21,7 +20,8 @@ from schemas.topics import (
     telemetry_topic,
 )
 
-VALIDATORS = validators_for(load_registry())
+REGISTRY = load_registry()
+VALIDATORS = validators_for(REGISTRY)
 WATER = Topic("water", "yinhang", "WP-0001", "telemetry")
 NOW = datetime(2025, 11, 25, 8, tzinfo=UTC)
 
@@ -32,7 +32,7 @@ def test_filters_and_builders() -> None:
     assert (
         telemetry_topic("water", "yinhang", "WP-0001") == "city/v1/water/yinhang/WP-0001/telemetry"
     )
-    assert status_topic(Domain.POWER, "daqiao", "tx.7") == "city/v1/power/daqiao/tx.7/status"
+    assert status_topic("power", "daqiao", "tx.7") == "city/v1/power/daqiao/tx.7/status"
 
 
 def test_parse_telemetry_and_status() -> None:
@@ -42,7 +42,7 @@ def test_parse_telemetry_and_status() -> None:
 
 
 def test_every_domain_and_district_round_trips() -> None:
-    for domain in Domain:
+    for domain in REGISTRY.domains:
         for district in SUBDISTRICTS:
             topic = parse_topic(telemetry_topic(domain, district.code, "s-1"))
             assert (topic.domain, topic.district, topic.kind) == (
@@ -66,8 +66,9 @@ def test_parsed_topics_are_cached() -> None:
         ("city/v1/water/yinhang/WP-1/telemetry/extra", "is not city/v1/"),
         ("/city/v1/water/yinhang/WP-1/telemetry", "is not city/v1/"),
         ("", "'' is not city/v1/"),
-        ("city/v1/air/yinhang/WP-1/telemetry", "unknown domain 'air'; expected one of buildings"),
-        ("city/v1/Water/yinhang/WP-1/telemetry", "unknown domain 'Water'"),
+        ("city/v1/Water/yinhang/WP-1/telemetry", "domain 'Water' is not a domain code"),
+        ("city/v1/air-quality/yinhang/WP-1/telemetry", "'air-quality' is not a domain code"),
+        ("city/v1/+/yinhang/WP-1/telemetry", "domain '+' is not a domain code"),
         ("city/v1/water/atlantis/WP-1/telemetry", "unknown district code 'atlantis'"),
         ("city/v1/water/+/WP-1/telemetry", "unknown district code '+'"),
         ("city/v1/water/yinhang/WP 1/telemetry", "sensor id 'WP 1' does not match"),
@@ -99,7 +100,7 @@ def test_long_junk_topics_give_bounded_details() -> None:
 @pytest.mark.parametrize(
     ("domain", "district", "sensor_id", "part"),
     [
-        ("air", "yinhang", "s1", "unknown domain"),
+        ("Air", "yinhang", "s1", "'Air' is not a domain code"),
         ("water", "Yinhang", "s1", "unknown district code"),
         ("water", "yinhang", "a/b", "sensor id 'a/b'"),
     ],
@@ -196,6 +197,22 @@ def test_resolve_refusals(
     assert (result.reason, result.field) == (reason, field)
     assert result.detail.startswith(f"{field}: ")
     assert part in result.detail
+
+
+def test_a_domain_no_type_belongs_to_is_refused_by_the_sensors_type() -> None:
+    # Domains are configuration: the parser checks a topic's domain for its form only, and the
+    # sensor's type decides (an undeclared domain belongs to no type).
+    topic = parse_topic("city/v1/air/yinhang/WP-0001/telemetry")
+    result = resolve_validator(
+        topic,
+        _report(),
+        VALIDATORS,
+        registered_type="water_main_pressure",
+        allow_unregistered=False,
+    )
+    assert isinstance(result, Rejection)
+    assert result.reason is RejectReason.DOMAIN_MISMATCH
+    assert "domain 'air' but sensor type 'water_main_pressure' belongs to 'water'" in result.detail
 
 
 def test_resolve_prefixes_the_type_field_in_arrays() -> None:

@@ -114,3 +114,48 @@ async def test_timescaledb_layout_is_a_compressed_hypertable_with_caggs(
         "SELECT view_name FROM timescaledb_information.continuous_aggregates ORDER BY 1"
     )
     assert [r["view_name"] for r in views] == ["readings_1h", "readings_1m"]
+
+
+async def test_domains_migration_keeps_rows_and_replaces_the_check_lists(
+    empty_database: ScratchDatabase, conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    # A database at the schema before 0011, with a type and an alert of the closed list's domains.
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for path in MIGRATIONS_DIR.glob("*.sql"):
+        if int(path.name[:4]) < 11:
+            shutil.copy(path, folder / path.name)
+    preference = BackendPreference(empty_database.backend.value)
+    await migrate(conn, preference, folder)
+    await conn.execute(
+        "INSERT INTO sensor_types (name, domain, name_zh, name_en, reporting_interval_s, spec) "
+        "VALUES ('old_gauge', 'water', '旧压力计', 'Old gauge', 60, '{}')"
+    )
+    await conn.execute(
+        "INSERT INTO alerts (fingerprint, rule_id, subject_kind, subject_id, domain, phase, grade) "
+        "VALUES ('f1', 'r1', 'sensor', 's1', 'power', 'firing', 'red')"
+    )
+    with pytest.raises(asyncpg.CheckViolationError):  # the closed list, as it was
+        await conn.execute("UPDATE sensor_types SET domain = 'greenery'")
+
+    assert "0011_domains.sql" in (await migrate(conn, preference)).applied
+    types = await conn.fetch("SELECT name, domain, name_zh FROM sensor_types")
+    assert [tuple(r) for r in types] == [("old_gauge", "water", "旧压力计")]
+    alerts = await conn.fetch("SELECT fingerprint, domain, phase, grade FROM alerts")
+    assert [tuple(r) for r in alerts] == [("f1", "power", "firing", "red")]
+    checks = await conn.fetch(
+        "SELECT conname FROM pg_constraint WHERE conname IN "
+        "('sensor_types_domain_check', 'alerts_domain_check')"
+    )
+    assert checks == []
+    # Now a domain is any row of `domains`, and only those.
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="domains"):
+        await conn.execute("UPDATE sensor_types SET domain = 'greenery'")
+    await conn.execute(
+        "INSERT INTO domains (code, name_zh, name_en, position, colour) "
+        "VALUES ('greenery', '绿化', 'Greenery', 5, '#91cc75')"
+    )
+    await conn.execute("UPDATE sensor_types SET domain = 'greenery'")
+    await conn.execute("UPDATE alerts SET domain = 'greenery'")
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await conn.execute("DELETE FROM domains WHERE code = 'greenery'")
