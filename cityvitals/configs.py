@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from cityvitals.settings import Settings
 from gateway.config import GatewayConfig
 from ingest.config import IngestConfig, Limits
+from schemas.geography import load_geography
 
 if TYPE_CHECKING:
     from alerts.engine.service import EngineConfig
@@ -59,6 +60,7 @@ def gateway_config(settings: Settings) -> GatewayConfig:
         mqtt_ca_file=settings.mqtt_ca_file,
         unknown_sensor_policy=settings.unknown_sensor_policy,
         ingest_limits=ingest_limits(settings),
+        geography=load_geography(settings.geography),
         **gateway,
     )
 

@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from schemas.durations import Duration
+from schemas.geography import DEFAULT_GEOGRAPHY
 from schemas.inventory import UnknownSensorPolicy
 from schemas.registry import SENSOR_TYPES_DIR
 from schemas.yaml_loader import load_yaml_file
@@ -210,6 +211,8 @@ class Settings(BaseSettings):
     # None: the system's trusted CAs.
     mqtt_ca_file: Path | None = None
     sensor_types_dir: Path = SENSOR_TYPES_DIR
+    # GeoJSON files, one per district (schemas/geography/*.geojson); several for a city platform.
+    geography: list[Path] = Field(default_factory=lambda: [DEFAULT_GEOGRAPHY], min_length=1)
     inventory_path: Path | None = None
     unknown_sensor_policy: UnknownSensorPolicy = UnknownSensorPolicy.DEAD_LETTER
     log_level: str = "INFO"
@@ -255,6 +258,16 @@ class Settings(BaseSettings):
     def _existing_dir(cls, value: Path) -> Path:
         if not value.is_dir():
             raise ValueError(f"{value} is not a directory")
+        return value
+
+    @field_validator("geography")
+    @classmethod
+    def _existing_files(cls, value: list[Path]) -> list[Path]:
+        missing = [str(path) for path in value if not path.is_file()]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} does not exist")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a file twice")
         return value
 
     @field_validator("inventory_path")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from enum import StrEnum
@@ -16,14 +17,15 @@ from gateway.openapi import errors
 from gateway.pagination import decode_cursor, encode_cursor, page_size
 from gateway.params import Cursor, Limit, SubdistrictCode, TypeName
 from gateway.state import get_state
-from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.inventory import SENSOR_ID_PATTERN
+from schemas.placement import place
 from schemas.sensor_type import Domain
 from storage.api_keys import ApiKey
 from storage.api_sensors import get_sensor, list_sensors, status_history, upsert_api_sensor
 from storage.pool import connection
 from storage.queries import latest_values
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/sensors", tags=["sensors"])
 LATEST_LOOKBACK = timedelta(days=7)
 SensorId = Annotated[str, Path(description="The id the device uses", max_length=64)]
@@ -111,18 +113,36 @@ async def register(
     validators, _catalog = await state.vocabulary()
     if body.type not in validators:
         raise Invalid(f"type: unknown sensor type {body.type!r}", field="type")
-    if body.subdistrict not in SUBDISTRICTS_BY_CODE:
-        known = ", ".join(SUBDISTRICTS_BY_CODE)
-        raise Invalid(
-            f"subdistrict: unknown subdistrict {body.subdistrict!r} (one of {known})",
-            field="subdistrict",
-        )
+    if (body.lat is None) != (body.lon is None):
+        missing = "lon" if body.lon is None else "lat"
+        raise Invalid(f"{missing}: coordinates need both lat and lon", field=missing)
+    placement = place(state.geography, sensor_id, body.subdistrict, body.lat, body.lon)
+    if placement.subdistrict is None:
+        field = placement.field or "subdistrict"
+        raise Invalid(f"{field}: {placement.problem}", field=field)
+    if placement.warning is not None:
+        log.warning("registering a sensor: %s", placement.warning)
     async with connection(state.pool, "registering a sensor") as conn:
         created = await upsert_api_sensor(
-            conn, sensor_id, body.type, body.subdistrict, lat=body.lat, lon=body.lon, name=body.name
+            conn,
+            sensor_id,
+            body.type,
+            placement.subdistrict,
+            lat=body.lat,
+            lon=body.lon,
+            name=body.name,
         )
     if created is None:
-        raise Invalid(f"type: sensor type {body.type!r} is not stored", field="type")
+        raise Invalid(
+            f"type: sensor type {body.type!r} or subdistrict {placement.subdistrict!r} "
+            "is not stored",
+            field="type",
+        )
     await state.resolver.reload_catalog(state.now())
     response.status_code = 201 if created else 200
-    return SensorSaved(id=sensor_id, outcome="created" if created else "updated")
+    return SensorSaved(
+        id=sensor_id,
+        outcome="created" if created else "updated",
+        subdistrict=placement.subdistrict,
+        warning=placement.warning,
+    )
