@@ -62,6 +62,8 @@ def keys_create(
     said to be --unbound."""
     from gateway.keys import create_key, name_problem
     from gateway.scopes import ScopeProblem, describe, key_scope
+    from schemas.errors import SchemaError
+    from schemas.geography import load_geography
 
     if role not in ROLES:
         raise fail(f"--role: {role!r} is not one of {', '.join(ROLES)}")
@@ -70,6 +72,7 @@ def keys_create(
     if problem is not None:
         raise fail(f"NAME: {problem}")
     ids = None if sensors is None else [s.strip() for s in sensors.split(",") if s.strip()]
+    settings = settings_or_exit(config)
     try:
         scope = key_scope(
             role,
@@ -78,10 +81,12 @@ def keys_create(
             domain=domain,
             subdistrict=subdistrict,
             unbound=unbound,
+            geography=load_geography(settings.geography),
         )
     except ScopeProblem as error:
         raise fail(f"{_OPTIONS.get(error.part, '--' + error.part)}: {error.what}") from None
-    settings = settings_or_exit(config)
+    except SchemaError as error:
+        raise fail(f"geography: {error}") from None
     key, secret = on_database(settings, lambda conn: create_key(conn, name, role, scope))
     typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
     if (posts_for := describe(key)) is not None:

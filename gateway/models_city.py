@@ -112,15 +112,22 @@ class Figures(BaseModel):
     metrics: list[MetricFigure] = Field(default_factory=list)
 
 
-class SubdistrictFigures(Figures):
+class PlaceFigures(Figures):
+    """A place's figures: the city (市), a district (区) or a subdistrict (街道)."""
+
     code: str
     name_zh: str
     name_en: str
 
 
+class SubdistrictFigures(PlaceFigures):
+    district: str = Field(description="The code of its district")
+
+
 class DomainVitalSigns(BaseModel):
     domain: str
-    district: Figures = Field(description="All of Yangpu")
+    city: PlaceFigures = Field(description="Every configured district together")
+    districts: list[PlaceFigures] = Field(description="Each configured district")
     subdistricts: list[SubdistrictFigures]
 
 
@@ -131,7 +138,10 @@ class VitalSigns(BaseModel):
             "domains": [
                 {
                     "domain": "water",
-                    "district": {
+                    "city": {
+                        "code": "shanghai",
+                        "name_zh": "上海市",
+                        "name_en": "Shanghai",
                         "sensors": 11,
                         "online": 10,
                         "offline": 1,
@@ -151,6 +161,7 @@ class VitalSigns(BaseModel):
                             }
                         ],
                     },
+                    "districts": [],
                     "subdistricts": [],
                 }
             ],

@@ -18,7 +18,7 @@ import re
 
 from gateway.errors import Forbidden
 from ingest.resolve import Resolver
-from schemas.districts import SUBDISTRICTS_BY_CODE
+from schemas.geography import Geography
 from schemas.inventory import SENSOR_ID_PATTERN
 from schemas.sensor_type import Domain
 from storage.api_keys import ApiKey, KeyScope
@@ -47,6 +47,7 @@ def key_scope(
     domain: str | None = None,
     subdistrict: str | None = None,
     unbound: bool = False,
+    geography: Geography,
 ) -> KeyScope | None:
     """The scope of a new key of `role` (None: none); raises ScopeProblem naming the part.
 
@@ -83,7 +84,7 @@ def key_scope(
         None if sensors is None else _sensor_ids(sensors),
         None if prefix is None else _prefix(prefix),
         None if domain is None else _domain(domain),
-        None if subdistrict is None else _subdistrict(subdistrict),
+        None if subdistrict is None else _subdistrict(subdistrict, geography),
     )
 
 
@@ -112,9 +113,9 @@ def _domain(domain: str) -> str:
     return domain
 
 
-def _subdistrict(code: str) -> str:
-    if code not in SUBDISTRICTS_BY_CODE:
-        codes = ", ".join(SUBDISTRICTS_BY_CODE)
+def _subdistrict(code: str, geography: Geography) -> str:
+    if code not in geography:
+        codes = geography.known_codes()
         raise ScopeProblem("subdistrict", f"{code[:80]!r} is not a subdistrict code: {codes}")
     return code
 

@@ -49,6 +49,7 @@ async def create(
             domain=given.domain,
             subdistrict=given.subdistrict,
             unbound=body.unbound,
+            geography=get_state(request).geography,
         )
     except ScopeProblem as problem:
         field = _FIELDS.get(problem.part, f"scope.{problem.part}")

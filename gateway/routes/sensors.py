@@ -15,7 +15,7 @@ from gateway.errors import Invalid, NotFound
 from gateway.models import LatestValue, Page, Sensor, SensorDetail, SensorRegistration, SensorSaved
 from gateway.openapi import errors
 from gateway.pagination import decode_cursor, encode_cursor, page_size
-from gateway.params import Cursor, Limit, SubdistrictCode, TypeName
+from gateway.params import Cursor, Limit, SubdistrictCode, TypeName, known_subdistrict
 from gateway.state import get_state
 from schemas.inventory import SENSOR_ID_PATTERN
 from schemas.placement import place
@@ -42,7 +42,7 @@ async def list_all(
     request: Request,
     _: Annotated[ApiKey, Depends(viewer)],
     domain: Domain | None = None,
-    subdistrict: SubdistrictCode | None = None,
+    subdistrict: SubdistrictCode = None,
     type: TypeName = None,
     status: Annotated[OnlineState | None, Query(description="Online state")] = None,
     limit: Limit = 100,
@@ -50,6 +50,7 @@ async def list_all(
 ) -> Page[Sensor]:
     """Sensors by id, filtered by domain, subdistrict, type and online state. Role: viewer."""
     state = get_state(request)
+    known_subdistrict(state.geography, subdistrict)
     size = page_size(limit, state.config.max_page)
     after = decode_cursor(cursor, str)
     async with connection(state.pool, "listing sensors") as conn:
@@ -57,7 +58,7 @@ async def list_all(
             conn,
             state.now(),
             domain=domain.value if domain else None,
-            subdistrict=subdistrict.value if subdistrict else None,
+            subdistrict=subdistrict,
             type_name=type,
             status=status.value if status else None,
             after=after[0] if after else None,
