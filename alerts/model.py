@@ -35,10 +35,10 @@ class OpsState(StrEnum):
 
 @dataclass(frozen=True)
 class Subject:
-    """What an alert is about: one sensor, one subdistrict, or the whole district."""
+    """What an alert is about: one sensor, one subdistrict, or a whole district."""
 
     kind: str  # "sensor" | "subdistrict" | "district"
-    id: str  # sensor external id, subdistrict code, or "yangpu"
+    id: str  # sensor external id, subdistrict code, or district code (the geography's)
     domain: str  # buildings | water | power | parking
     subdistrict: str | None = None  # None for district-wide subjects
 

@@ -79,6 +79,7 @@ def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(
         database_url=settings.database_url,
         rules_dir=rules_dir(settings),
+        geography=load_geography(settings.geography),
         receivers_path=alerts.receivers_path,
         tick_s=alerts.tick,
         lateness_s=alerts.lateness,

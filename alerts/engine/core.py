@@ -37,6 +37,7 @@ from alerts.notify.receivers import Routing
 from alerts.notify.silences import Silence, alert_labels, is_silenced
 from alerts.rules.rule import ConditionKind
 from alerts.rules.rule_set import RuleSet, changed_rule_ids
+from schemas.geography import Geography, load_geography
 from schemas.registry import Registry
 from storage.catalog import CatalogVersion, catalog_version, load_catalog
 from storage.recent import (
@@ -95,8 +96,11 @@ class EngineCore:
         *,
         lateness: timedelta = timedelta(seconds=60),
         external_url: str = "",
+        geography: Geography | None = None,
     ) -> None:
         self.registry = registry
+        # Tests and benchmarks leave it out: the shipped default geography.
+        self.geography = geography or load_geography()
         self.rules = rules
         self.routing = routing
         self.lateness = lateness
@@ -171,7 +175,7 @@ class EngineCore:
 
     async def reload_catalog(self, conn: asyncpg.Connection) -> None:
         self.catalog_version = await catalog_version(conn)
-        city = City(await load_catalog(conn), self.registry)
+        city = City(await load_catalog(conn), self.registry, self.geography)
         if self.city is not None:
             city.carry_over(self.city)
         self.city = city
@@ -292,7 +296,7 @@ class EngineCore:
         if rule is None:
             return
         pool[alert.fingerprint] = describe(
-            alert, rule, self.registry, external_url=self.external_url
+            alert, rule, self.registry, self.geography, external_url=self.external_url
         )
 
     def _stage(self, change: Change, pool: dict[str, NotifyAlert], pending: _Pending) -> None:

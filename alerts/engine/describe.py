@@ -12,6 +12,7 @@ from datetime import datetime
 from alerts.model import Alert, Grade, Phase
 from alerts.notify import NotifyAlert, notify_alert
 from alerts.rules.rule import Aggregate, ConditionKind, Levels, Rule
+from schemas.geography import Geography
 from schemas.grades import grade_rank
 from schemas.registry import Registry
 
@@ -90,10 +91,26 @@ def _easing(alert: Alert, rule: Rule) -> tuple[datetime | None, bool]:
     return alert.clearing_since + rule.timing.keep_firing_for, milder
 
 
+def _place(alert: Alert, geography: Geography) -> tuple[str, str, str | None]:
+    """(zh, en) of where the alert is, and its district's code: a subdistrict's names, or a
+    district's for a district-wide subject."""
+    subject = alert.subject
+    if subject.subdistrict is not None:
+        sub = geography.get(subject.subdistrict)
+        if sub is None:
+            return subject.subdistrict, subject.subdistrict, None
+        return sub.zh, sub.en, sub.district
+    district = geography.districts.get(subject.id)
+    if district is None:
+        return subject.id, subject.id, None
+    return district.zh, district.en, district.code
+
+
 def describe(
     alert: Alert,
     rule: Rule,
     registry: Registry,
+    geography: Geography,
     *,
     last_grade: Grade | None = None,
     external_url: str = "",
@@ -104,6 +121,7 @@ def describe(
     threshold, direction = _side(rule, alert, grade)
     url = f"{external_url.rstrip('/')}/alerts/{alert.fingerprint}" if external_url else ""
     stands_down_at, may_step_down = _easing(alert, rule)
+    place_zh, place_en, district = _place(alert, geography)
     return notify_alert(
         alert,
         what_zh=what_zh,
@@ -118,4 +136,7 @@ def describe(
         alertname=rule.family,
         stands_down_at=stands_down_at,
         may_step_down=may_step_down,
+        place_zh=place_zh,
+        place_en=place_en,
+        district=district,
     )

@@ -18,15 +18,14 @@ import numpy as np
 import numpy.typing as npt
 
 from alerts.engine.bindings import Binding, WindowKey
-from alerts.engine.city import NEVER, SUBDISTRICT_INDEX, City
+from alerts.engine.city import NEVER, City
 from alerts.engine.state import NO_DATA, Observation, new_alert, step
 from alerts.model import Alert, Subject, Transition
 from alerts.rules.rule import Aggregate, ConditionKind, Rule, Source, SubjectKind
 from storage.recent import WindowStats
 
-__all__ = ["DISTRICT_ID", "Change", "Evaluation", "evaluate"]
+__all__ = ["Change", "Evaluation", "evaluate"]
 
-DISTRICT_ID = "yangpu"
 _SECOND = timedelta(seconds=1)
 SENSOR = SubjectKind.SENSOR.value
 ActiveAlerts = MutableMapping[str, dict[str, Alert]]  # rule id -> subject id -> alert
@@ -163,6 +162,7 @@ def _vital(
 ) -> None:
     rule = binding.rule
     subdistricts = city.sensor_subdistrict[binding.sensors]
+    districts = city.sensor_district[binding.sensors]
     if rule.aggregate is Aggregate.SHARE_OFFLINE:
         seen = city.last_seen[binding.sensors]
         known = seen > NEVER
@@ -170,13 +170,13 @@ def _vital(
         values = np.where(known, offline.astype(np.float64) * 100.0, np.nan)
     else:
         values = _values(binding, city, windows, now_s)
-    for code in binding.places:
-        if code is None:
-            in_place = values
-            subject = Subject(SubjectKind.DISTRICT.value, DISTRICT_ID, rule.domain, None)
+    for kind, code in binding.places:
+        if kind == SubjectKind.DISTRICT.value:
+            in_place = values[districts == city.district_index[code]]
+            subject = Subject(kind, code, rule.domain, None)
         else:
-            in_place = values[subdistricts == SUBDISTRICT_INDEX[code]]
-            subject = Subject(SubjectKind.SUBDISTRICT.value, code, rule.domain, code)
+            in_place = values[subdistricts == city.subdistrict_index[code]]
+            subject = Subject(kind, code, rule.domain, code)
         folded = _fold(rule.aggregate, in_place)
         observation = NO_DATA if folded is None else Observation(value=folded)
         _step_subject(rule, alerts, subject, observation, now, result)

@@ -33,6 +33,7 @@ from alerts.engine.outbox import Outbox
 from alerts.errors import ReceiversError, RuleError
 from alerts.notify.receivers import load_routing
 from alerts.rules.files import YAML_SUFFIXES, load_rule_files, reload
+from schemas.geography import Geography, load_geography
 from schemas.registry import Registry
 from storage.errors import is_transient
 from storage.type_specs import TypesVersion, load_stored_registry, types_version
@@ -61,6 +62,7 @@ class EngineConfig:
     external_url: str = ""
     delivery_concurrency: int = 8
     delivery_poll_s: float = 0.5
+    geography: Geography = field(default_factory=load_geography)
 
 
 @dataclass
@@ -115,6 +117,7 @@ class Engine:
             routing,
             lateness=timedelta(seconds=config.lateness_s),
             external_url=config.external_url,
+            geography=config.geography,
         )
         self._rules_file = _Watched(config.rules_dir, _signature(config.rules_dir))
         self._receivers_file = _Watched(config.receivers_path, _signature(config.receivers_path))

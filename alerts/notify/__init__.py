@@ -86,6 +86,10 @@ class NotifyAlert:
     # Standing down may be a step down to a milder grade of the rule rather than resolving (the
     # value may have eased to that grade only): the texts then say "steps down or resolves".
     may_step_down: bool = False
+    # Where, in words: the subdistrict's names (or the district's, for a district-wide subject),
+    # from the geography; empty: the texts show the code.
+    place_zh: str = ""
+    place_en: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -121,6 +125,9 @@ def notify_alert(
     alertname: str | None = None,
     stands_down_at: datetime | None = None,
     may_step_down: bool = False,
+    place_zh: str = "",
+    place_en: str = "",
+    district: str | None = None,
 ) -> NotifyAlert:
     """The alert with its Alertmanager-style labels.
 
@@ -141,6 +148,8 @@ def notify_alert(
     labels["scope"] = alert.subject.kind
     if alert.subject.subdistrict:
         labels["subdistrict"] = alert.subject.subdistrict
+    if district:
+        labels["district"] = district
     if alert.subject.kind == "sensor":
         labels["sensor"] = alert.subject.id
     if sensor_type:
@@ -158,6 +167,8 @@ def notify_alert(
         generator_url=generator_url,
         stands_down_at=stands_down_at,
         may_step_down=may_step_down,
+        place_zh=place_zh,
+        place_en=place_en,
     )
 
 
