@@ -133,7 +133,8 @@ def notify_alert(
 
     Labels: the rule's own labels (`alert.labels`), then `extra_labels`, then the ones this
     package owns and which therefore win: alertname (the rule id), grade, severity, domain,
-    subdistrict, sensor, type, metric, scope. `grade` is for a resolved alert that no longer
+    subdistrict, district (the geography's code of the place's district), sensor, type, metric,
+    scope. `grade` is for a resolved alert that no longer
     carries one: it should still say the grade it had, so it routes where its firing message went.
     `alertname` defaults to the rule id; the engine passes the rule's family, so a default rule
     and its narrowed variants (other thresholds for some subdistricts or sensors) group as one.
