@@ -35,11 +35,11 @@ class OpsState(StrEnum):
 
 @dataclass(frozen=True)
 class Subject:
-    """What an alert is about: one sensor, one subdistrict, or the whole district."""
+    """What an alert is about: one sensor, one subdistrict, or a whole district."""
 
     kind: str  # "sensor" | "subdistrict" | "district"
-    id: str  # sensor external id, subdistrict code, or "yangpu"
-    domain: str  # buildings | water | power | parking
+    id: str  # sensor external id, subdistrict code, or district code (the geography's)
+    domain: str  # a code declared in domains.yaml
     subdistrict: str | None = None  # None for district-wide subjects
 
 

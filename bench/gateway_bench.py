@@ -26,6 +26,7 @@ from bench.report import Figure
 from cityvitals.embedded import EmbeddedPostgres
 from cityvitals.settings import load_settings
 from schemas.districts import SUBDISTRICTS
+from schemas.geography import load_geography
 from schemas.registry import load_registry
 from storage.backend import BackendPreference
 from storage.buckets import bucket_start
@@ -63,6 +64,7 @@ async def load_history(url: str, now: datetime) -> tuple[list[str], int]:
         preference=BackendPreference.AUTO,
         policy=StoragePolicy(),
         registry=load_registry(),
+        geography=load_geography(),
         inventory=None,
         now=now,
     )

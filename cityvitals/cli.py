@@ -16,6 +16,7 @@ from cityvitals.cli_grafana import grafana_app
 from cityvitals.cli_ingest import DESCRIPTION as INGEST_HELP
 from cityvitals.cli_ingest import run_ingest_command
 from schemas.errors import SchemaError
+from schemas.geography import DEFAULT_GEOGRAPHY, load_geography
 from schemas.inventory import load_inventory
 from schemas.json_schema import SCHEMA_PATH, render_json_schema
 from schemas.registry import SENSOR_TYPES_DIR, load_registry
@@ -45,14 +46,26 @@ def sensors_validate(
     inventory: Annotated[
         Path | None, typer.Option(help="Also check this inventory (YAML or CSV) against them.")
     ] = None,
+    geography: Annotated[
+        list[Path] | None,
+        typer.Option(help="Geography (GeoJSON) files, one per district; repeat for several."),
+    ] = None,
 ) -> None:
-    """Check every sensor-type file in PATH; lists each problem by file and key."""
+    """Check every sensor-type file in PATH (and the geography, and an inventory placed in it);
+    lists each problem by file and key."""
     try:
         registry = load_registry(path)
         typer.echo(f"{len(registry)} sensor types valid in {path}")
         typer.echo(f"domains, in wall order: {', '.join(registry.domains)}")
+        places = load_geography(geography or [DEFAULT_GEOGRAPHY])
+        districts = ", ".join(
+            f"{d.zh} {d.en} ({len(d.subdistricts)})" for d in places.districts.values()
+        )
+        typer.echo(f"{len(places)} subdistricts valid in {districts}")
         if inventory is not None:
-            sensors = load_inventory(inventory, registry)
+            sensors = load_inventory(inventory, registry, places)
+            for warning in sensors.warnings:
+                typer.echo(f"warning: {warning}", err=True)
             typer.echo(f"{len(sensors)} sensors valid in {inventory}")
     except SchemaError as error:
         raise fail(f"{len(error.problems)} problem(s):\n{error}") from error

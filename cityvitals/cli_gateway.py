@@ -63,6 +63,8 @@ def keys_create(
     said to be --unbound."""
     from gateway.keys import create_key, name_problem
     from gateway.scopes import ScopeProblem, describe, key_scope
+    from schemas.errors import SchemaError
+    from schemas.geography import load_geography
 
     if role not in ROLES:
         raise fail(f"--role: {role!r} is not one of {', '.join(ROLES)}")
@@ -81,9 +83,12 @@ def keys_create(
             subdistrict=subdistrict,
             unbound=unbound,
             domains=None if domain is None else _declared_domains(settings),
+            geography=load_geography(settings.geography),
         )
     except ScopeProblem as error:
         raise fail(f"{_OPTIONS.get(error.part, '--' + error.part)}: {error.what}") from None
+    except SchemaError as error:
+        raise fail(f"geography: {error}") from None
     key, secret = on_database(settings, lambda conn: create_key(conn, name, role, scope))
     typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
     if (posts_for := describe(key)) is not None:

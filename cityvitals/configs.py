@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from cityvitals.settings import Settings
 from gateway.config import GatewayConfig
 from ingest.config import IngestConfig, Limits
+from schemas.geography import load_geography
 
 if TYPE_CHECKING:
     from alerts.engine.service import EngineConfig
@@ -59,6 +60,7 @@ def gateway_config(settings: Settings) -> GatewayConfig:
         mqtt_ca_file=settings.mqtt_ca_file,
         unknown_sensor_policy=settings.unknown_sensor_policy,
         ingest_limits=ingest_limits(settings),
+        geography=load_geography(settings.geography),
         **gateway,
     )
 
@@ -77,6 +79,7 @@ def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(
         database_url=settings.database_url,
         rules_dir=rules_dir(settings),
+        geography=load_geography(settings.geography),
         receivers_path=alerts.receivers_path,
         tick_s=alerts.tick,
         lateness_s=alerts.lateness,
@@ -84,5 +87,4 @@ def engine_config(settings: Settings) -> EngineConfig:
         name=alerts.engine_name,
         external_url=alerts.external_url,
         delivery_concurrency=alerts.delivery_concurrency,
-        time_zone=alerts.time_zone,
     )

@@ -274,7 +274,7 @@ async def _serve(
     stop_requested: asyncio.Event,
 ) -> None:
     pool = await create_pool(settings.database_url, max_size=6, application_name="cityvitals-demo")
-    registry, _ = load_vocabulary(settings)
+    registry, _geography, _ = load_vocabulary(settings)
     now = datetime.now(UTC)
     history = await pool.fetchval("SELECT EXISTS (SELECT 1 FROM readings)")
     start = now - (timedelta(hours=1) if history else timedelta(hours=6))

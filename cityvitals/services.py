@@ -46,7 +46,7 @@ async def run_alerts(settings: Settings) -> None:
     from alerts.engine.service import Engine
 
     await prepare_when_available(settings)
-    registry, _ = load_vocabulary(settings)
+    registry, _geography, _ = load_vocabulary(settings)
     alerts = settings.alerts
     pool = await create_pool(
         settings.database_url, min_size=1, max_size=4, application_name="cityvitals-alerts"

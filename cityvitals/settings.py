@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -30,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from schemas.durations import Duration
+from schemas.geography import DEFAULT_GEOGRAPHY
 from schemas.inventory import UnknownSensorPolicy
 from schemas.registry import SENSOR_TYPES_DIR
 from schemas.yaml_loader import load_yaml_file
@@ -113,22 +113,9 @@ class AlertsSettings(BaseModel):
     engine_name: str = Field(default_factory=default_engine_name, min_length=1, max_length=64)
     external_url: str = Field(default="", description="Link to the ops wall in notifications")
     delivery_concurrency: int = Field(default=8, ge=1, le=256)
-    # Scheduled thresholds (night 22:00-06:00, weekends) are local times of this zone.
-    time_zone: str = Field(default="Asia/Shanghai", description="IANA time zone of schedules")
     metrics_host: str = Field(default="127.0.0.1", description="0.0.0.0 for a remote scraper")
     # When taken (another engine on this host), the next free port is used and logged.
     metrics_port: int = Field(default=9102, ge=0, le=65_535, description="0 disables /metrics")
-
-    @field_validator("time_zone")
-    @classmethod
-    def _time_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}: an IANA name like 'Asia/Shanghai'"
-            ) from None
-        return value
 
     @field_validator("rules_dir")
     @classmethod
@@ -224,6 +211,8 @@ class Settings(BaseSettings):
     # None: the system's trusted CAs.
     mqtt_ca_file: Path | None = None
     sensor_types_dir: Path = SENSOR_TYPES_DIR
+    # GeoJSON files, one per district (schemas/geography/*.geojson); several for a city platform.
+    geography: list[Path] = Field(default_factory=lambda: [DEFAULT_GEOGRAPHY], min_length=1)
     inventory_path: Path | None = None
     unknown_sensor_policy: UnknownSensorPolicy = UnknownSensorPolicy.DEAD_LETTER
     log_level: str = "INFO"
@@ -269,6 +258,16 @@ class Settings(BaseSettings):
     def _existing_dir(cls, value: Path) -> Path:
         if not value.is_dir():
             raise ValueError(f"{value} is not a directory")
+        return value
+
+    @field_validator("geography")
+    @classmethod
+    def _existing_files(cls, value: list[Path]) -> list[Path]:
+        missing = [str(path) for path in value if not path.is_file()]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} does not exist")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a file twice")
         return value
 
     @field_validator("inventory_path")

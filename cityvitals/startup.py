@@ -11,6 +11,7 @@ import asyncpg
 from cityvitals.settings import Settings
 from ingest.retrying import until_done
 from schemas.domains import domains_file
+from schemas.geography import Geography, load_geography
 from schemas.inventory import Inventory, load_inventory
 from schemas.registry import Registry, load_registry
 from storage.backend import recorded_backend
@@ -28,21 +29,27 @@ from storage.setup import (
 log = logging.getLogger(__name__)
 
 
-def load_vocabulary(settings: Settings) -> tuple[Registry, Inventory | None]:
+def load_vocabulary(settings: Settings) -> tuple[Registry, Geography, Inventory | None]:
     registry = load_registry(settings.sensor_types_dir)
+    geography = load_geography(settings.geography)
     inventory = (
-        load_inventory(settings.inventory_path, registry) if settings.inventory_path else None
+        load_inventory(settings.inventory_path, registry, geography)
+        if settings.inventory_path
+        else None
     )
-    return registry, inventory
+    for warning in inventory.warnings if inventory is not None else ():
+        log.warning("inventory: %s", warning)
+    return registry, geography, inventory
 
 
 def setup_fingerprint(settings: Settings) -> str:
     """A digest of everything `prepare` puts into the database: the migrations, the sensor-type
-    files, the inventory and the storage settings. Hashing them takes a millisecond; parsing and
-    syncing them takes a restarted service most of its start-up."""
+    files, the geography, the inventory and the storage settings. Hashing them takes a
+    millisecond; parsing and syncing them takes a restarted service most of its start-up."""
     digest = hashlib.sha256(settings.storage.model_dump_json().encode())
     files = sorted(MIGRATIONS_DIR.glob("*.sql")) + sorted(settings.sensor_types_dir.rglob("*.y*ml"))
     files.append(domains_file(settings.sensor_types_dir))  # the shipped one if the folder has none
+    files.extend(settings.geography)
     if settings.inventory_path is not None:
         files.append(settings.inventory_path)
     for path in files:
@@ -62,7 +69,7 @@ async def prepare(
     try:
         if unless_done and (backend := await prepared_with(conn, fingerprint)) is not None:
             return PreparedDatabase(backend, [], 0)
-        registry, inventory = load_vocabulary(settings)
+        registry, geography, inventory = load_vocabulary(settings)
         async with preparing_alone(conn):
             # A replica started at the same moment may have just done it all: ask again.
             if unless_done and (backend := await prepared_with(conn, fingerprint)) is not None:
@@ -72,6 +79,7 @@ async def prepare(
                 preference=settings.storage.backend,
                 policy=settings.storage.policy(),
                 registry=registry,
+                geography=geography,
                 inventory=inventory,
                 now=now or datetime.now(UTC),
             )

@@ -51,7 +51,7 @@ _MODULES = (ops, registry, sensors, readings, export, vital_signs, alerts, silen
 ROUTERS = tuple(m.router for m in (*_MODULES, ingest, dead_letters, stream, keys))
 
 DESCRIPTION = """
-The HTTP API of CityVitals, the sensor backbone of Yangpu's city-operations centre (一网统管).
+The HTTP API of CityVitals, the sensor backbone of a city-operations centre (一网统管).
 
 Every endpoint but `/healthz` and `/readyz` needs an API key, sent as `X-API-Key: <key>` or
 `Authorization: Bearer <key>` (`cityvitals keys create`). Roles: **viewer** reads everything;
@@ -132,7 +132,7 @@ async def _start(config: GatewayConfig, metrics: GatewayMetrics, clock: Clock) -
             source="http",
         )
         await resolver.check_types(clock(), force=True)
-        vital = VitalSignsSource(pool, clock, config.vital_signs_ttl)
+        vital = VitalSignsSource(pool, clock, config.geography, config.vital_signs_ttl)
         hub = StreamHub(
             pool,
             vital,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.config import Limits
+from schemas.geography import Geography, load_geography
 from schemas.inventory import UnknownSensorPolicy
 
 
@@ -22,6 +23,8 @@ class GatewayConfig:
     # HTTP ingest applies the MQTT ingest's payload limits and unknown-sensor policy.
     unknown_sensor_policy: UnknownSensorPolicy = UnknownSensorPolicy.DEAD_LETTER
     ingest_limits: Limits = field(default_factory=Limits)
+    # Districts and subdistricts: placing registered sensors, validating subdistrict codes.
+    geography: Geography = field(default_factory=load_geography)
     host: str = "127.0.0.1"
     port: int = 8080
     max_request_bytes: int = 1_048_576

@@ -191,7 +191,12 @@ class SensorRegistration(BaseModel):
     )
 
     type: str = Field(min_length=1, max_length=64)
-    subdistrict: str = Field(min_length=1, max_length=64)
+    subdistrict: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Its subdistrict's code; omitted: placed by its coordinates",
+    )
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     name: str | None = Field(default=None, max_length=200)
@@ -200,6 +205,11 @@ class SensorRegistration(BaseModel):
 class SensorSaved(BaseModel):
     id: str
     outcome: str = Field(description="created or updated")
+    subdistrict: str = Field(description="Where it is placed: as named, or by its coordinates")
+    warning: str | None = Field(
+        default=None,
+        description="Its coordinates lie in another subdistrict than it names (kept as named)",
+    )
 
 
 # --- HTTP ingest -----------------------------------------------------------------------------

@@ -112,10 +112,16 @@ class Figures(BaseModel):
     metrics: list[MetricFigure] = Field(default_factory=list)
 
 
-class SubdistrictFigures(Figures):
+class PlaceFigures(Figures):
+    """A place's figures: the city (市), a district (区) or a subdistrict (街道)."""
+
     code: str
     name_zh: str
     name_en: str
+
+
+class SubdistrictFigures(PlaceFigures):
+    district: str = Field(description="The code of its district")
 
 
 class DomainVitalSigns(BaseModel):
@@ -123,7 +129,8 @@ class DomainVitalSigns(BaseModel):
     name_zh: str = Field(description="From domains.yaml, like the order and colour")
     name_en: str
     colour: str = Field(description="#rrggbb, the domain's colour on the walls")
-    district: Figures = Field(description="All of Yangpu")
+    city: PlaceFigures = Field(description="Every configured district together")
+    districts: list[PlaceFigures] = Field(description="Each configured district")
     subdistricts: list[SubdistrictFigures]
 
 
@@ -137,7 +144,10 @@ class VitalSigns(BaseModel):
                     "name_zh": "供排水管网",
                     "name_en": "Water network",
                     "colour": "#3ba272",
-                    "district": {
+                    "city": {
+                        "code": "shanghai",
+                        "name_zh": "上海市",
+                        "name_en": "Shanghai",
                         "sensors": 11,
                         "online": 10,
                         "offline": 1,
@@ -157,6 +167,7 @@ class VitalSigns(BaseModel):
                             }
                         ],
                     },
+                    "districts": [],
                     "subdistricts": [],
                 }
             ],

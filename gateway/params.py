@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Query
@@ -12,27 +11,24 @@ from pydantic_core import PydanticCustomError
 
 from gateway.errors import Invalid
 from gateway.pagination import MAX_LIMIT
-from schemas.districts import SUBDISTRICTS
+from schemas.geography import Geography
+
+# A subdistrict's code as a query parameter: any configured one (the geography is configuration,
+# so the OpenAPI document lists no enum); `known_subdistrict` refuses the others by name.
+SubdistrictCode = Annotated[
+    str | None, Query(max_length=64, description="A subdistrict's code (see the geography)")
+]
 
 
-class SubdistrictCode(StrEnum):
-    """Yangpu's 12 subdistricts (schemas/districts.py)."""
+def known_subdistrict(geography: Geography, code: str | None) -> str | None:
+    """`code` if it is a configured subdistrict (or None); else a 422 naming the known codes."""
+    if code is not None and code not in geography:
+        known = geography.known_codes()
+        raise Invalid(
+            f"subdistrict: unknown subdistrict {code!r} (one of {known})", field="subdistrict"
+        )
+    return code
 
-    DINGHAI_ROAD = "dinghai_road"
-    PINGLIANG_ROAD = "pingliang_road"
-    JIANGPU_ROAD = "jiangpu_road"
-    DAQIAO = "daqiao"
-    SIPIN_ROAD = "sipin_road"
-    KONGJIANG_ROAD = "kongjiang_road"
-    CHANGBAI_XINCUN = "changbai_xincun"
-    YANJI_XINCUN = "yanji_xincun"
-    WUJIAOCHANG = "wujiaochang"
-    CHANGHAI_ROAD = "changhai_road"
-    YINHANG = "yinhang"
-    XINJIANGWANCHENG = "xinjiangwancheng"
-
-
-assert {s.value for s in SubdistrictCode} == {s.code for s in SUBDISTRICTS}, "districts.py moved"
 
 Limit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description="Page size (capped at gateway.max_page)")

@@ -19,8 +19,8 @@ from collections.abc import Collection
 
 from gateway.errors import Forbidden
 from ingest.resolve import Resolver
-from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.domains import shipped_domains
+from schemas.geography import Geography
 from schemas.inventory import SENSOR_ID_PATTERN
 from storage.api_keys import ApiKey, KeyScope
 
@@ -48,6 +48,7 @@ def key_scope(
     subdistrict: str | None = None,
     unbound: bool = False,
     domains: Collection[str] | None = None,
+    geography: Geography,
 ) -> KeyScope | None:
     """The scope of a new key of `role` (None: none); raises ScopeProblem naming the part.
     `domains`: the declared domain codes (default: the shipped domains.yaml's).
@@ -87,7 +88,7 @@ def key_scope(
         None
         if domain is None
         else _domain(domain, shipped_domains() if domains is None else domains),
-        None if subdistrict is None else _subdistrict(subdistrict),
+        None if subdistrict is None else _subdistrict(subdistrict, geography),
     )
 
 
@@ -116,9 +117,9 @@ def _domain(domain: str, declared: Collection[str]) -> str:
     return domain
 
 
-def _subdistrict(code: str) -> str:
-    if code not in SUBDISTRICTS_BY_CODE:
-        codes = ", ".join(SUBDISTRICTS_BY_CODE)
+def _subdistrict(code: str, geography: Geography) -> str:
+    if code not in geography:
+        codes = geography.known_codes()
         raise ScopeProblem("subdistrict", f"{code[:80]!r} is not a subdistrict code: {codes}")
     return code
 

@@ -15,6 +15,7 @@ from gateway.config import GatewayConfig
 from gateway.metrics import GatewayMetrics
 from gateway.vital_signs import VitalSignsSource
 from ingest.resolve import Resolver
+from schemas.geography import Geography
 from schemas.telemetry import TypeValidator
 from storage.backend import Backend
 from storage.catalog import Catalog
@@ -42,6 +43,10 @@ class GatewayState:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def geography(self) -> Geography:
+        return self.config.geography
 
     async def vocabulary(self) -> tuple[dict[str, TypeValidator], Catalog]:
         """The sensor types and the catalog as of now (re-read when the stored types moved)."""

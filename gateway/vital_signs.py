@@ -1,7 +1,8 @@
-"""The city's vital signs: per domain, district-wide and per subdistrict, from storage figures.
+"""The city's vital signs: per domain, for the city, each district and each subdistrict, from
+storage figures.
 
-Storage aggregates per subdistrict; here they are folded into district-wide figures (counts and
-sums add up; the average is sum / reporting) and shaped for the API. Answers are reused for
+Storage aggregates per subdistrict; here they are folded into district and city figures (counts
+and sums add up; the average is sum / reporting) and shaped for the API. Answers are reused for
 `ttl` so a wall of dashboards polling every second costs the database one query per ttl.
 """
 
@@ -20,11 +21,12 @@ from gateway.models_city import (
     DomainVitalSigns,
     Figures,
     MetricFigure,
+    PlaceFigures,
     SubdistrictFigures,
     VitalSigns,
 )
-from schemas.districts import SUBDISTRICTS
 from schemas.domains import DomainSpec
+from schemas.geography import Geography
 from storage.domains import domains_in_use
 from storage.pool import connection
 from storage.vital_signs import metric_figures, sensor_counts
@@ -34,10 +36,15 @@ MetricKey = tuple[str, str, str, str]  # type, metric, unit, kind
 
 class VitalSignsSource:
     def __init__(
-        self, pool: asyncpg.Pool, clock: Callable[[], datetime], ttl_s: float = 5.0
+        self,
+        pool: asyncpg.Pool,
+        clock: Callable[[], datetime],
+        geography: Geography,
+        ttl_s: float = 5.0,
     ) -> None:
         self._pool = pool
         self._clock = clock
+        self._geography = geography
         self._ttl_s = ttl_s
         self._cached: tuple[float, VitalSigns] | None = None
         self._lock = asyncio.Lock()
@@ -60,55 +67,82 @@ class VitalSignsSource:
             metrics = await metric_figures(conn, now)
             counts = await sensor_counts(conn, now)
             firing = await store.firing_counts(conn)
-        return fold(now, declared, metrics, counts, firing)
+        return fold(now, declared, self._geography, metrics, counts, firing)
+
+
+class _Places:
+    """One domain's figures at the three levels, and which of them a row adds to: its
+    subdistrict, that subdistrict's district and the city. A subdistrict stored but no longer
+    configured counts for the city only."""
+
+    def __init__(self, geography: Geography, domain: DomainSpec) -> None:
+        city = geography.city
+        self.signs = DomainVitalSigns(
+            domain=domain.code,
+            name_zh=domain.zh,
+            name_en=domain.en,
+            colour=domain.colour,
+            city=PlaceFigures(code=city.code, name_zh=city.zh, name_en=city.en),
+            districts=[
+                PlaceFigures(code=d.code, name_zh=d.zh, name_en=d.en)
+                for d in geography.districts.values()
+            ],
+            subdistricts=[
+                SubdistrictFigures(code=s.code, name_zh=s.zh, name_en=s.en, district=s.district)
+                for s in geography
+            ],
+        )
+        self.districts = {d.code: d for d in self.signs.districts}
+        self.subdistricts = {s.code: s for s in self.signs.subdistricts}
+
+    def of(self, subdistrict: str | None, district: str | None = None) -> list[Figures]:
+        """The figures a row of `subdistrict` (or of a district-wide subject) adds to."""
+        targets: list[Figures] = [self.signs.city]
+        place = self.subdistricts.get(subdistrict) if subdistrict is not None else None
+        if place is not None:
+            district = place.district
+        if district in self.districts:
+            targets.append(self.districts[district])
+        if place is not None:
+            targets.append(place)
+        return targets
 
 
 def fold(
     now: datetime,
     declared: Iterable[DomainSpec],
+    geography: Geography,
     metrics: Iterable[dict[str, Any]],
     counts: Iterable[dict[str, Any]],
     firing: Iterable[dict[str, Any]],
 ) -> VitalSigns:
     """`declared`: the domains that have sensor types, in wall order (each gets an entry; a
     row of a domain not among them cannot occur: rows come from types)."""
-    domains = {d.code: _empty_domain(d) for d in declared}
-    places = {d: {s.code: s for s in domain.subdistricts} for d, domain in domains.items()}
+    domains = {d.code: _Places(geography, d) for d in declared}
     for row in counts:
-        for figures in (domains[row["domain"]].district, places[row["domain"]][row["subdistrict"]]):
+        for figures in domains[row["domain"]].of(row["subdistrict"]):
             figures.sensors += row["sensors"]
             figures.online += row["online"]
             figures.offline += row["offline"]
     for row in firing:
         if row["grade"] is None:
             continue
-        targets: list[Figures] = [domains[row["domain"]].district]
-        if row["subdistrict"] in places[row["domain"]]:
-            targets.append(places[row["domain"]][row["subdistrict"]])
-        for figures in targets:
+        for figures in domains[row["domain"]].of(row["subdistrict"], row.get("district")):
             grade = row["grade"]
             setattr(figures.firing, grade, getattr(figures.firing, grade) + row["alerts"])
-    district: dict[str, dict[MetricKey, list[dict[str, Any]]]] = {}
+    wider: dict[int, tuple[Figures, dict[MetricKey, list[dict[str, Any]]]]] = {}
     for row in metrics:
         key = (row["type"], row["metric"], row["unit"], row["kind"])
-        places[row["domain"]][row["subdistrict"]].metrics.append(_figure(key, [row]))
-        district.setdefault(row["domain"], {}).setdefault(key, []).append(row)
-    for domain, by_metric in district.items():
-        domains[domain].district.metrics = [_figure(k, rows) for k, rows in by_metric.items()]
-    return VitalSigns(at=now, domains=list(domains.values()))
-
-
-def _empty_domain(domain: DomainSpec) -> DomainVitalSigns:
-    return DomainVitalSigns(
-        domain=domain.code,
-        name_zh=domain.zh,
-        name_en=domain.en,
-        colour=domain.colour,
-        district=Figures(),
-        subdistricts=[
-            SubdistrictFigures(code=s.code, name_zh=s.zh, name_en=s.en) for s in SUBDISTRICTS
-        ],
-    )
+        *above, place = domains[row["domain"]].of(row["subdistrict"])
+        if isinstance(place, SubdistrictFigures):
+            place.metrics.append(_figure(key, [row]))
+        else:
+            above.append(place)
+        for figures in above:  # the city and the district fold their subdistricts' rows
+            wider.setdefault(id(figures), (figures, {}))[1].setdefault(key, []).append(row)
+    for figures, by_metric in wider.values():
+        figures.metrics = [_figure(k, rows) for k, rows in by_metric.items()]
+    return VitalSigns(at=now, domains=[d.signs for d in domains.values()])
 
 
 def _figure(key: MetricKey, rows: list[dict[str, Any]]) -> MetricFigure:

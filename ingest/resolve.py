@@ -43,7 +43,7 @@ from schemas.telemetry import (
     decode_payload,
     validators_for,
 )
-from schemas.topics import Topic, parse_topic, resolve_validator
+from schemas.topics import Topic, parse_topic, resolve_validator, unknown_district
 from storage.catalog import Catalog, SensorOrigin, load_catalog, register_sensor
 from storage.dead_letters import DeadLetter
 from storage.pool import connection
@@ -150,6 +150,11 @@ class Resolver:
                 continue
             except Rejection as rejection:
                 self._dead_letter(out.batch, message, [rejection])
+                continue
+            if topic.district not in self.catalog.subdistrict_ids:
+                known = self.catalog.subdistrict_ids
+                unknown = unknown_district(message.topic.decode(), topic.district, known)
+                self._dead_letter(out.batch, message, [unknown])
                 continue
             if topic.kind == "status":
                 self._status(out.batch, message, topic)

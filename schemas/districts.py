@@ -1,8 +1,11 @@
-"""Yangpu District's 12 subdistricts (街道): stable codes, bilingual names, approximate centres.
+"""LEGACY, being replaced by the geography files (schemas/geography.py, issue 13): Yangpu
+District's 12 subdistricts as Python, still read by the consumers not yet moved to the Geography
+(rule and receiver checks, sensor-type hotspots, the simulators, the benchmarks). The database,
+the inventory, the gateway, the ingest, vital signs and the alert engine's places use the
+Geography; delete this module once the last consumer does.
 
 Codes are the pinyin of the official names; they appear in MQTT topics and in the database, so
-they never change. Centres are approximate (good enough for a wall map and for placing simulated
-sensors), and the bounding box rejects coordinates that are plainly outside the district.
+they never change.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Hierarchy::
 
     SchemaError
     ├── RegistryError    one or more sensor-type files are invalid (carries every Problem)
-    └── InventoryError   the sensor inventory file is invalid (carries every Problem)
+    ├── InventoryError   the sensor inventory file is invalid (carries every Problem)
+    └── GeographyError   one or more geography (GeoJSON) files are invalid (carries every Problem)
 
 Every problem names the file and the dotted key inside it, so an engineer can jump straight to it.
 """
@@ -41,3 +42,7 @@ class RegistryError(SchemaError):
 
 class InventoryError(SchemaError):
     """The sensor inventory (YAML or CSV) is invalid."""
+
+
+class GeographyError(SchemaError):
+    """One or more geography files (GeoJSON districts and subdistricts) are invalid."""

@@ -1,8 +1,11 @@
 """The sensor inventory: which sensors exist, of which type, where.
 
 Read from YAML (``sensors: [{id, type, subdistrict, lat, lon, name}]``) or CSV with the same
-columns. Every row is checked against the registry and the subdistrict list; all problems are
-reported at once, naming the file and the row (``sensors[3].type`` or ``row 5: type``).
+columns. Every row is checked against the registry and placed in the geography
+(schemas/placement.py: a row without a subdistrict is placed by its coordinates; coordinates
+outside every district are refused); all problems are reported at once, naming the file and the
+row (``sensors[3].type`` or ``row 5: type``). A row whose coordinates lie in another subdistrict
+than it names is kept as named, and the contradiction is reported in `Inventory.warnings`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from schemas.districts import LAT_RANGE, SUBDISTRICTS_BY_CODE, within_yangpu
 from schemas.errors import InventoryError, Problem
+from schemas.geography import Geography
+from schemas.placement import place
 from schemas.registry import Registry
 from schemas.yaml_loader import describe_yaml_error, load_yaml_text
 
@@ -44,9 +48,17 @@ class SensorRecord(BaseModel):
     name: str | None = None
 
 
+class _Row(SensorRecord):
+    """A row as written: the subdistrict may be left to the coordinates."""
+
+    subdistrict: str | None = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True)
 class Inventory:
     sensors: Mapping[str, SensorRecord]
+    # Rows kept as named although their coordinates lie in another subdistrict.
+    warnings: tuple[Problem, ...] = ()
 
     def __len__(self) -> int:
         return len(self.sensors)
@@ -58,11 +70,12 @@ class Inventory:
         return self.sensors.get(sensor_id)
 
 
-def load_inventory(path: Path, registry: Registry) -> Inventory:
+def load_inventory(path: Path, registry: Registry, geography: Geography) -> Inventory:
     """Raises InventoryError listing every bad row."""
     text = path.read_text(encoding="utf-8")
     rows = _csv_rows(text) if path.suffix.lower() == ".csv" else _yaml_rows(text, str(path))
-    return validate_rows(rows, registry, str(path), csv_style=path.suffix.lower() == ".csv")
+    csv_style = path.suffix.lower() == ".csv"
+    return validate_rows(rows, registry, geography, str(path), csv_style=csv_style)
 
 
 def _csv_rows(text: str) -> list[dict[str, Any]]:
@@ -83,36 +96,40 @@ def _yaml_rows(text: str, source: str) -> list[dict[str, Any]]:
 
 
 def validate_rows(
-    rows: list[dict[str, Any]], registry: Registry, source: str, *, csv_style: bool = False
+    rows: list[dict[str, Any]],
+    registry: Registry,
+    geography: Geography,
+    source: str,
+    *,
+    csv_style: bool = False,
 ) -> Inventory:
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     sensors: dict[str, SensorRecord] = {}
-    for index, row in enumerate(rows):
+    for index, raw in enumerate(rows):
         # CSV rows count from 2: line 1 is the header.
         prefix = f"row {index + 2}" if csv_style else f"sensors[{index}]"
         try:
-            record = SensorRecord.model_validate(row)
+            row = _Row.model_validate({k: v for k, v in raw.items() if v != ""})
         except ValidationError as error:
             problems.extend(
                 Problem(source, f"{prefix}.{'.'.join(map(str, e['loc']))}", e["msg"])
                 for e in error.errors()
             )
             continue
-        problems.extend(Problem(source, f"{prefix}.{k}", m) for k, m in _check(record, registry))
-        if record.id in sensors:
-            problems.append(Problem(source, f"{prefix}.id", f"duplicate sensor id {record.id!r}"))
-        sensors[record.id] = record
+        if row.type not in registry:
+            problems.append(Problem(source, f"{prefix}.type", f"unknown sensor type {row.type!r}"))
+        placement = place(geography, row.id, row.subdistrict, row.lat, row.lon)
+        if placement.warning is not None:
+            warnings.append(Problem(source, f"{prefix}.subdistrict", placement.warning))
+        if placement.subdistrict is None:
+            assert placement.problem is not None
+            problems.append(Problem(source, f"{prefix}.{placement.field}", placement.problem))
+            continue
+        if row.id in sensors:
+            problems.append(Problem(source, f"{prefix}.id", f"duplicate sensor id {row.id!r}"))
+        placed = {**row.model_dump(), "subdistrict": placement.subdistrict}
+        sensors[row.id] = SensorRecord.model_construct(**placed)
     if problems:
         raise InventoryError(problems)
-    return Inventory(sensors=sensors)
-
-
-def _check(record: SensorRecord, registry: Registry) -> Iterator[tuple[str, str]]:
-    if record.type not in registry:
-        yield "type", f"unknown sensor type {record.type!r}"
-    if record.subdistrict not in SUBDISTRICTS_BY_CODE:
-        known = ", ".join(sorted(SUBDISTRICTS_BY_CODE))
-        yield "subdistrict", f"unknown subdistrict {record.subdistrict!r} (one of: {known})"
-    if not within_yangpu(record.lat, record.lon):
-        key = "lat" if not LAT_RANGE[0] <= record.lat <= LAT_RANGE[1] else "lon"
-        yield key, f"({record.lat}, {record.lon}) is outside Yangpu District"
+    return Inventory(sensors=sensors, warnings=tuple(warnings))

@@ -10,11 +10,12 @@ cached (they are rare, and caching them would let junk evict the fleet's real to
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from schemas.districts import SUBDISTRICTS_BY_CODE
+from schemas.geography import CODE_PATTERN
 from schemas.inventory import SENSOR_ID_PATTERN
 from schemas.sensor_type import NAME_PATTERN
 from schemas.telemetry import Rejection, RejectReason, Report, TypeValidator
@@ -32,7 +33,9 @@ _SENSOR_ID = re.compile(SENSOR_ID_PATTERN)
 # against its sensor's type in `resolve_validator`, which knows the registry.
 _DOMAIN = re.compile(NAME_PATTERN)
 # Canonical string objects: cached Topics share them instead of holding a split() copy each.
-_DISTRICTS = {code: code for code in SUBDISTRICTS_BY_CODE}
+# The district part is checked for its shape here; whether the code is a configured subdistrict
+# is the ingest's question, asked against the catalog it holds.
+_DISTRICT = re.compile(CODE_PATTERN)
 _KINDS = {k: k for k in KINDS}
 _SHAPE = f"{PREFIX}/{{domain}}/{{district}}/{{sensor_id}}/{TELEMETRY}|{STATUS}"
 _KIND_NAMES = f"{TELEMETRY} or {STATUS}"
@@ -63,6 +66,12 @@ def parse_topic(topic: str) -> Topic:
 
 def topic_cache_clear() -> None:
     _parse_cached.cache_clear()
+
+
+def unknown_district(topic: str, district: str, known: Collection[str]) -> Rejection:
+    """The refusal of a topic naming a subdistrict that is not configured."""
+    what = f"unknown district code {_clip(district)}; expected one of {', '.join(known)}"
+    return _reject(RejectReason.BAD_TOPIC, "topic", f"{_clip(topic)}: {what}")
 
 
 def resolve_validator(
@@ -124,14 +133,14 @@ def _parse_cached(topic: str) -> Topic:
     problem = _problem(parts[2], parts[3], parts[4])
     if problem is not None:
         raise _bad(f"{_clip(topic)}: {problem}")
-    return Topic(parts[2], _DISTRICTS[parts[3]], parts[4], kind)
+    return Topic(sys.intern(parts[2]), sys.intern(parts[3]), parts[4], kind)
 
 
 def _problem(domain: str, district: str, sensor_id: str) -> str | None:
     if _DOMAIN.fullmatch(domain) is None:
         return f"domain {_clip(domain)} is not a domain code (snake_case: a-z, 0-9, _)"
-    if district not in _DISTRICTS:
-        return f"unknown district code {_clip(district)}; expected one of {', '.join(_DISTRICTS)}"
+    if _DISTRICT.fullmatch(district) is None:
+        return f"district code {_clip(district)} does not match {CODE_PATTERN}"
     if _SENSOR_ID.fullmatch(sensor_id) is None:
         return (
             f"sensor id {_clip(sensor_id)} does not match {SENSOR_ID_PATTERN} "

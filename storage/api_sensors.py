@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 
-from schemas.districts import SUBDISTRICTS_BY_CODE
 from storage.catalog import SensorOrigin
 from storage.online import online_join, online_window
 
@@ -72,7 +71,7 @@ async def status_history(
 
 _UPSERT = """
 INSERT INTO sensors (external_id, sensor_type_id, subdistrict_id, lat, lon, name, origin)
-SELECT $1, t.id, d.id, $4, $5, $6, $7
+SELECT $1, t.id, d.id, coalesce($4, d.lat), coalesce($5, d.lon), $6, $7
 FROM sensor_types t, subdistricts d WHERE t.name = $2 AND d.code = $3
 ON CONFLICT (external_id) DO UPDATE SET sensor_type_id = excluded.sensor_type_id,
     subdistrict_id = excluded.subdistrict_id, lat = excluded.lat, lon = excluded.lon,
@@ -92,17 +91,15 @@ async def upsert_api_sensor(
     name: str | None,
 ) -> bool | None:
     """Register or update a sensor (origin 'api'); True if created, None if the type or the
-    subdistrict is not stored. Without coordinates it is placed at its subdistrict's centre."""
-    home = SUBDISTRICTS_BY_CODE.get(subdistrict)
-    if home is None:
-        return None
+    subdistrict is not stored. Without coordinates it is placed at its subdistrict's map point
+    (the caller has placed it: schemas/placement.py)."""
     created: bool | None = await conn.fetchval(
         _UPSERT,
         external_id,
         type_name,
         subdistrict,
-        home.lat if lat is None else lat,
-        home.lon if lon is None else lon,
+        lat,
+        lon,
         name,
         SensorOrigin.API.value,
     )

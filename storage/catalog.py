@@ -1,4 +1,5 @@
-"""Dictionary tables: subdistricts, sensor types, metrics and sensors, synced from the vocabulary.
+"""Dictionary tables: districts, subdistricts, sensor types, metrics and sensors, synced from
+the vocabulary.
 
 The ingest works with small integer ids (4 + 2 bytes a reading instead of two strings); the
 `Catalog` is the in-memory map from the names devices use to those ids, loaded once at start and
@@ -14,7 +15,7 @@ from enum import StrEnum
 
 import asyncpg
 
-from schemas.districts import SUBDISTRICTS, SUBDISTRICTS_BY_CODE
+from schemas.geography import Geography
 from schemas.inventory import Inventory
 from schemas.registry import Registry
 from schemas.sensor_type import SensorType
@@ -50,14 +51,44 @@ class Catalog:
         return self.metric_ids.get((type_name, metric))
 
 
-async def sync_subdistricts(conn: asyncpg.Connection) -> None:
-    await conn.executemany(
-        "INSERT INTO subdistricts (id, code, name_zh, name_en, lat, lon) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET code = excluded.code, "
-        "name_zh = excluded.name_zh, name_en = excluded.name_en, lat = excluded.lat, "
-        "lon = excluded.lon",
-        [(i, s.code, s.zh, s.en, s.lat, s.lon) for i, s in enumerate(SUBDISTRICTS, start=1)],
-    )
+# Rows are matched by code, never by position: a subdistrict keeps its id (and so its sensors)
+# however the geography files are ordered. Existing rows are updated first and only missing codes
+# inserted, because an INSERT .. ON CONFLICT takes an identity value even when it ends in an
+# update, and smallint ids would run out after some thousands of restarts. ON CONFLICT stays for
+# safety; preparing is serialised by storage.setup.preparing_alone anyway.
+_UPDATE_DISTRICT = """
+UPDATE districts SET name_zh = $2, name_en = $3, time_zone = $4 WHERE code = $1
+"""
+_INSERT_DISTRICT = """
+INSERT INTO districts (code, name_zh, name_en, time_zone)
+SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM districts WHERE code = $1)
+ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
+    time_zone = excluded.time_zone
+"""
+_UPDATE_SUBDISTRICT = """
+UPDATE subdistricts SET name_zh = $2, name_en = $3, lat = $4, lon = $5,
+    district_id = (SELECT id FROM districts WHERE code = $6)
+WHERE code = $1
+"""
+_INSERT_SUBDISTRICT = """
+INSERT INTO subdistricts (code, name_zh, name_en, lat, lon, district_id)
+SELECT $1, $2, $3, $4, $5, (SELECT id FROM districts WHERE code = $6)
+WHERE NOT EXISTS (SELECT 1 FROM subdistricts WHERE code = $1)
+ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
+    lat = excluded.lat, lon = excluded.lon, district_id = excluded.district_id
+"""
+
+
+async def sync_geography(conn: asyncpg.Connection, geography: Geography) -> None:
+    """Upsert the configured districts and subdistricts by code. Subdistricts no longer
+    configured stay (sensors and readings refer to them)."""
+    districts = [(d.code, d.zh, d.en, d.time_zone) for d in geography.districts.values()]
+    subdistricts = [(s.code, s.zh, s.en, s.lat, s.lon, s.district) for s in geography]
+    async with conn.transaction():
+        await conn.executemany(_UPDATE_DISTRICT, districts)
+        await conn.executemany(_INSERT_DISTRICT, districts)
+        await conn.executemany(_UPDATE_SUBDISTRICT, subdistricts)
+        await conn.executemany(_INSERT_SUBDISTRICT, subdistricts)
 
 
 async def upsert_sensor_type(conn: asyncpg.Connection, sensor_type: SensorType) -> int:
@@ -102,8 +133,8 @@ async def upsert_sensor_type(conn: asyncpg.Connection, sensor_type: SensorType) 
     return type_id
 
 
-async def sync_registry(conn: asyncpg.Connection, registry: Registry) -> None:
-    await sync_subdistricts(conn)
+async def sync_registry(conn: asyncpg.Connection, registry: Registry, geography: Geography) -> None:
+    await sync_geography(conn, geography)
     await sync_domains(conn, registry.domains)  # first: the types refer to them
     for sensor_type in registry:
         await upsert_sensor_type(conn, sensor_type)
@@ -137,20 +168,20 @@ async def register_sensor(
     subdistrict: str,
     origin: SensorOrigin = SensorOrigin.AUTO_REGISTER,
 ) -> SensorRef:
-    """Add a sensor not in the inventory (policy auto_register); an existing one is kept as is."""
+    """Add a sensor not in the inventory (policy auto_register); an existing one is kept as is.
+    It has no coordinates of its own: it is placed at its subdistrict's map point."""
     if type_name not in catalog.type_ids:
         raise WriteRejected(f"type: unknown sensor type {type_name!r}")
-    if subdistrict not in SUBDISTRICTS_BY_CODE:
-        raise WriteRejected(f"subdistrict: unknown subdistrict {subdistrict!r}")
-    home = SUBDISTRICTS_BY_CODE[subdistrict]
+    if subdistrict not in catalog.subdistrict_ids:
+        known = ", ".join(catalog.subdistrict_ids)
+        raise WriteRejected(f"subdistrict: unknown subdistrict {subdistrict!r} (one of {known})")
     row = await conn.fetchrow(
         "INSERT INTO sensors (external_id, sensor_type_id, subdistrict_id, lat, lon, origin) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (external_id) DO NOTHING RETURNING id",
+        "SELECT $1, $2, d.id, d.lat, d.lon, $4 FROM subdistricts d WHERE d.id = $3 "
+        "ON CONFLICT (external_id) DO NOTHING RETURNING id",
         external_id,
         catalog.type_ids[type_name],
         catalog.subdistrict_ids[subdistrict],
-        home.lat,
-        home.lon,
         origin.value,
     )
     if row is None:  # registered meanwhile by another worker: take what is stored

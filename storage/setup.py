@@ -9,6 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
+from schemas.geography import Geography
 from schemas.inventory import Inventory
 from schemas.registry import Registry
 from storage.backend import Backend, BackendPreference, recorded_backend
@@ -49,11 +50,12 @@ async def prepare_database(
     preference: BackendPreference,
     policy: StoragePolicy,
     registry: Registry,
+    geography: Geography,
     inventory: Inventory | None,
     now: datetime,
 ) -> PreparedDatabase:
-    """Migrate, prepare time partitions or policies, and sync the registry and inventory; services
-    starting together take turns (`preparing_alone`)."""
+    """Migrate, prepare time partitions or policies, and sync the registry, the geography and the
+    inventory; services starting together take turns (`preparing_alone`)."""
     async with preparing_alone(conn):
         result = await migrate(conn, preference)
         async with translate("preparing storage"):
@@ -61,7 +63,7 @@ async def prepare_database(
                 await ensure_partitions_ahead(conn, now, policy.partitions_ahead_days)
             else:
                 await apply_timescale_policies(conn, policy)
-            await sync_registry(conn, registry)
+            await sync_registry(conn, registry, geography)
             synced = await sync_inventory(conn, inventory) if inventory is not None else 0
     return PreparedDatabase(result.backend, result.applied, synced)
 

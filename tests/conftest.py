@@ -33,6 +33,7 @@ from cityvitals.embedded import (
 )
 from cityvitals.settings import Settings
 from ingest.service import IngestService
+from schemas.geography import Geography, load_geography
 from schemas.inventory import Inventory, load_inventory
 from schemas.registry import Registry, load_registry
 from storage.backend import Backend, BackendPreference
@@ -117,8 +118,13 @@ def registry() -> Registry:
 
 
 @pytest.fixture(scope="session")
-def inventory(registry: Registry) -> Inventory:
-    return load_inventory(INVENTORY, registry)
+def geography() -> Geography:
+    return load_geography()
+
+
+@pytest.fixture(scope="session")
+def inventory(registry: Registry, geography: Geography) -> Inventory:
+    return load_inventory(INVENTORY, registry, geography)
 
 
 @pytest.fixture
@@ -172,6 +178,7 @@ async def prepared(
     empty_database: ScratchDatabase,
     conn: asyncpg.Connection,
     registry: Registry,
+    geography: Geography,
     inventory: Inventory,
     now: datetime,
 ) -> ScratchDatabase:
@@ -181,6 +188,7 @@ async def prepared(
         preference=BackendPreference(empty_database.backend.value),
         policy=StoragePolicy(),
         registry=registry,
+        geography=geography,
         inventory=inventory,
         now=now,
     )

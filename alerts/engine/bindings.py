@@ -20,7 +20,6 @@ from alerts.model import Subject
 from alerts.rules.defaults import DEFAULT_ABSENCE_INTERVALS
 from alerts.rules.rule import ConditionKind, Rule, Source, SubjectKind
 from alerts.rules.rule_set import RuleSet
-from schemas.districts import SUBDISTRICTS
 
 __all__ = ["Binding", "WindowKey", "bind_rules"]
 
@@ -47,8 +46,9 @@ class Binding:
     window: WindowKey | None = None
     # sensor index -> position in `sensors` (-1 when not bound): finds an active alert's row
     local: npt.NDArray[np.int32] = field(default_factory=lambda: np.empty(0, np.int32))
-    # Vital-sign rules: the places evaluated, subdistrict codes or None for the whole district.
-    places: tuple[str | None, ...] = ()
+    # Vital-sign rules: the places evaluated, (subject kind, code): ("district", "<district
+    # code>") for each configured district, ("subdistrict", "<code>") for subdistricts.
+    places: tuple[tuple[str, str], ...] = ()
     # Rules with schedules: the time zones of the bound sensors and each one's zone (an index
     # into them), asked of `zone_of` once per subdistrict on the first tick that needs them.
     _zones: tuple[tuple[tzinfo, ...], npt.NDArray[np.int64]] | None = field(
@@ -121,21 +121,23 @@ def bind_rules(rules: RuleSet, city: City) -> list[Binding]:
     return [b for b in bindings if len(b.sensors)]
 
 
-def _vital_places(rules: RuleSet) -> dict[str, tuple[Rule, list[str | None]]]:
-    """Each vital-sign rule with the places it is evaluated for: district-wide (None) or the
-    subdistricts where it is the applicable member of its family."""
-    places: dict[str, tuple[Rule, list[str | None]]] = {}
+def _vital_places(rules: RuleSet, city: City) -> dict[str, tuple[Rule, list[tuple[str, str]]]]:
+    """Each vital-sign rule with the places it is evaluated for: each configured district (a
+    district rule) or the subdistricts where it is the applicable member of its family."""
+    places: dict[str, tuple[Rule, list[tuple[str, str]]]] = {}
+    district = SubjectKind.DISTRICT.value
     for rule in rules.vital_sign_rules_for(None):
-        places[rule.id] = (rule, [None])
-    for sub in SUBDISTRICTS:
+        places[rule.id] = (rule, [(district, code) for code in city.geography.districts])
+    for sub in city.geography:
         for rule in rules.vital_sign_rules_for(sub.code):
-            places.setdefault(rule.id, (rule, []))[1].append(sub.code)
+            entry = places.setdefault(rule.id, (rule, []))
+            entry[1].append((SubjectKind.SUBDISTRICT.value, sub.code))
     return places
 
 
 def _vital_bindings(rules: RuleSet, city: City) -> list[Binding]:
     out = []
-    for rule, codes in _vital_places(rules).values():
+    for rule, codes in _vital_places(rules, city).values():
         sensors = city.sensors_of_type.get(rule.scope.type_name)
         if sensors is not None:
             binding = _binding(rule, sensors, city)

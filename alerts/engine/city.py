@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from schemas.districts import SUBDISTRICTS
+from schemas.geography import Geography
 from schemas.registry import Registry
 from storage.catalog import Catalog
 from storage.recent import RecentReadings
@@ -26,7 +26,6 @@ from storage.recent import RecentReadings
 __all__ = ["NEVER", "City", "SensorRow"]
 
 NEVER = -np.inf
-SUBDISTRICT_INDEX: Mapping[str, int] = {s.code: i for i, s in enumerate(SUBDISTRICTS)}
 _METRIC_BITS = 16  # metric ids are smallint
 Ints = npt.NDArray[np.integer[Any]]
 
@@ -46,14 +45,22 @@ def _keys(sensor: Ints, metric: Ints) -> npt.NDArray[np.int64]:
 class City:
     """Sensors (index = position in `sensors`) and series (index = position in `series_key`)."""
 
-    def __init__(self, catalog: Catalog, registry: Registry) -> None:
+    def __init__(self, catalog: Catalog, registry: Registry, geography: Geography) -> None:
         known = [ref for ref in catalog.sensors.values() if ref.type_name in registry]
         known.sort(key=lambda ref: ref.id)
+        self.geography = geography
+        # Places as small integers, so vital-sign rules fold by place with one comparison.
+        self.subdistrict_index: Mapping[str, int] = {s.code: i for i, s in enumerate(geography)}
+        self.district_index: Mapping[str, int] = {d: i for i, d in enumerate(geography.districts)}
+        district_of = {s.code: self.district_index[s.district] for s in geography}
         self.sensors = [SensorRow(r.id, r.external_id, r.type_name, r.subdistrict) for r in known]
         self.index_of = {r.external_id: i for i, r in enumerate(known)}
         self.sensor_db_ids = np.array([r.id for r in known], np.int64)
         self.sensor_subdistrict = np.array(
-            [SUBDISTRICT_INDEX.get(r.subdistrict, -1) for r in known], np.int16
+            [self.subdistrict_index.get(r.subdistrict, -1) for r in known], np.int16
+        )
+        self.sensor_district = np.array(
+            [district_of.get(r.subdistrict, -1) for r in known], np.int16
         )
         self.last_seen = np.full(len(known), NEVER)
         sensors_of: dict[str, list[int]] = {}

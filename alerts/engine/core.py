@@ -28,7 +28,7 @@ from alerts.engine.bindings import Binding, bind_rules
 from alerts.engine.city import City
 from alerts.engine.describe import describe
 from alerts.engine.evaluator import Change, evaluate
-from alerts.engine.zones import DEFAULT_TIME_ZONE, ZoneOf, one_zone
+from alerts.engine.zones import ZoneOf, by_district
 from alerts.model import Alert, Phase, Transition
 from alerts.notify import Notification, NotifyAlert
 from alerts.notify.escalation import EscalationState
@@ -38,6 +38,7 @@ from alerts.notify.receivers import Routing
 from alerts.notify.silences import Silence, alert_labels, is_silenced
 from alerts.rules.rule import ConditionKind
 from alerts.rules.rule_set import RuleSet, changed_rule_ids
+from schemas.geography import Geography, load_geography
 from schemas.registry import Registry
 from storage.catalog import CatalogVersion, catalog_version, load_catalog
 from storage.recent import (
@@ -96,10 +97,14 @@ class EngineCore:
         *,
         lateness: timedelta = timedelta(seconds=60),
         external_url: str = "",
+        geography: Geography | None = None,
         zone_of: ZoneOf | None = None,
     ) -> None:
         self.registry = registry
-        self.zone_of = zone_of or one_zone(DEFAULT_TIME_ZONE)
+        # Tests and benchmarks leave it out: the shipped default geography.
+        self.geography = geography or load_geography()
+        # Schedules are read in each district's zone unless the caller says otherwise.
+        self.zone_of = zone_of or by_district(self.geography)
         self.rules = rules
         self.routing = routing
         self.lateness = lateness
@@ -174,7 +179,7 @@ class EngineCore:
 
     async def reload_catalog(self, conn: asyncpg.Connection) -> None:
         self.catalog_version = await catalog_version(conn)
-        city = City(await load_catalog(conn), self.registry)
+        city = City(await load_catalog(conn), self.registry, self.geography)
         if self.city is not None:
             city.carry_over(self.city)
         self.city = city
@@ -299,7 +304,12 @@ class EngineCore:
         if rule.schedules:
             condition = rule.condition_at(now.astimezone(self.zone_of(alert.subject)))
         pool[alert.fingerprint] = describe(
-            alert, rule, self.registry, condition=condition, external_url=self.external_url
+            alert,
+            rule,
+            self.registry,
+            self.geography,
+            condition=condition,
+            external_url=self.external_url,
         )
 
     def _stage(

@@ -12,6 +12,7 @@ from datetime import datetime
 from alerts.model import Alert, Grade, Phase
 from alerts.notify import NotifyAlert, notify_alert
 from alerts.rules.rule import THRESHOLD_KINDS, Aggregate, Condition, ConditionKind, Levels, Rule
+from schemas.geography import Geography
 from schemas.grades import grade_rank
 from schemas.registry import Registry
 from schemas.states import state_names
@@ -90,10 +91,26 @@ def _easing(alert: Alert, rule: Rule) -> tuple[datetime | None, bool]:
     return alert.clearing_since + rule.timing.keep_firing_for, milder
 
 
+def _place(alert: Alert, geography: Geography) -> tuple[str, str, str | None]:
+    """(zh, en) of where the alert is, and its district's code: a subdistrict's names, or a
+    district's for a district-wide subject."""
+    subject = alert.subject
+    if subject.subdistrict is not None:
+        sub = geography.get(subject.subdistrict)
+        if sub is None:
+            return subject.subdistrict, subject.subdistrict, None
+        return sub.zh, sub.en, sub.district
+    district = geography.districts.get(subject.id)
+    if district is None:
+        return subject.id, subject.id, None
+    return district.zh, district.en, district.code
+
+
 def describe(
     alert: Alert,
     rule: Rule,
     registry: Registry,
+    geography: Geography,
     *,
     last_grade: Grade | None = None,
     condition: Condition | None = None,
@@ -110,6 +127,7 @@ def describe(
     # The value is a state (not a rate of one, nor an aggregate): shown by its name.
     plain = rule.aggregate is None and rule.condition.kind is not ConditionKind.RATE_OF_CHANGE
     states = state_names(metric) if metric is not None and plain else ()
+    place_zh, place_en, district = _place(alert, geography)
     return notify_alert(
         alert,
         what_zh=what_zh,
@@ -125,4 +143,7 @@ def describe(
         stands_down_at=stands_down_at,
         may_step_down=may_step_down,
         states=states,
+        place_zh=place_zh,
+        place_en=place_en,
+        district=district,
     )

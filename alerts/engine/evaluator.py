@@ -22,19 +22,18 @@ import numpy as np
 import numpy.typing as npt
 
 from alerts.engine.bindings import Binding, WindowKey
-from alerts.engine.city import NEVER, SUBDISTRICT_INDEX, City
+from alerts.engine.city import NEVER, City
 from alerts.engine.state import NO_DATA, Observation, new_alert, step
 from alerts.engine.zones import ZoneOf, one_zone
 from alerts.model import Alert, Subject, Transition
 from alerts.rules.rule import Aggregate, Condition, ConditionKind, Rule, Source, SubjectKind
 from storage.recent import WindowStats
 
-__all__ = ["DISTRICT_ID", "Change", "Evaluation", "evaluate"]
+__all__ = ["Change", "Evaluation", "evaluate"]
 
-DISTRICT_ID = "yangpu"
 _SECOND = timedelta(seconds=1)
 SENSOR = SubjectKind.SENSOR.value
-_ONE_ZONE = one_zone()  # the default deployment's: alerts.time_zone
+_ONE_ZONE = one_zone()  # callers that leave it out: Shanghai (the engine passes by_district)
 ActiveAlerts = MutableMapping[str, dict[str, Alert]]  # rule id -> subject id -> alert
 
 
@@ -200,6 +199,7 @@ def _vital(
 ) -> None:
     rule = binding.rule
     subdistricts = city.sensor_subdistrict[binding.sensors]
+    districts = city.sensor_district[binding.sensors]
     if rule.aggregate is Aggregate.SHARE_OFFLINE:
         seen = city.last_seen[binding.sensors]
         known = seen > NEVER
@@ -207,13 +207,13 @@ def _vital(
         values = np.where(known, offline.astype(np.float64) * 100.0, np.nan)
     else:
         values = _values(binding, city, windows, now_s)
-    for code in binding.places:
-        if code is None:
-            in_place = values
-            subject = Subject(SubjectKind.DISTRICT.value, DISTRICT_ID, rule.domain, None)
+    for kind, code in binding.places:
+        if kind == SubjectKind.DISTRICT.value:
+            in_place = values[districts == city.district_index[code]]
+            subject = Subject(kind, code, rule.domain, None)
         else:
-            in_place = values[subdistricts == SUBDISTRICT_INDEX[code]]
-            subject = Subject(SubjectKind.SUBDISTRICT.value, code, rule.domain, code)
+            in_place = values[subdistricts == city.subdistrict_index[code]]
+            subject = Subject(kind, code, rule.domain, code)
         folded = _fold(rule.aggregate, in_place)
         observation = NO_DATA if folded is None else Observation(value=folded)
         in_force = rule.condition

@@ -30,10 +30,10 @@ from alerts import store
 from alerts.engine.core import EngineCore, TickReport
 from alerts.engine.metrics import AlertMetrics
 from alerts.engine.outbox import Outbox
-from alerts.engine.zones import DEFAULT_TIME_ZONE, one_zone
 from alerts.errors import ReceiversError, RuleError
 from alerts.notify.receivers import load_routing
 from alerts.rules.files import YAML_SUFFIXES, load_rule_files, reload
+from schemas.geography import Geography, load_geography
 from schemas.registry import Registry
 from storage.errors import is_transient
 from storage.type_specs import TypesVersion, load_stored_registry, types_version
@@ -62,9 +62,7 @@ class EngineConfig:
     external_url: str = ""
     delivery_concurrency: int = 8
     delivery_poll_s: float = 0.5
-    # The zone scheduled thresholds (night, weekend) are read in; one for the deployment until
-    # districts carry their own (then EngineCore takes a ZoneOf that looks the district up).
-    time_zone: str = DEFAULT_TIME_ZONE
+    geography: Geography = field(default_factory=load_geography)
 
 
 @dataclass
@@ -123,7 +121,7 @@ class Engine:
             routing,
             lateness=timedelta(seconds=config.lateness_s),
             external_url=config.external_url,
-            zone_of=one_zone(config.time_zone),
+            geography=config.geography,
         )
         self._rules_file = _Watched(config.rules_dir, _signature(config.rules_dir))
         self._receivers_file = _Watched(config.receivers_path, _signature(config.receivers_path))

@@ -89,6 +89,10 @@ class NotifyAlert:
     # An enumerated state metric's names, (zh, en) per stored index: the value is shown by its
     # name ("故障 / Fault"), never as a number. () for every other metric.
     states: tuple[tuple[str, str], ...] = ()
+    # Where, in words: the subdistrict's names (or the district's, for a district-wide subject),
+    # from the geography; empty: the texts show the code.
+    place_zh: str = ""
+    place_en: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -125,12 +129,16 @@ def notify_alert(
     stands_down_at: datetime | None = None,
     may_step_down: bool = False,
     states: tuple[tuple[str, str], ...] = (),
+    place_zh: str = "",
+    place_en: str = "",
+    district: str | None = None,
 ) -> NotifyAlert:
     """The alert with its Alertmanager-style labels.
 
     Labels: the rule's own labels (`alert.labels`), then `extra_labels`, then the ones this
     package owns and which therefore win: alertname (the rule id), grade, severity, domain,
-    subdistrict, sensor, type, metric, scope. `grade` is for a resolved alert that no longer
+    subdistrict, district (the geography's code of the place's district), sensor, type, metric,
+    scope. `grade` is for a resolved alert that no longer
     carries one: it should still say the grade it had, so it routes where its firing message went.
     `alertname` defaults to the rule id; the engine passes the rule's family, so a default rule
     and its narrowed variants (other thresholds for some subdistricts or sensors) group as one.
@@ -145,6 +153,8 @@ def notify_alert(
     labels["scope"] = alert.subject.kind
     if alert.subject.subdistrict:
         labels["subdistrict"] = alert.subject.subdistrict
+    if district:
+        labels["district"] = district
     if alert.subject.kind == "sensor":
         labels["sensor"] = alert.subject.id
     if sensor_type:
@@ -163,6 +173,8 @@ def notify_alert(
         stands_down_at=stands_down_at,
         may_step_down=may_step_down,
         states=states,
+        place_zh=place_zh,
+        place_en=place_en,
     )
 
 

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta, timezone
 from alerts.model import Grade
 from alerts.notify import NotificationKind, NotifyAlert
 from alerts.notify.grouping import AlertGroup
-from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.states import state_label
 
 __all__ = [
@@ -61,11 +60,12 @@ def shanghai_time(moment: datetime) -> str:
 
 
 def _place(alert: NotifyAlert) -> tuple[str, str]:
-    code = alert.alert.subject.subdistrict
-    if code is None:
-        return "杨浦区", "Yangpu District"
-    known = SUBDISTRICTS_BY_CODE.get(code)
-    return (known.zh, known.en) if known else (code, code)
+    """The place's names as the engine found them in the geography; else its code."""
+    if alert.place_zh:
+        return alert.place_zh, alert.place_en or alert.place_zh
+    subject = alert.alert.subject
+    code = subject.subdistrict or subject.id
+    return code, code
 
 
 def _reading(alert: NotifyAlert, with_threshold: bool = True) -> tuple[str, str]:

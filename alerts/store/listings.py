@@ -84,11 +84,13 @@ async def list_worst_first(conn: asyncpg.Connection, *, open_only: bool = True) 
 async def firing_counts(
     conn: asyncpg.Connection, *, domain: str | None = None
 ) -> list[dict[str, Any]]:
-    """Firing alerts per (domain, subdistrict or None for district-wide subjects, grade), as
-    dicts with those keys and `alerts`, the count."""
+    """Firing alerts per (domain, subdistrict or None for wider subjects, district: the code of
+    a district-wide subject or None, grade), as dicts with those keys and `alerts`, the count."""
     rows = await conn.fetch(
-        "SELECT domain, subdistrict, grade, count(*) AS alerts FROM alerts "
-        "WHERE phase = 'firing' AND ($1::text IS NULL OR domain = $1) GROUP BY 1, 2, 3",
+        "SELECT domain, subdistrict, "
+        "CASE WHEN subject_kind = 'district' THEN subject_id END AS district, grade, "
+        "count(*) AS alerts FROM alerts "
+        "WHERE phase = 'firing' AND ($1::text IS NULL OR domain = $1) GROUP BY 1, 2, 3, 4",
         domain,
     )
     return [dict(r) for r in rows]

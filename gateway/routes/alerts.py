@@ -35,7 +35,7 @@ from gateway.models_city import (
 )
 from gateway.openapi import errors
 from gateway.pagination import decode_cursor, encode_cursor, page_size
-from gateway.params import Cursor, Limit, Since, SubdistrictCode, Until
+from gateway.params import Cursor, Limit, Since, SubdistrictCode, Until, known_subdistrict
 from gateway.state import get_state
 from schemas.states import state_label, state_names
 from schemas.telemetry import TypeValidator
@@ -94,7 +94,7 @@ async def list_all(
         list[OpsState] | None, Query(alias="ops", description="Any of these ops states")
     ] = None,
     domain: DomainCode = None,
-    subdistrict: SubdistrictCode | None = None,
+    subdistrict: SubdistrictCode = None,
     rule_id: Annotated[str | None, Query(max_length=200)] = None,
     subject_kind: SubjectKind | None = None,
     subject_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -104,6 +104,7 @@ async def list_all(
     """Alerts, most recently changed first. `phase=firing&ops=open` is what the duty officer
     has not picked up yet. Role: viewer."""
     state = get_state(request)
+    known_subdistrict(state.geography, subdistrict)
     size = page_size(limit, state.config.max_page)
     before = decode_cursor(cursor, datetime, str)
     async with connection(state.pool, "listing alerts") as conn:
@@ -113,7 +114,7 @@ async def list_all(
             grades=_values(grade),
             ops=_values(ops_state),
             domain=domain,
-            subdistrict=subdistrict.value if subdistrict else None,
+            subdistrict=subdistrict,
             rule_id=rule_id,
             subject_kind=subject_kind.value if subject_kind else None,
             subject_id=subject_id,

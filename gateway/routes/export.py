@@ -26,7 +26,7 @@ from gateway.auth import viewer
 from gateway.errors import Invalid, NotFound, TooBusy
 from gateway.models import T0, example
 from gateway.openapi import errors
-from gateway.params import End, Start, SubdistrictCode, TypeName
+from gateway.params import End, Start, SubdistrictCode, TypeName, known_subdistrict
 from gateway.routes.readings import OneSensor, select, time_range
 from gateway.state import get_state
 from gateway.streaming import HoldingStream
@@ -116,7 +116,7 @@ async def export(
     end: End = None,
     sensor: OneSensor = None,
     type: TypeName = None,
-    subdistrict: SubdistrictCode | None = None,
+    subdistrict: SubdistrictCode = None,
     metric: Annotated[str | None, Query(max_length=64, description="Default: all")] = None,
     format: ExportFormat = ExportFormat.CSV,
 ) -> StreamingResponse:
@@ -125,6 +125,7 @@ async def export(
     gateway.max_export_span; an export still running after gateway.max_export_duration is cut
     off, and the body ends incomplete). Role: viewer."""
     state = get_state(request)
+    known_subdistrict(state.geography, subdistrict)
     limits = state.config
     start, end = time_range(state, start, end)
     if (end - start).total_seconds() > limits.max_export_span:
@@ -162,7 +163,7 @@ async def export(
             sensor=sensor,
             type_name=type,
             metric=metric,
-            subdistrict=subdistrict.value if subdistrict else None,
+            subdistrict=subdistrict,
         )
         if not selected:
             raise NotFound(f"metric: no stored readings of {metric!r}", field="metric")

@@ -51,6 +51,7 @@ async def create(
             subdistrict=given.subdistrict,
             unbound=body.unbound,
             domains=await _declared_domains(request),
+            geography=get_state(request).geography,
         )
     except ScopeProblem as problem:
         field = _FIELDS.get(problem.part, f"scope.{problem.part}")

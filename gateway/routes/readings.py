@@ -26,7 +26,16 @@ from gateway.models import Page
 from gateway.models_city import BucketSeries, RawReading
 from gateway.openapi import errors
 from gateway.pagination import decode_cursor, encode_cursor, page_size
-from gateway.params import Cursor, End, Limit, Start, SubdistrictCode, TypeName, check_moment
+from gateway.params import (
+    Cursor,
+    End,
+    Limit,
+    Start,
+    SubdistrictCode,
+    TypeName,
+    check_moment,
+    known_subdistrict,
+)
 from gateway.state import GatewayState, get_state
 from schemas.durations import format_duration, parse_duration
 from storage.api_keys import ApiKey
@@ -172,7 +181,7 @@ async def buckets(
     end: End = None,
     sensor: OneSensor = None,
     type: TypeName = None,
-    subdistrict: SubdistrictCode | None = None,
+    subdistrict: SubdistrictCode = None,
     bucket: Annotated[
         str | None, Query(max_length=20, description="Width: 1m, 5m, 1h, 1d; default by span")
     ] = None,
@@ -184,6 +193,7 @@ async def buckets(
     read raw data, long ones the 1-minute or 1-hour rollups (`source` says which was used).
     Role: viewer."""
     state = get_state(request)
+    known_subdistrict(state.geography, subdistrict)
     limits = state.config
     start, end = time_range(state, start, end)
     width = choose_bucket(bucket, end - start, limits.max_points)
@@ -200,7 +210,7 @@ async def buckets(
             sensor=sensor,
             type_name=type,
             metric=metric,
-            subdistrict=subdistrict.value if subdistrict else None,
+            subdistrict=subdistrict,
         )
         if not selected:
             raise NotFound(f"metric: no stored readings of {metric!r}", field="metric")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from enum import StrEnum
@@ -15,15 +16,16 @@ from gateway.errors import Invalid, NotFound
 from gateway.models import LatestValue, Page, Sensor, SensorDetail, SensorRegistration, SensorSaved
 from gateway.openapi import errors
 from gateway.pagination import decode_cursor, encode_cursor, page_size
-from gateway.params import Cursor, Limit, SubdistrictCode, TypeName
+from gateway.params import Cursor, Limit, SubdistrictCode, TypeName, known_subdistrict
 from gateway.state import get_state
-from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.inventory import SENSOR_ID_PATTERN
+from schemas.placement import place
 from storage.api_keys import ApiKey
 from storage.api_sensors import get_sensor, list_sensors, status_history, upsert_api_sensor
 from storage.pool import connection
 from storage.queries import latest_values
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/sensors", tags=["sensors"])
 LATEST_LOOKBACK = timedelta(days=7)
 SensorId = Annotated[str, Path(description="The id the device uses", max_length=64)]
@@ -40,7 +42,7 @@ async def list_all(
     request: Request,
     _: Annotated[ApiKey, Depends(viewer)],
     domain: DomainCode = None,
-    subdistrict: SubdistrictCode | None = None,
+    subdistrict: SubdistrictCode = None,
     type: TypeName = None,
     status: Annotated[OnlineState | None, Query(description="Online state")] = None,
     limit: Limit = 100,
@@ -48,6 +50,7 @@ async def list_all(
 ) -> Page[Sensor]:
     """Sensors by id, filtered by domain, subdistrict, type and online state. Role: viewer."""
     state = get_state(request)
+    known_subdistrict(state.geography, subdistrict)
     size = page_size(limit, state.config.max_page)
     after = decode_cursor(cursor, str)
     async with connection(state.pool, "listing sensors") as conn:
@@ -55,7 +58,7 @@ async def list_all(
             conn,
             state.now(),
             domain=domain,
-            subdistrict=subdistrict.value if subdistrict else None,
+            subdistrict=subdistrict,
             type_name=type,
             status=status.value if status else None,
             after=after[0] if after else None,
@@ -111,18 +114,36 @@ async def register(
     validators, _catalog = await state.vocabulary()
     if body.type not in validators:
         raise Invalid(f"type: unknown sensor type {body.type!r}", field="type")
-    if body.subdistrict not in SUBDISTRICTS_BY_CODE:
-        known = ", ".join(SUBDISTRICTS_BY_CODE)
-        raise Invalid(
-            f"subdistrict: unknown subdistrict {body.subdistrict!r} (one of {known})",
-            field="subdistrict",
-        )
+    if (body.lat is None) != (body.lon is None):
+        missing = "lon" if body.lon is None else "lat"
+        raise Invalid(f"{missing}: coordinates need both lat and lon", field=missing)
+    placement = place(state.geography, sensor_id, body.subdistrict, body.lat, body.lon)
+    if placement.subdistrict is None:
+        field = placement.field or "subdistrict"
+        raise Invalid(f"{field}: {placement.problem}", field=field)
+    if placement.warning is not None:
+        log.warning("registering a sensor: %s", placement.warning)
     async with connection(state.pool, "registering a sensor") as conn:
         created = await upsert_api_sensor(
-            conn, sensor_id, body.type, body.subdistrict, lat=body.lat, lon=body.lon, name=body.name
+            conn,
+            sensor_id,
+            body.type,
+            placement.subdistrict,
+            lat=body.lat,
+            lon=body.lon,
+            name=body.name,
         )
     if created is None:
-        raise Invalid(f"type: sensor type {body.type!r} is not stored", field="type")
+        raise Invalid(
+            f"type: sensor type {body.type!r} or subdistrict {placement.subdistrict!r} "
+            "is not stored",
+            field="type",
+        )
     await state.resolver.reload_catalog(state.now())
     response.status_code = 201 if created else 200
-    return SensorSaved(id=sensor_id, outcome="created" if created else "updated")
+    return SensorSaved(
+        id=sensor_id,
+        outcome="created" if created else "updated",
+        subdistrict=placement.subdistrict,
+        warning=placement.warning,
+    )

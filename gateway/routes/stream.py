@@ -13,7 +13,7 @@ from gateway.auth import viewer
 from gateway.domain_param import DomainCode
 from gateway.errors import Invalid
 from gateway.openapi import errors
-from gateway.params import SubdistrictCode
+from gateway.params import known_subdistrict
 from gateway.state import get_state
 from gateway.stream import Event, Subscriber, sse, vital_sign_events
 from gateway.streaming import HoldingStream
@@ -52,7 +52,7 @@ async def stream(
     events: Annotated[list[EventKind] | None, Query(description="Default: both")] = None,
     domain: DomainCode = None,
     subdistrict: Annotated[
-        SubdistrictCode | None, Query(description="Alert events of this subdistrict only")
+        str | None, Query(max_length=64, description="Alert events of this subdistrict only")
     ] = None,
     last_event_id: Annotated[
         str | None, Header(max_length=20, description="Resume after this alert event")
@@ -65,12 +65,13 @@ async def stream(
     if last_event_id is not None and not EVENT_ID.fullmatch(last_event_id):
         raise Invalid("Last-Event-ID: expected the id of an alert event", field="Last-Event-ID")
     state = get_state(request)
+    known_subdistrict(state.geography, subdistrict)
     kinds = {k.value for k in events or list(EventKind)}
     subscriber = Subscriber(
         key.id,
         frozenset({"alert" if k == "alerts" else k for k in kinds}),
         domain,
-        subdistrict.value if subdistrict else None,
+        subdistrict,
     )
     await state.hub.subscribe(subscriber, max_per_key=state.config.max_streams_per_key)
     try:

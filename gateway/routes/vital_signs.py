@@ -20,8 +20,8 @@ router = APIRouter(prefix="/v1/vital-signs", tags=["vital signs"])
 async def current(
     request: Request, _: Annotated[ApiKey, Depends(viewer)], domain: DomainCode = None
 ) -> VitalSigns:
-    """Per domain, for Yangpu and each subdistrict: sensors, online and offline, firing
-    alerts by grade, and per metric the count, average, minimum, maximum and sum of the
-    sensors' current values (current: younger than 3 reporting intervals). Computed at most
-    every gateway.vital_signs_ttl for everyone. Role: viewer."""
+    """Per domain, for the city, each configured district and each subdistrict: sensors,
+    online and offline, firing alerts by grade, and per metric the count, average, minimum,
+    maximum and sum of the sensors' current values (current: younger than 3 reporting
+    intervals). Computed at most every gateway.vital_signs_ttl for everyone. Role: viewer."""
     return await get_state(request).vital_signs.current(domain)

@@ -8,6 +8,9 @@ from alerts.model import Alert, Grade, Phase, Subject
 from alerts.notify import NotifyAlert, notify_alert
 from alerts.notify.grouping import AlertGroup, group_alerts
 from alerts.notify.receivers import Receiver, ReceiverKind
+from schemas.geography import load_geography
+
+_GEOGRAPHY = load_geography()  # the shipped one: the texts name its places
 
 T0 = datetime(2026, 11, 25, 0, 3, tzinfo=UTC)  # 08:03 in Shanghai
 RULE = "water_pressure_low"
@@ -30,8 +33,13 @@ def pressure(
         firing_since=T0,
         resolved_at=resolved_at,
     )
+    place = _GEOGRAPHY.get(subdistrict) if subdistrict else None
+    district = _GEOGRAPHY.districts["yangpu"]
     return notify_alert(
         alert,
+        place_zh=place.zh if place else district.zh,
+        place_en=place.en if place else district.en,
+        district=district.code,
         what_zh="供水管网压力",
         what_en="Water main pressure",
         sensor_type="water_main_pressure",

@@ -17,11 +17,14 @@ from alerts.engine.zones import ZoneOf, one_zone
 from alerts.model import Alert, Phase, Transition
 from alerts.rules.files import load_rule_files
 from alerts.rules.rule_set import RuleSet
+from schemas.geography import load_geography
 from schemas.registry import Registry
 from storage.catalog import Catalog, SensorRef
 from storage.recent import RecentReadings
 
 METRIC_IDS = {("noise_monitor", "laeq"): 1, ("streetlight", "lamp"): 2}
+
+SHIPPED_GEOGRAPHY = load_geography()  # Yangpu, where the timed types' sensors are
 
 
 def sensors_catalog(sensors: dict[str, tuple[str, str]]) -> Catalog:
@@ -51,7 +54,7 @@ class Stepper:
     seen: list[tuple[str, str, str, str | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.city = City(self.catalog, self.registry)
+        self.city = City(self.catalog, self.registry, SHIPPED_GEOGRAPHY)
         self.bindings = bind_rules(self.rules, self.city)
 
     def read(self, now: datetime, values: dict[tuple[str, str], float]) -> None:

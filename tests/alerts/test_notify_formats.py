@@ -62,6 +62,7 @@ def test_webhook_message_has_exactly_the_alertmanager_v4_fields() -> None:
         "domain": "water",
         "scope": "sensor",
         "subdistrict": "yinhang",
+        "district": "yangpu",
         "sensor": "WP-1",
         "type": "water_main_pressure",
         "metric": "pressure",

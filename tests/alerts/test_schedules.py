@@ -16,7 +16,7 @@ from alerts.engine.zones import one_zone
 from alerts.model import Grade, Phase, Subject
 from alerts.notify.text import alert_summary
 from tests.alerts.rule_file_helpers import write
-from tests.alerts.schedule_stepping import Stepper, rule_set, sensors_catalog
+from tests.alerts.schedule_stepping import SHIPPED_GEOGRAPHY, Stepper, rule_set, sensors_catalog
 from tests.alerts.timed_types import DARK, FAULT, LIT, local, timed_registry
 
 NOISE_RULE = "default:noise_monitor:laeq:above"
@@ -105,10 +105,12 @@ def test_the_threshold_quoted_is_the_one_in_force(tmp_path: Path) -> None:
     assert alert is not None
     rule = s.rules.rules[NOISE_RULE]
     night = rule.condition_at(local(25, 22, 5).astimezone(one_zone()(alert.subject)))
-    shown = describe(alert, rule, s.registry, condition=night)
+    shown = describe(alert, rule, s.registry, SHIPPED_GEOGRAPHY, condition=night)
     assert shown.threshold == 45
     assert "48 dB(A)，高于阈值 45 dB(A)" in alert_summary(shown)[0]
-    assert describe(alert, rule, s.registry).threshold == 55  # the unscheduled (day) one
+    assert (
+        describe(alert, rule, s.registry, SHIPPED_GEOGRAPHY).threshold == 55
+    )  # the unscheduled (day) one
 
 
 def test_each_subject_reads_the_schedule_in_its_own_time_zone(tmp_path: Path) -> None:
@@ -172,7 +174,7 @@ def test_a_state_rule_fires_on_its_label_and_the_texts_name_the_state(tmp_path: 
     assert [(t.kind, t.grade) for t in s.tick(now)] == [("firing", Grade.ORANGE)]
     alert = s.alert(LAMP_RULE, LAMP)
     assert alert is not None
-    shown = describe(alert, s.rules.rules[LAMP_RULE], s.registry)
+    shown = describe(alert, s.rules.rules[LAMP_RULE], s.registry, SHIPPED_GEOGRAPHY)
     assert (shown.unit, shown.threshold, shown.states[2]) == ("", None, ("故障", "Fault"))
     zh, en = alert_summary(shown)
     assert "灯具状态 故障（橙色预警）" in zh

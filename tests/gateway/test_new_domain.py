@@ -70,8 +70,8 @@ async def test_a_domain_added_by_files_runs_end_to_end(
         answer = await gateway.get("/v1/vital-signs", params={"domain": "greenery"})
         [greenery] = answer.json()["domains"]
         assert (greenery["name_zh"], greenery["colour"]) == ("绿化", "#91cc75")
-        assert greenery["district"]["sensors"] == 1
-        [moisture] = greenery["district"]["metrics"]
+        assert greenery["city"]["sensors"] == 1
+        [moisture] = greenery["city"]["metrics"]
         assert (moisture["metric"], moisture["reporting"], moisture["avg"]) == (
             "soil_moisture",
             1,

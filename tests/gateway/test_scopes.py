@@ -8,6 +8,7 @@ import pytest
 
 from gateway.scopes import ScopeProblem, key_scope
 from ingest.resolve import CATALOG_RELOAD_EVERY
+from schemas.geography import Geography
 from storage.api_keys import KeyScope
 from storage.catalog import SensorOrigin, load_catalog, register_sensor
 from tests.gateway.conftest import Gateway, assert_error
@@ -156,20 +157,20 @@ async def test_admin_and_unbound_ingest_keys_post_for_any_sensor(gateway: Gatewa
     ],
 )
 def test_a_scope_problem_names_its_part(
-    role: str, given: dict[str, Any], part: str, words: str
+    role: str, given: dict[str, Any], part: str, words: str, geography: Geography
 ) -> None:
     with pytest.raises(ScopeProblem) as raised:
-        key_scope(role, **given)
+        key_scope(role, **given, geography=geography)
     assert raised.value.part == part
     assert words in raised.value.what
 
 
-def test_scopes_that_are_fine() -> None:
-    assert key_scope("viewer") is None
-    assert key_scope("ingest", unbound=True) is None
-    assert key_scope("ingest", sensors=[A, B, A], subdistrict="yinhang") == KeyScope(
-        frozenset({A, B}), None, None, "yinhang"
-    )
-    assert key_scope("ingest", prefix="yp-wp-", domain="water") == KeyScope(
+def test_scopes_that_are_fine(geography: Geography) -> None:
+    assert key_scope("viewer", geography=geography) is None
+    assert key_scope("ingest", unbound=True, geography=geography) is None
+    assert key_scope(
+        "ingest", sensors=[A, B, A], subdistrict="yinhang", geography=geography
+    ) == KeyScope(frozenset({A, B}), None, None, "yinhang")
+    assert key_scope("ingest", prefix="yp-wp-", domain="water", geography=geography) == KeyScope(
         None, "yp-wp-", "water", None
     )

@@ -65,7 +65,12 @@ async def test_register_and_update_a_sensor(gateway: Gateway) -> None:
     created = await gateway.put("/v1/sensors/yp-dl-0100", json=body)
     assert created.status_code == 201, created.text
     moved = await gateway.put("/v1/sensors/yp-dl-0100", json={**body, "subdistrict": "yinhang"})
-    assert moved.json() == {"id": "yp-dl-0100", "outcome": "updated"}
+    assert moved.json() == {
+        "id": "yp-dl-0100",
+        "outcome": "updated",
+        "subdistrict": "yinhang",
+        "warning": None,
+    }
     shown = (await gateway.get("/v1/sensors/yp-dl-0100")).json()
     assert (shown["subdistrict"], shown["origin"], shown["name"]) == ("yinhang", "api", "新井")
     assert_error(await gateway.put("/v1/sensors/x", json={**body, "type": "nope"}), 422, "type")
@@ -75,6 +80,34 @@ async def test_register_and_update_a_sensor(gateway: Gateway) -> None:
     assert_error(await gateway.put("/v1/sensors/x", json={**body, "lat": 200}), 422, "lat")
     assert_error(await gateway.put("/v1/sensors/x", json={"type": "drain_level"}), 422)
     assert_error(await gateway.put("/v1/sensors/x", role="operator", json=body), 403)
+
+
+async def test_a_registered_sensor_is_placed_by_its_coordinates(gateway: Gateway) -> None:
+    """No subdistrict: placed by point-in-polygon; a contradicting one: kept and reported;
+    outside every district: refused, naming the sensor and its coordinates."""
+    placed = await gateway.put(
+        "/v1/sensors/yp-dl-0200", json={"type": "drain_level", "lat": 31.3244, "lon": 121.5358}
+    )
+    assert placed.status_code == 201, placed.text
+    assert (placed.json()["subdistrict"], placed.json()["warning"]) == ("yinhang", None)
+    shown = (await gateway.get("/v1/sensors/yp-dl-0200")).json()
+    assert (shown["subdistrict"], shown["lat"], shown["lon"]) == ("yinhang", 31.3244, 121.5358)
+    named = {"type": "drain_level", "subdistrict": "daqiao", "lat": 31.3244, "lon": 121.5358}
+    kept = (await gateway.put("/v1/sensors/yp-dl-0201", json=named)).json()
+    assert kept["subdistrict"] == "daqiao"
+    assert kept["warning"] == (
+        "sensor 'yp-dl-0201' names subdistrict 'daqiao' (大桥街道) but (31.3244, 121.5358) lies "
+        "in 'yinhang' (殷行街道); kept in 'daqiao'"
+    )
+    outside = {"type": "drain_level", "lat": 31.1, "lon": 121.4}
+    refused = assert_error(await gateway.put("/v1/sensors/yp-dl-0202", json=outside), 422, "lat")
+    assert refused["detail"] == (
+        "lat: sensor 'yp-dl-0202': (31.1, 121.4) is outside every configured district "
+        "(杨浦区 (yangpu))"
+    )
+    half = {"type": "drain_level", "lat": 31.3244}
+    assert_error(await gateway.put("/v1/sensors/yp-dl-0203", json=half), 422, "lon")
+    assert (await gateway.get("/v1/sensors/yp-dl-0202")).status_code == 404
 
 
 async def test_a_telemetry_only_sensor_is_online_while_it_reports(gateway: Gateway) -> None:

@@ -1,4 +1,4 @@
-"""Vital signs: per domain, district-wide and per subdistrict."""
+"""Vital signs: per domain, for the city, each district and each subdistrict."""
 
 from __future__ import annotations
 
@@ -27,7 +27,17 @@ async def test_current_figures(gateway: Gateway) -> None:
     response = await gateway.get("/v1/vital-signs", params={"domain": "water"})
     assert response.status_code == 200, response.text
     [water] = response.json()["domains"]
-    district = water["district"]
+    [district] = water["districts"]
+    assert (district["code"], district["name_zh"], district["name_en"]) == (
+        "yangpu",
+        "杨浦区",
+        "Yangpu District",
+    )
+    city = water["city"]
+    assert (city["code"], city["name_zh"]) == ("shanghai", "上海市")
+    assert {k: v for k, v in city.items() if k not in ("code", "name_zh", "name_en")} == {
+        k: v for k, v in district.items() if k not in ("code", "name_zh", "name_en")
+    }
     # -0001 online by its status topic; -0002 and -0003 by reporting within three minutes (their
     # type reports every minute); -0004, silent for an hour, offline; the rest never reported.
     assert (district["sensors"], district["online"], district["offline"]) == (14, 3, 1)
@@ -37,7 +47,7 @@ async def test_current_figures(gateway: Gateway) -> None:
     assert pressure["avg"] == pytest.approx(0.3)
     assert (pressure["min"], pressure["max"]) == (0.2, 0.4)
     yinhang = next(s for s in water["subdistricts"] if s["code"] == "yinhang")
-    assert yinhang["name_zh"] == "殷行街道"
+    assert (yinhang["name_zh"], yinhang["district"]) == ("殷行街道", "yangpu")
     assert yinhang["firing"]["orange"] == 1
     assert (yinhang["online"], yinhang["offline"]) == (2, 0)
     local = next(m for m in yinhang["metrics"] if m["metric"] == "pressure")

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from schemas.districts import SUBDISTRICTS, SUBDISTRICTS_BY_CODE, within_yangpu
+from schemas.geography import Geography
 from schemas.inventory import SENSOR_ID_PATTERN, validate_rows
 from schemas.registry import Registry
 from simulators.fleet import SPREAD_DEG, abbreviations, build_fleet, fleet_counts, fleet_inventory
@@ -127,11 +128,13 @@ def test_abbreviations_are_unique_and_stable() -> None:
     assert len(abbreviations([long, "x" * 40])[long]) <= 12
 
 
-def test_inventory_registers_every_sensor(registry: Registry, big_fleet: list[SimSensor]) -> None:
+def test_inventory_registers_every_sensor(
+    registry: Registry, geography: Geography, big_fleet: list[SimSensor]
+) -> None:
     inventory = fleet_inventory(big_fleet)
     assert len(inventory) == len(big_fleet)
     rows = [record.model_dump() for record in inventory]
-    assert validate_rows(rows, registry, "simulated").sensors == inventory.sensors
+    assert validate_rows(rows, registry, geography, "simulated").sensors == inventory.sensors
     record = inventory.get("sim-wmp-11-0001")
     assert record is not None
     assert record.type == "water_main_pressure"

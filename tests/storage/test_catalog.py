@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from schemas.geography import Geography
 from schemas.inventory import Inventory
 from schemas.registry import Registry
 from storage.catalog import SensorOrigin, load_catalog, register_sensor, sync_registry
@@ -28,25 +29,28 @@ async def test_catalog_holds_every_type_metric_and_inventory_sensor(
 
 
 async def test_resync_keeps_ids_stable(
-    prepared: ScratchDatabase, conn: asyncpg.Connection, registry: Registry
+    prepared: ScratchDatabase, conn: asyncpg.Connection, registry: Registry, geography: Geography
 ) -> None:
     before = await load_catalog(conn)
-    await sync_registry(conn, registry)
+    await sync_registry(conn, registry, geography)
     after = await load_catalog(conn)
     assert after.metric_ids == before.metric_ids
     assert after.type_ids == before.type_ids
 
 
 async def test_auto_registration_places_the_sensor_in_its_subdistrict(
-    prepared: ScratchDatabase, conn: asyncpg.Connection
+    prepared: ScratchDatabase, conn: asyncpg.Connection, geography: Geography
 ) -> None:
     catalog = await load_catalog(conn)
     ref = await register_sensor(conn, catalog, "new-lot-7", "parking_lot_counter", "wujiaochang")
     assert catalog.sensor("new-lot-7") == ref
-    row = await conn.fetchrow("SELECT origin, lat FROM sensors WHERE external_id = 'new-lot-7'")
+    row = await conn.fetchrow(
+        "SELECT origin, lat, lon FROM sensors WHERE external_id = 'new-lot-7'"
+    )
     assert row is not None
     assert row["origin"] == SensorOrigin.AUTO_REGISTER.value
-    assert row["lat"] == pytest.approx(31.301)
+    home = geography.subdistricts["wujiaochang"]  # its map point, inside its polygon
+    assert (row["lat"], row["lon"]) == (home.lat, home.lon)
     # A second worker registering the same sensor gets the same id.
     other = await load_catalog(conn)
     other.sensors.pop("new-lot-7")
