@@ -15,8 +15,9 @@ import orjson
 
 from bench.report import Figure, print_table
 from schemas.registry import load_registry
-from schemas.telemetry import Rejection, TypeValidator, decode_payload, validators_for
+from schemas.telemetry import Rejection, decode_payload
 from schemas.topics import parse_topic, resolve_validator, telemetry_topic
+from schemas.type_validator import TypeValidator, validators_for
 
 SINGLE_MESSAGES = 20_000
 BATCH_MESSAGES = 400

@@ -17,7 +17,8 @@ from functools import lru_cache
 from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.inventory import SENSOR_ID_PATTERN
 from schemas.sensor_type import Domain
-from schemas.telemetry import Rejection, RejectReason, Report, TypeValidator
+from schemas.telemetry import Rejection, RejectReason, Report
+from schemas.type_validator import TypeValidator
 
 PREFIX = "city/v1"
 TELEMETRY = "telemetry"

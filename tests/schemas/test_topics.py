@@ -10,7 +10,7 @@ import pytest
 from schemas.districts import SUBDISTRICTS
 from schemas.registry import load_registry
 from schemas.sensor_type import Domain
-from schemas.telemetry import Rejection, RejectReason, Report, validators_for
+from schemas.telemetry import Rejection, RejectReason, Report
 from schemas.topics import (
     STATUS_FILTER,
     TELEMETRY_FILTER,
@@ -20,6 +20,7 @@ from schemas.topics import (
     status_topic,
     telemetry_topic,
 )
+from schemas.type_validator import validators_for
 
 VALIDATORS = validators_for(load_registry())
 WATER = Topic("water", "yinhang", "WP-0001", "telemetry")
