@@ -255,7 +255,7 @@ def test_unknown_metric_lists_the_known_ones() -> None:
     )
 
 
-def _unit(value: object, unit: str = "MPa") -> dict[str, object]:
+def _unit(value: object, unit: object = "MPa") -> dict[str, object]:
     return {"value": value, "unit": unit}
 
 
