@@ -7,7 +7,11 @@ and when types change), never per reading: the table of names devices send (metr
 its answer (factors or refusal) kept, up to `MAX_LEARNED_UNITS` per metric.
 
 Order for one value: unit conversion -> range check (in the declared unit) -> rounding to the
-metric's precision (halves to even; precision 0 with ``integer: reject`` refuses fractions).
+metric's precision: ``round(value * 10^p) / 10^p``, to the nearest, halves to even (0.25 -> 0.2
+at precision 1; 0.15 -> 0.2, as written). Scaling first costs half of ``round(value, p)`` and
+rounds the decimal a device wrote rather than its binary neighbour; the registry keeps
+range x 10^p within a double's exact integers so it is exact. Precision 0 with
+``integer: reject`` refuses fractions instead; state indexes must be whole.
 """
 
 from __future__ import annotations
@@ -45,12 +49,13 @@ class _Rule:
     high: float
     unit: str
     range_text: str  # "[0, 1.6] MPa", prebuilt for details
-    digits: int
+    scale: float  # 10^precision: stored = round(value * scale) / scale
     whole: bool  # floats must be whole numbers (states, or precision 0 with integer: reject)
     booleans: bool  # true/false accepted (two-state metrics)
     states: dict[str, int] | None
     states_text: str
     units: dict[str, Conversion | str] = field(default_factory=dict)  # text -> factors or why not
+    factors_by_unit: dict[str, tuple[float, float]] = field(default_factory=dict)  # hot loop's
     learned: int = 0
 
     def factors(self, unit: str) -> Conversion | str:
@@ -63,6 +68,8 @@ class _Rule:
             found = str(error)
         if self.learned < MAX_LEARNED_UNITS:
             self.units[unit] = found
+            if not isinstance(found, str):
+                self.factors_by_unit[unit] = (found.scale, found.offset)
             self.learned += 1
         return found
 
@@ -79,14 +86,16 @@ def _rule(name: str, metric: Metric) -> _Rule:
         high=high,
         unit=metric.unit,
         range_text=f"[{number_text(low)}, {number_text(high)}] {metric.unit}",
-        digits=metric.precision,
+        scale=10.0**metric.precision,
         whole=whole,
         booleans=state and (states is None or len(states) == 2),
         states=labels,
         states_text=", ".join(f"{label} ({i})" for label, i in (labels or {}).items()),
     )
-    rule.units = {text: conversion(text, metric.unit) for text in spellings_like(metric.unit)}
-    rule.units[metric.unit] = _SAME
+    prepared = {text: conversion(text, metric.unit) for text in spellings_like(metric.unit)}
+    prepared[metric.unit] = _SAME
+    rule.units = dict(prepared)
+    rule.factors_by_unit = {text: (c.scale, c.offset) for text, c in prepared.items()}
     return rule
 
 
@@ -106,10 +115,11 @@ class TypeValidator:
             self._rules[name] = rule
             for alias in metric.aliases:
                 self._rules[alias] = rule
-        # The hot loop needs one dict lookup per value: the stored name, the bounds, and the
-        # decimals to round a float to (-1: floats take the slow path, they must be whole).
+        # The hot loop needs one dict lookup per value: the stored name, the bounds, the
+        # rounding scale 10^precision (0: floats take the slow path, they must be whole) and
+        # the prepared unit factors.
         self._fast = {
-            sent: (r.name, r.low, r.high, -1 if r.whole else r.digits)
+            sent: (r.name, r.low, r.high, 0.0 if r.whole else r.scale, r.factors_by_unit)
             for sent, r in self._rules.items()
         }
         self._known = ", ".join(sorted(sensor_type.metrics))
@@ -136,15 +146,28 @@ class TypeValidator:
         for name, raw in report.values:
             entry = fast.get(name)
             if entry is not None:
-                metric, low, high, digits = entry
+                metric, low, high, scale, units = entry
                 # `+ 0.0` makes ints floats and -0.0 plain 0.0; NaN fails the range test.
                 if type(raw) is int:
                     if low <= raw <= high:
                         good.append((metric, raw + 0.0))
                         continue
-                elif type(raw) is float and digits >= 0 and low <= raw <= high:
-                    good.append((metric, round(raw, digits) + 0.0))
-                    continue
+                elif type(raw) is float:
+                    if scale and low <= raw <= high:
+                        good.append((metric, round(raw * scale) / scale))
+                        continue
+                elif type(raw) is dict and scale:  # {"value", "unit"}: a prepared unit
+                    sent = raw.get("value")
+                    if type(sent) is float or type(sent) is int:
+                        try:
+                            factor, offset = units[raw["unit"]]
+                        except (KeyError, TypeError):  # no unit, another one, or not a string
+                            pass
+                        else:
+                            value = sent * factor + offset
+                            if low <= value <= high:
+                                good.append((metric, round(value * scale) / scale))
+                                continue
             result = self._slow(name, raw, field_prefix, report.data_model is not None)
             if isinstance(result, Rejection):
                 bad.append(result)
@@ -234,7 +257,7 @@ def _value(
                 return _WRONG, f"{shown} is not a state index; expected one of {rule.states_text}"
             return _WRONG, f"{shown} is not a whole number (precision 0, integer: reject)"
         return value + 0.0
-    return round(value, rule.digits) + 0.0
+    return round(value * rule.scale) / rule.scale
 
 
 def _field(prefix: str, name: str) -> str:

@@ -93,6 +93,7 @@ SPELLINGS: dict[str, str] = {
 # Symbols engineers write that pint reads as they are; with SPELLINGS, the list suggestions are
 # drawn from (a suggestion must come from a list a person chose, not from pint's 1,000 names).
 COMMON_SYMBOLS = (
+    "1",
     "%",
     "°C",
     "°F",

@@ -19,6 +19,7 @@ from schemas.units import unit_problem
 
 Finding = tuple[str, str]
 MAX_ALIAS_CHARS = 64
+MAX_EXACT = 2**53  # integers a double holds exactly: rounding to precision stays exact
 
 
 def check_sensor_type(sensor_type: SensorType) -> Iterator[Finding]:
@@ -46,6 +47,12 @@ def _check_metric(key: str, metric: Metric) -> Iterator[Finding]:
     if low >= high:
         yield f"{key}.range", f"min ({low:g}) must be below max ({high:g})"
         return
+    if max(abs(low), abs(high)) * 10**metric.precision > MAX_EXACT:
+        yield (
+            f"{key}.precision",
+            f"{metric.precision} decimals on values up to {max(abs(low), abs(high)):g} need more "
+            "digits than a stored double holds (15): lower the precision or the range",
+        )
     if metric.kind is MetricKind.STATE and metric.states is None and (low, high) != (0, 1):
         yield f"{key}.range", "a state metric takes the values 0 and 1: range must be min 0, max 1"
     if metric.thresholds is not None:
