@@ -151,6 +151,17 @@ class Metric(_Strict):
     thresholds: Thresholds | None = None
     simulator: MetricSimulation | None = None
 
+    @field_validator("states", mode="before")
+    @classmethod
+    def _labels_not_yaml_booleans(cls, value: object) -> object:
+        # YAML 1.1 reads on/off/yes/no as booleans: say so rather than "not a valid string".
+        if isinstance(value, list) and any(isinstance(label, bool) for label in value):
+            raise PydanticCustomError(
+                "yaml_boolean_state",
+                "YAML read a label (on, off, yes, no) as a boolean: quote it, e.g. ['on', 'off']",
+            )
+        return value
+
 
 class TypeSimulation(_Strict):
     per_subdistrict: int = Field(

@@ -211,7 +211,7 @@ class TypeValidator:
         return rule.name, result
 
     def _wrong_model(self, model: str, prefix: str) -> Rejection:
-        what = f"the entity is a {clip_field(model)} but sensor type {self.name!r} follows "
+        what = f"the entity is a {show(model)} but sensor type {self.name!r} follows "
         return reject(RejectReason.TYPE_MISMATCH, f"{prefix}type", f"{what}{self.data_model!r}")
 
 
