@@ -167,6 +167,7 @@ _DIMENSION_NAMES = {
 }
 # Digits after a unit name are a power: m3 -> m**3, cm2 -> cm**2 (pint reads 'm3' as a name).
 _POWER = re.compile(r"(?<=[A-Za-zµμ])([23])(?![\d.])")
+_TWO_CASE_PREFIXES = frozenset("mMpPyYzZrRqQ")  # milli/mega, pico/peta, yocto/yotta, ...
 _FOLD = str.maketrans({"³": "3", "²": "2", "μ": "µ", " ": None, "^": None, "*": None})
 
 
@@ -211,11 +212,27 @@ def parse_unit(text: str) -> pint.Unit:
 
 
 def unit_problem(text: str) -> str | None:
-    """Why a metric cannot declare this unit, or None."""
+    """Why a metric cannot declare this unit, or None. A unit pint reads, but spelt like one of
+    our symbols that means something else ('ph' is pint's picohour, not pH; 'pa' a picoyear,
+    not Pa), is ambiguous: pint's thousand names make many typos valid units."""
     try:
-        parse_unit(text)
+        unit = parse_unit(text)
     except UnitError as error:
         return str(error)
+    for look_alike in _look_alikes(text, same_prefix=False):
+        other = parse_unit(look_alike)
+        # mW beside MW is a deliberate prefix: same quantity, same letters after the prefix.
+        prefixed = look_alike[1:] == text[1:] and other.dimensionality == unit.dimensionality
+        if other != unit and not prefixed:
+            meaning = (
+                f"{other:D}"
+                if other.dimensionality == unit.dimensionality
+                else quantity_name(look_alike)
+            )
+            return (
+                f"ambiguous unit {text!r}: pint reads it as {unit:D}, but {look_alike!r} is "
+                f"{meaning}; write the one you mean exactly"
+            )
     return None
 
 
@@ -269,11 +286,7 @@ def _is_linear(unit: pint.Unit) -> bool:
 
 
 def _unknown(text: str) -> str:
-    # Same letters ignoring case, superscripts and spaces, but the same first character: that is
-    # usually the SI prefix, and 'Mpa' means MPa while 'mpa' might be mPa as well.
-    candidates = [
-        c for c in (*COMMON_SYMBOLS, *SPELLINGS) if c[:1] == text[:1] and _fold(c) == _fold(text)
-    ]
+    candidates = _look_alikes(text)
     meanings = {parse_unit(c) for c in candidates}
     if len(meanings) == 1:
         return f"unknown unit {text!r}; did you mean {candidates[0]!r}?"
@@ -284,6 +297,19 @@ def _unknown(text: str) -> str:
         f"unknown unit {text!r}: not a pint unit, nor one of the symbols and UN/CEFACT codes in "
         "schemas/units.py (README: Units and conversions)"
     )
+
+
+def _look_alikes(text: str, *, same_prefix: bool = True) -> list[str]:
+    """Our symbols spelt like `text` but for case, superscripts and spaces. With `same_prefix`
+    (for suggestions), where the first letter is an SI prefix in both cases (milli/mega,
+    pico/peta, ...) its case must match: 'Mpa' is MPa, while 'mpa' might be mPa as well ('ntu'
+    is NTU: there is no prefix 'N')."""
+    return [
+        c
+        for c in (*COMMON_SYMBOLS, *SPELLINGS)
+        if _fold(c) == _fold(text)
+        and (not same_prefix or c[:1] == text[:1] or c[:1] not in _TWO_CASE_PREFIXES)
+    ]
 
 
 def _fold(text: str) -> str:

@@ -156,7 +156,9 @@ def test_an_unknown_arriving_unit_is_named_with_the_declared_one() -> None:
         ("kpa", "unknown unit 'kpa'; did you mean 'kPa'?"),
         ("kWH", "unknown unit 'kWH'; did you mean 'kWh'?"),
         ("Mwh", "unknown unit 'Mwh'; did you mean 'MWh'?"),
-        ("Kwh", "unknown unit 'Kwh'; did you mean 'KWH'?"),
+        ("ntu", "unknown unit 'ntu'; did you mean 'NTU'?"),
+        ("Kpa", "unknown unit 'Kpa'; did you mean 'kPa'?"),
+        ("Kwh", "unknown unit 'Kwh'; did you mean 'kWh'?"),
         ("", "'' is not a unit (1 to 32 printable characters)"),
         ("dBm", "'dBm' is a logarithmic unit; declare the level as sent (dB(A) for sound)"),
     ],
@@ -180,3 +182,24 @@ def test_a_validator_prepares_every_spelling_of_the_quantity() -> None:
     assert {"GQ", "GP", "µg/m³", "mg/m3", "mg/m³", "M1"} <= set(spellings)
     assert "ppm" not in spellings  # a ratio, not a mass concentration
     assert {"CEL", "FAH", "KEL", "°F"} <= set(spellings_like("°C"))
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("pa", "ambiguous unit 'pa': pint reads it as picoyear, but 'Pa' is a pressure"),
+        ("PH", "ambiguous unit 'PH': pint reads it as petahenry, but 'pH' is a pH"),
+        (
+            "Mg/m3",
+            "ambiguous unit 'Mg/m3': pint reads it as megagram / meter ** 3, but 'mg/m³' "
+            "is milligram / meter ** 3",
+        ),
+    ],
+)
+def test_typos_pint_happens_to_know_are_ambiguous(text: str, problem: str) -> None:
+    assert unit_problem(text) == f"{problem}; write the one you mean exactly"
+
+
+@pytest.mark.parametrize("text", ["mW", "MW", "kW", "mS/cm", "ms", "mm/h"])
+def test_a_deliberate_prefix_is_not_ambiguous(text: str) -> None:
+    assert unit_problem(text) is None
