@@ -7,7 +7,8 @@ is the median of several runs over the same messages (the topic cache is warm, a
 `decode.readings_per_s` and `decode.converting.readings_per_s` compare the same five-metric
 reports of an indoor-environment sensor sent plainly and the way real devices send them: three
 metrics under an alias, one in another unit (mg/m3 for a µg/m3 metric). The runs alternate, so
-a busy machine slows both alike; converting must stay within 10 % of plain. A {value, unit}
+a busy machine slows both alike, and each figure is the best of its runs; converting must stay
+within 10 % of plain. A {value, unit}
 object costs about 0.35 µs more than a plain number, half of it orjson parsing the object.
 """
 
@@ -113,6 +114,7 @@ def _median_us(
 
 MIX_MESSAGES = 10_000
 MIX_READINGS = 5
+MIX_RUNS = 7
 ALIASES = {"temperature": ["temp"], "humidity": ["relativeHumidity"], "pm25": ["PM2.5"]}
 
 
@@ -156,11 +158,12 @@ def _mix_figures(start_ms: int) -> list[Figure]:
     plain, converting = _mix(start_ms, False), _mix(start_ms, True)
     _ingest(plain[:1000], validators, registered)  # warm the topic cache
     plain_runs, converting_runs = [], []
-    for _ in range(RUNS):  # alternating, so both see the same machine
+    for _ in range(MIX_RUNS):  # alternating, so both see the same machine
         plain_runs.append(_median_us(plain, validators, registered, MIX_READINGS, runs=1))
         converting_runs.append(_median_us(converting, validators, registered, MIX_READINGS, runs=1))
-    plain_per_s = 1e6 / statistics.median(plain_runs)
-    converting_per_s = 1e6 / statistics.median(converting_runs)
+    # The best of each: on a shared machine the slower runs measure the neighbours.
+    plain_per_s = 1e6 / min(plain_runs)
+    converting_per_s = 1e6 / min(converting_runs)
     ratio = converting_per_s / plain_per_s
     return [
         Figure(
