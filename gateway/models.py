@@ -72,6 +72,13 @@ class MetricSummary(BaseModel):
     kind: str
     name_zh: str
     name_en: str
+    states: list[str] | None = Field(
+        default=None,
+        description="An enumerated state metric's labels; a stored value is the label's index",
+    )
+    aliases: list[str] = Field(
+        default_factory=list, description="Other names devices send the metric under"
+    )
 
 
 class SensorTypeSummary(BaseModel):
@@ -162,6 +169,9 @@ class LatestValue(BaseModel):
     unit: str
     ts: datetime
     value: float
+    state: str | None = Field(
+        default=None, description="For an enumerated state metric: the label of `value`"
+    )
 
 
 class StatusChange(BaseModel):

@@ -16,7 +16,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.vital_signs import VitalSignsSource
 from ingest.resolve import Resolver
 from schemas.geography import Geography
-from schemas.telemetry import TypeValidator
+from schemas.type_validator import TypeValidator
 from storage.backend import Backend
 from storage.catalog import Catalog
 from storage.writer import ReadingWriter

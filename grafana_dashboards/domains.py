@@ -31,7 +31,8 @@ def lookback(sensor_type: SensorType) -> timedelta:
 
 
 def latest_aggregate(metric: Metric) -> str:
-    """How sensors' current values add up: counts and states are summed, levels averaged."""
+    """How sensors' current values add up: counts and two-valued states are summed, levels
+    averaged (enumerated states are counted per label instead: `sql.sensors_by_state`)."""
     return "sum" if metric.kind is MetricKind.STATE or metric.unit == "count" else "avg"
 
 
@@ -54,6 +55,8 @@ def history_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> Pane
     thresholds = None
     if metric.kind is MetricKind.COUNTER:
         query = sql.counter_series(type_sql, metric_sql, lang)
+    elif metric.states is not None:
+        query = sql.enum_state_series(type_sql, metric_sql, metric.states, lang)
     elif metric.kind is MetricKind.STATE:
         query = sql.state_series(type_sql, metric_sql, lang)
     else:
@@ -76,6 +79,10 @@ def now_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> PanelBui
     if metric.kind is MetricKind.COUNTER:
         title = f"{name(metric.display_name, lang)} · {text('by_subdistrict_range', lang)}"
         query = sql.increase_by_subdistrict(type_sql, metric_sql, lang)
+        steps = panels.fixed_steps((None, "blue"))
+    elif metric.states is not None:  # one bar per declared state, by label
+        title = f"{name(metric.display_name, lang)} · {text('in_state', lang)}"
+        query = sql.sensors_by_state(type_sql, metric_sql, metric.states, lookback(sensor_type))
         steps = panels.fixed_steps((None, "blue"))
     else:
         title = f"{name(metric.display_name, lang)} · {text('by_subdistrict_now', lang)}"

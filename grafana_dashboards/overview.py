@@ -16,11 +16,14 @@ LAG_STEPS = ((None, "green"), (120.0, "yellow"), (300.0, "orange"), (900.0, "red
 
 def vital_metric(sensor_type: SensorType) -> str:
     """The metric that stands for the type on the wall: the first one (in the YAML file's order)
-    that carries alert thresholds, else the first one."""
-    for metric_name, metric in sensor_type.metrics.items():
-        if metric.thresholds is not None:
+    that carries alert thresholds, else the first one; an enumerated state only when the type
+    has nothing else (a district-wide sum of state indexes would mean nothing)."""
+    candidates = [n for n, m in sensor_type.metrics.items() if m.states is None]
+    candidates = candidates or list(sensor_type.metrics)
+    for metric_name in candidates:
+        if sensor_type.metrics[metric_name].thresholds is not None:
             return metric_name
-    return next(iter(sensor_type.metrics))
+    return candidates[0]
 
 
 def _vital_decimals(metric: Metric) -> int:

@@ -191,3 +191,36 @@ def firing_alerts_of_type(type_sql: str) -> str:
 FROM alerts a
 JOIN sensors s ON a.subject_kind = 'sensor' AND s.external_id = a.subject_id
 WHERE a.phase = 'firing' AND s.id IN {sensors_of(type_sql)}"""
+
+
+def state_label(value_sql: str, states: list[str]) -> str:
+    """An enumerated state's stored index as its declared label (the walls show labels)."""
+    cases = " ".join(f"WHEN {i} THEN {quote(label)}" for i, label in enumerate(states))
+    return f"CASE round({value_sql})::int {cases} END"
+
+
+def enum_state_series(type_sql: str, metric_sql: str, states: list[str], lang: Lang) -> str:
+    """Sensors in each declared state (their last value of each sample) per interval: one
+    series per state label."""
+    label = state_label("r.last", states)
+    return f"""SELECT $__timeGroupAlias(r.t, $__interval), {label} AS metric,
+       count(DISTINCT r.sensor_id) AS value
+FROM ({samples(type_sql, metric_sql, lang)}) r
+GROUP BY 1, 2
+ORDER BY 1, 2"""
+
+
+def sensors_by_state(type_sql: str, metric_sql: str, states: list[str], lookback: timedelta) -> str:
+    """Sensors of the selected subdistricts in each declared state now (table: state, value)."""
+    return f"""SELECT {state_label("l.value", states)} AS state, count(*) AS value
+FROM sensors s
+JOIN subdistricts d ON d.id = s.subdistrict_id
+CROSS JOIN LATERAL (
+    SELECT r.value FROM readings r
+    WHERE r.sensor_id = s.id AND r.metric_id = {metric_id(type_sql, metric_sql)}
+      AND r.ts > $__timeTo()::timestamptz - {interval(lookback)} AND r.ts <= $__timeTo()
+    ORDER BY r.ts DESC LIMIT 1
+) l
+WHERE s.sensor_type_id = {type_id(type_sql)} AND d.code IN ({SUBDISTRICTS})
+GROUP BY round(l.value)
+ORDER BY round(l.value)"""

@@ -35,15 +35,9 @@ from ingest.config import Limits
 from schemas.domains import Domains
 from schemas.inventory import UnknownSensorPolicy
 from schemas.status import decode_status
-from schemas.telemetry import (
-    Rejection,
-    RejectReason,
-    Report,
-    TypeValidator,
-    decode_payload,
-    validators_for,
-)
+from schemas.telemetry import Rejection, RejectReason, Report, decode_payload
 from schemas.topics import Topic, parse_topic, resolve_validator, unknown_district
+from schemas.type_validator import TypeValidator, validators_for
 from storage.catalog import Catalog, SensorOrigin, load_catalog, register_sensor
 from storage.dead_letters import DeadLetter
 from storage.pool import connection

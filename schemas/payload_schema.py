@@ -20,16 +20,40 @@ _TIMESTAMP: dict[str, Any] = {
 _METRIC_VALUE: dict[str, Any] = {
     "oneOf": [
         {"type": "number", "description": "In the unit the sensor type declares"},
-        {"type": "boolean", "description": "State metrics only"},
+        {"type": "boolean", "description": "Two-state metrics only"},
+        {"type": "string", "description": "A declared state label (enumerated state metrics)"},
         {
             "type": "object",
-            "description": "A value with its unit, which must be the type's unit",
+            "description": (
+                "A value with its unit (a pint unit, symbol or UN/CEFACT code), converted into "
+                "the type's unit"
+            ),
             "required": ["value", "unit"],
             "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
             "additionalProperties": False,
         },
     ]
 }
+
+
+def fiware_json_schema() -> dict[str, Any]:
+    """A FIWARE Smart Data Models entity in keyValues form (`schemas/fiware.py`)."""
+    return {
+        "type": "object",
+        "description": (
+            "FIWARE keyValues entity: `type` is its data model; attributes map to metrics by "
+            "name or alias; metadata (id, location, address, ...) is ignored"
+        ),
+        "required": ["type"],
+        "anyOf": [{"required": ["dateObserved"]}, {"required": ["dateObservedTo"]}],
+        "not": {"required": ["metrics"]},
+        "properties": {
+            "type": {"type": "string", "description": "The data model (AirQualityObserved)"},
+            "dateObserved": {"type": "string", "description": f"{TS_FORMS}, or an interval a/b"},
+            "dateObservedTo": {"type": "string", "description": TS_FORMS},
+        },
+        "additionalProperties": True,
+    }
 
 
 def report_json_schema() -> dict[str, Any]:
@@ -52,7 +76,7 @@ def report_json_schema() -> dict[str, Any]:
 
 def telemetry_json_schema(max_reports: int) -> dict[str, Any]:
     """A telemetry payload: one report, or an array of at most `max_reports` of them."""
-    report = report_json_schema()
+    report = {"oneOf": [report_json_schema(), fiware_json_schema()]}
     return {
         "oneOf": [
             report,

@@ -17,9 +17,9 @@ from schemas.durations import Duration, Offset
 from schemas.grades import GRADES_BY_SEVERITY as GRADES_BY_SEVERITY  # re-exported: types speak
 from schemas.grades import Grade as Grade  # in grades, and many modules import them from here
 from schemas.schedules import DAY_NAMES, TIME_RANGE_REGEX, Schedule, parse_schedule
-from schemas.units import UNITS
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
+DATA_MODEL_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 # Metrics of one sensor type at most. The busiest shipped type has 6 and a multi-function
 # station a few dozen; the cap keeps a posted type (and every answer that shows it) small.
 MAX_METRICS = 64
@@ -37,7 +37,14 @@ class BilingualName(_Strict):
 class MetricKind(StrEnum):
     GAUGE = "gauge"  # a level that goes up and down (pressure, temperature)
     COUNTER = "counter"  # a cumulative total that only grows (kWh, m3)
-    STATE = "state"  # a discrete state, 0/1 (alarm, occupied)
+    STATE = "state"  # a discrete state: 0/1 (alarm, occupied) or the index of one of `states`
+
+
+class IntegerPolicy(StrEnum):
+    """What a precision-0 metric does with a reading that has a fraction."""
+
+    ROUND = "round"  # to the nearest whole number, halves to even (Python's round)
+    REJECT = "reject"  # refused as wrong_value_type: a fraction of a vehicle is a device fault
 
 
 class Range(_Strict):
@@ -150,14 +157,23 @@ class MetricSimulation(_Strict):
     )
 
 
+UNIT_DESCRIPTION = (
+    "The unit readings are stored and shown in: any unit pint understands (kPa, m3/h, µg/m³, "
+    "degF), a symbol of schemas/units.py (%RH, dB(A), pH, NTU, AQI, index, PF, count, bool, "
+    "state) or a UN/CEFACT common code (GQ, CEL, P1, ...). Readings sent in another unit of the "
+    "same quantity are converted into it"
+)
+
+
 class Metric(_Strict):
     display_name: BilingualName
-    unit: Annotated[str, WithJsonSchema({"type": "string", "enum": list(UNITS)})]
+    unit: str = Field(min_length=1, max_length=32, description=UNIT_DESCRIPTION)
     kind: MetricKind = MetricKind.GAUGE
     states: list[str] | None = Field(
         default=None,
         description=(
-            "Labels of an enumerated state metric, in index order: the stored value is the index"
+            "For a state metric: its states in order, as snake_case labels (at least 2). A "
+            "reading sends a label or its index; the index is stored and the label shown"
         ),
     )
     state_names: dict[str, BilingualName] | None = Field(
@@ -165,10 +181,39 @@ class Metric(_Strict):
         description="Names people read for some states, by label (zh, en); others show the label",
     )
     range: Range
-    precision: int = Field(ge=0, le=6, description="Decimal places worth storing and showing")
+    precision: int = Field(
+        ge=0,
+        le=6,
+        description=(
+            "Decimal places worth storing and showing; readings are rounded to it on ingest "
+            "(after unit conversion and the range check)"
+        ),
+    )
+    integer: IntegerPolicy = Field(
+        default=IntegerPolicy.ROUND,
+        description="For precision 0: round a reading with a fraction, or reject it",
+    )
+    aliases: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Other names devices send this metric under (relativeHumidity, LAeq): free text, "
+            "up to 64 printable characters, matched exactly"
+        ),
+    )
     description: str | None = None
     thresholds: Thresholds | None = None
     simulator: MetricSimulation | None = None
+
+    @field_validator("states", mode="before")
+    @classmethod
+    def _labels_not_yaml_booleans(cls, value: object) -> object:
+        # YAML 1.1 reads on/off/yes/no as booleans: say so rather than "not a valid string".
+        if isinstance(value, list) and any(isinstance(label, bool) for label in value):
+            raise PydanticCustomError(
+                "yaml_boolean_state",
+                "YAML read a label (on, off, yes, no) as a boolean: quote it, e.g. ['on', 'off']",
+            )
+        return value
 
 
 class TypeSimulation(_Strict):
@@ -192,6 +237,14 @@ class SensorType(_Strict):
     display_name: BilingualName
     description: str = Field(min_length=1)
     vendor_examples: list[str] = Field(default_factory=list)
+    data_model: str | None = Field(
+        default=None,
+        pattern=DATA_MODEL_PATTERN,
+        description=(
+            "The FIWARE Smart Data Model its devices follow (AirQualityObserved): a keyValues "
+            "payload must then carry this 'type'"
+        ),
+    )
     reporting_interval: Duration = Field(description="Expected time between two reports")
     metrics: dict[str, Metric] = Field(
         min_length=1,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from schemas.sensor_type import Metric, MetricKind
+from schemas.sensor_type import Metric
 
 __all__ = ["check_labels", "check_state_metric", "state_label", "state_names"]
 
@@ -51,7 +51,7 @@ def check_labels(key: str, labels: Sequence[str], metric: Metric, where: str) ->
 
 
 def check_state_metric(key: str, metric: Metric) -> Iterator[Finding]:
-    """The states of one metric, their names, its range and its state_in thresholds."""
+    """The names of one metric's states and its state_in thresholds."""
     thresholds = metric.thresholds
     state_in = thresholds.state_in if thresholds is not None else None
     if metric.states is None:
@@ -62,21 +62,9 @@ def check_state_metric(key: str, metric: Metric) -> Iterator[Finding]:
                 f"{key}.thresholds.state_in.labels", state_in.labels, metric, key
             )
         return
-    if metric.kind is not MetricKind.STATE:
-        yield f"{key}.states", f"only a state metric has states (this one is kind: {metric.kind})"
-    if len(metric.states) < 2:
-        yield f"{key}.states", "an enumerated state needs at least two labels"
-    seen: set[str] = set()
-    for index, label in enumerate(metric.states):
-        if label in seen:
-            yield f"{key}.states[{index}]", f"{label!r} is listed twice"
-        seen.add(label)
-    highest = len(metric.states) - 1
-    if (metric.range.min, metric.range.max) != (0, highest):
-        yield (
-            f"{key}.range",
-            f"the stored value is the state's index: range must be min 0, max {highest}",
-        )
+    # The labels themselves (snake_case, unique, at least two, range 0..n-1) are checked with
+    # the rest of the metric in schemas/validation.py; here what rules and texts rely on.
+    seen = set(metric.states)
     for label in metric.state_names or {}:
         if label not in seen:
             yield (

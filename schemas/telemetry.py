@@ -2,13 +2,16 @@
 
 Payload (JSON, UTF-8): one report ``{"ts": ..., "seq": 1, "type": "...", "metrics": {...}}`` or an
 array of them (a gateway batching). ``ts`` is ISO 8601 with a UTC offset, or integer epoch
-milliseconds. A metric is a number, a boolean (state metrics only) or ``{"value": n, "unit": u}``.
+milliseconds. A metric is a number, a boolean or a state label (state metrics only) or
+``{"value": n, "unit": u}``; its name is the metric's or one of its aliases. A FIWARE keyValues
+entity (`schemas/fiware.py`) is a report too.
 
 Two steps, because the second needs the sensor type, which the caller resolves from the topic,
 the inventory and the report (`schemas.topics.resolve_validator`): `decode_payload` checks the
-structure and keeps each metric's raw JSON value; `TypeValidator.check` converts and checks the
-values. Keeping raw values in `Report` lets the validator tell "a string" from "a boolean" from "a
-unit object" without decode guessing the type first. Every problem is a `Rejection`: a stable
+structure and keeps each metric's raw JSON value; `TypeValidator.check`
+(`schemas/type_validator.py`) converts and checks the values. Keeping raw values in `Report`
+lets the validator tell "a string" from "a boolean" from "a unit object" without decode guessing
+the type first. Every problem is a `Rejection`: a stable
 reason code for counters and dead letters, the dotted field (``[3].metrics.flow``; None for the
 whole payload) and a sentence naming it.
 
@@ -21,13 +24,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import orjson
 
-from schemas.registry import Registry
-from schemas.sensor_type import MetricKind, SensorType
+from schemas import fiware
 
 MIN_EPOCH_MS = 100_000_000_000  # 1973-03-03: smaller values are almost surely epoch seconds
 MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last time datetime can hold
@@ -35,7 +37,6 @@ MAX_SEQ = 2**63 - 1  # stored as bigint
 _CLIP = 80  # payload text quoted in details is attacker-controlled: keep it short
 _MISSING = object()
 _JSON_TYPES = {type(None): "null", list: "an array", dict: "an object"}
-_SPAN_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
 TS_FORMS = "ISO 8601 with a UTC offset (2025-11-25T08:00:00+08:00) or integer epoch milliseconds"
 
 
@@ -93,6 +94,7 @@ class Report:
     seq: int | None
     type_name: str | None
     values: tuple[tuple[str, object], ...]
+    data_model: str | None = None  # a FIWARE keyValues entity: its `type` (AirQualityObserved)
 
 
 def decode_payload(
@@ -104,7 +106,7 @@ def decode_payload(
     bad_shape, too_many_readings)."""
     if len(payload) > max_bytes:
         size = f"{len(payload):,} bytes is over the limit of {max_bytes:,} bytes"
-        raise _reject(RejectReason.OVERSIZED, None, size)
+        raise reject(RejectReason.OVERSIZED, None, size)
     try:
         document = orjson.loads(payload)
     except orjson.JSONDecodeError as error:
@@ -112,13 +114,13 @@ def decode_payload(
     if type(document) is dict:
         return [(0, _report(document, None))]
     if type(document) is not list:
-        shape = f"expected a report object or an array of them, got {_json_type(document)}"
-        raise _reject(RejectReason.BAD_SHAPE, None, shape)
+        shape = f"expected a report object or an array of them, got {json_type(document)}"
+        raise reject(RejectReason.BAD_SHAPE, None, shape)
     if not document:
-        raise _reject(RejectReason.BAD_SHAPE, None, "empty array; expected reports")
+        raise reject(RejectReason.BAD_SHAPE, None, "empty array; expected reports")
     if len(document) > max_reports:
         count = f"{len(document):,} reports in one message; at most {max_reports:,} allowed"
-        raise _reject(RejectReason.TOO_MANY_READINGS, None, count)
+        raise reject(RejectReason.TOO_MANY_READINGS, None, count)
     return [(i, _report(item, i)) for i, item in enumerate(document)]
 
 
@@ -130,25 +132,27 @@ def _salvage(payload: bytes, error: orjson.JSONDecodeError) -> object:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as bad:
         where = f"not UTF-8 (invalid byte at offset {bad.start})"
-        raise _reject(RejectReason.BAD_UTF8, None, where) from None
+        raise reject(RejectReason.BAD_UTF8, None, where) from None
     try:
         document = json.loads(text, parse_constant=float)
         # The stdlib also lets lone surrogates ("\ud800") through, which the database would
         # refuse later; orjson refuses to encode them, so this confirms NaN was the only flaw.
         orjson.dumps(document)
     except (ValueError, RecursionError, TypeError, orjson.JSONEncodeError):
-        raise _reject(RejectReason.BAD_JSON, None, f"not valid JSON ({error})") from None
+        raise reject(RejectReason.BAD_JSON, None, f"not valid JSON ({error})") from None
     return document
 
 
 def _report(item: object, index: int | None) -> Report | Rejection:
     if type(item) is not dict:  # only array elements get here: decode_payload checks the top
-        return _reject(
+        return reject(
             RejectReason.BAD_SHAPE,
             f"[{index}]",
-            f"expected a report object, got {_json_type(item)}",
+            f"expected a report object, got {json_type(item)}",
         )
     raw_ts = item.get("ts", _MISSING)
+    if raw_ts is _MISSING and fiware.is_fiware(item):  # off the plain path: no "ts"
+        return _fiware_report(item, index)
     if type(raw_ts) is int and MIN_EPOCH_MS <= raw_ts <= MAX_EPOCH_MS:  # parse_timestamp, inlined
         # Exact to the microsecond for any time before 2106, far beyond the accepted window.
         ts = datetime.fromtimestamp(raw_ts / 1000, UTC)
@@ -162,13 +166,31 @@ def _report(item: object, index: int | None) -> Report | Rejection:
         return _bad_metrics(metrics, f"{_prefix(index)}metrics")
     seq = item.get("seq")
     if (seq is not None or "seq" in item) and (type(seq) is not int or not 0 <= seq <= MAX_SEQ):
-        what = f"{_show(seq)} is not a sequence number (an integer 0 to 2^63-1)"
-        return _reject(RejectReason.BAD_SEQ, f"{_prefix(index)}seq", what)
+        what = f"{show(seq)} is not a sequence number (an integer 0 to 2^63-1)"
+        return reject(RejectReason.BAD_SEQ, f"{_prefix(index)}seq", what)
     type_name = item.get("type")
     if type_name is not None and type(type_name) is not str:
-        what = f"expected a sensor type name (a string), got {_json_type(type_name)}"
-        return _reject(RejectReason.BAD_SHAPE, f"{_prefix(index)}type", what)
+        what = f"expected a sensor type name (a string), got {json_type(type_name)}"
+        return reject(RejectReason.BAD_SHAPE, f"{_prefix(index)}type", what)
     return Report(ts, seq, type_name, tuple(metrics.items()))
+
+
+def _fiware_report(item: dict[str, object], index: int | None) -> Report | Rejection:
+    """A FIWARE keyValues entity (see schemas/fiware.py) as a report of its measurements."""
+    prefix = _prefix(index)
+    model = item.get("type")
+    if type(model) is not str or not model:
+        what = "a FIWARE keyValues entity names its data model in 'type' (AirQualityObserved)"
+        return reject(RejectReason.MISSING_FIELD, f"{prefix}type", f"missing; {what}")
+    attribute, raw_time = fiware.observed_at(item)
+    ts = parse_timestamp(raw_time, f"{prefix}{attribute}")
+    if isinstance(ts, Rejection):
+        return ts
+    values = fiware.measurements(item)
+    if not values:
+        what = f"the {clip_field(model)} entity has no measurement attributes"
+        return reject(RejectReason.MISSING_FIELD, f"{prefix}metrics", what)
+    return Report(ts, None, None, values, model)
 
 
 def parse_timestamp(raw: object, field: str = "ts") -> datetime | Rejection:
@@ -181,160 +203,42 @@ def parse_timestamp(raw: object, field: str = "ts") -> datetime | Rejection:
 
 def _slow_ts(raw: object, field: str) -> datetime | Rejection:
     if raw is _MISSING:
-        return _reject(RejectReason.MISSING_FIELD, field, f"missing; expected {TS_FORMS}")
+        return reject(RejectReason.MISSING_FIELD, field, f"missing; expected {TS_FORMS}")
     if type(raw) is int:
         if raw < MIN_EPOCH_MS:
             hint = f"{raw} is before 1973 (epoch seconds? expected milliseconds)"
-            return _reject(RejectReason.TOO_OLD, field, hint)
+            return reject(RejectReason.TOO_OLD, field, hint)
         hint = f"{raw} is after year 9999 (epoch micro- or nanoseconds? expected milliseconds)"
-        return _reject(RejectReason.BAD_TIMESTAMP, field, hint)
+        return reject(RejectReason.BAD_TIMESTAMP, field, hint)
     if type(raw) is not str:
-        return _reject(
-            RejectReason.BAD_TIMESTAMP, field, f"got {_json_type(raw)}; expected {TS_FORMS}"
+        return reject(
+            RejectReason.BAD_TIMESTAMP, field, f"got {json_type(raw)}; expected {TS_FORMS}"
         )
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
-        return _reject(RejectReason.BAD_TIMESTAMP, field, f"{_show(raw)} is not {TS_FORMS}")
+        return reject(RejectReason.BAD_TIMESTAMP, field, f"{show(raw)} is not {TS_FORMS}")
     if parsed.utcoffset() is None:
-        naive = f"{_show(raw)} has no time zone; add a UTC offset (Z or +08:00) rather than have "
+        naive = f"{show(raw)} has no time zone; add a UTC offset (Z or +08:00) rather than have "
         naive += "the server guess one and store a wrong time"
-        return _reject(RejectReason.BAD_TIMESTAMP, field, naive)
+        return reject(RejectReason.BAD_TIMESTAMP, field, naive)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        return _reject(RejectReason.BAD_TIMESTAMP, field, f"{_show(raw)} is out of range in UTC")
+        return reject(RejectReason.BAD_TIMESTAMP, field, f"{show(raw)} is out of range in UTC")
 
 
 def _bad_metrics(metrics: object, field: str) -> Rejection:
     expected = "an object of metric name -> value"
     if metrics is _MISSING:
-        return _reject(RejectReason.MISSING_FIELD, field, f"missing; expected {expected}")
+        return reject(RejectReason.MISSING_FIELD, field, f"missing; expected {expected}")
     if type(metrics) is dict:
-        return _reject(RejectReason.MISSING_FIELD, field, "empty; a report needs a metric")
-    got = f"expected {expected}, got {_json_type(metrics)}"
-    return _reject(RejectReason.BAD_SHAPE, field, got)
+        return reject(RejectReason.MISSING_FIELD, field, "empty; a report needs a metric")
+    got = f"expected {expected}, got {json_type(metrics)}"
+    return reject(RejectReason.BAD_SHAPE, field, got)
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    low: float
-    high: float
-    state: bool
-    unit: str
-    range_text: str  # "[0, 1.6] MPa", prebuilt for details
-
-
-class TypeValidator:
-    """Checks reports against one sensor type; build once per type (see `validators_for`)."""
-
-    __slots__ = ("_bounds", "_known", "_rules", "domain", "name", "sensor_type")
-
-    def __init__(self, sensor_type: SensorType) -> None:
-        self.sensor_type = sensor_type
-        self.name = sensor_type.name
-        self.domain = str(sensor_type.domain)
-        self._rules: dict[str, _Rule] = {}
-        for name, metric in sensor_type.metrics.items():
-            low, high = metric.range.min, metric.range.max
-            state = metric.kind is MetricKind.STATE
-            range_text = f"[{_num(low)}, {_num(high)}] {metric.unit}"
-            self._rules[name] = _Rule(low, high, state, metric.unit, range_text)
-        # The hot loop only needs the bounds: one dict lookup and a tuple unpack per metric.
-        self._bounds = {name: (r.low, r.high) for name, r in self._rules.items()}
-        self._known = ", ".join(sorted(self._rules))
-
-    def check(
-        self,
-        report: Report,
-        *,
-        now: datetime,
-        max_future: timedelta,
-        max_age: timedelta,
-        field_prefix: str = "",
-    ) -> tuple[list[tuple[str, float]], list[Rejection]]:
-        """(good (metric, value) pairs, one Rejection per bad metric). A timestamp outside
-        [now - max_age, now + max_future] rejects the whole report: no good values."""
-        ts = report.ts
-        if ts > now + max_future or ts < now - max_age:
-            return [], [_window(ts, now, max_future, max_age, f"{field_prefix}ts")]
-        good: list[tuple[str, float]] = []
-        bad: list[Rejection] = []
-        bounds = self._bounds
-        for name, raw in report.values:
-            limits = bounds.get(name)
-            if limits is not None:
-                low, high = limits
-                # `+ 0.0` makes ints floats and -0.0 plain 0.0; NaN fails the range test.
-                if (type(raw) is float or type(raw) is int) and low <= raw <= high:
-                    good.append((name, raw + 0.0))
-                    continue
-            result = self._slow(name, raw, field_prefix)
-            if isinstance(result, Rejection):
-                bad.append(result)
-            else:
-                good.append((name, result))
-        return good, bad
-
-    def _slow(self, name: str, raw: object, prefix: str) -> float | Rejection:
-        """Everything but a plain in-range number: booleans, unit objects, and every error."""
-        field = f"{prefix}metrics.{_clip(name)}"
-        rule = self._rules.get(name)
-        if rule is None:
-            what = f"{self.name} has no metric {_show(name)}; expected one of {self._known}"
-            return _reject(RejectReason.UNKNOWN_METRIC, field, what)
-        if type(raw) is dict:
-            value, unit = raw.get("value", _MISSING), raw.get("unit", _MISSING)
-            if value is _MISSING or unit is _MISSING:
-                absent = "value" if value is _MISSING else "unit"
-                what = f"the {{value, unit}} object has no {absent!r} (unit must be {rule.unit!r})"
-                return _reject(RejectReason.MISSING_FIELD, field, what)
-            if unit != rule.unit:
-                what = f"unit {_show(unit)} is not the declared unit {rule.unit!r}"
-                return _reject(RejectReason.WRONG_UNIT, field, what)
-            raw = value
-        return _number(raw, rule, field)
-
-
-def _number(raw: object, rule: _Rule, field: str) -> float | Rejection:
-    if type(raw) is bool:
-        if rule.state:
-            return 1.0 if raw else 0.0
-        what = f"got {_json_type(raw)}; booleans are only for state metrics, expected a number"
-        return _reject(RejectReason.WRONG_VALUE_TYPE, field, f"{what} in {rule.unit!r}")
-    if not isinstance(raw, int | float):
-        what = f"got {_json_type(raw)}; expected a number in {rule.unit!r}"
-        return _reject(RejectReason.WRONG_VALUE_TYPE, field, what)
-    try:
-        value = float(raw) + 0.0
-    except OverflowError:  # an integer beyond a double: only in a Report built by hand
-        value = math.inf
-    if math.isnan(value) or (math.isinf(value) and type(raw) is float):
-        what = "NaN" if math.isnan(value) else "Infinity (or a number beyond ±1.8e308)"
-        return _reject(RejectReason.NOT_FINITE, field, f"{what} is not a finite number")
-    if rule.low <= value <= rule.high:
-        return value
-    what = f"{_show(raw)} {rule.unit} is outside the physical range {rule.range_text}"
-    return _reject(RejectReason.OUT_OF_RANGE, field, what)
-
-
-def _window(
-    ts: datetime, now: datetime, max_future: timedelta, max_age: timedelta, field: str
-) -> Rejection:
-    if ts > now:
-        ahead = f"{ts.isoformat()} is {_span(ts - now)} ahead of the server clock (at most "
-        ahead += f"{_span(max_future)} allowed; is the device clock set?)"
-        return _reject(RejectReason.FUTURE_TIMESTAMP, field, ahead)
-    old = f"{ts.isoformat()} is {_span(now - ts)} old (at most {_span(max_age)} accepted)"
-    return _reject(RejectReason.TOO_OLD, field, old)
-
-
-def validators_for(registry: Registry) -> dict[str, TypeValidator]:
-    """One TypeValidator per sensor type, by type name; build at start-up and pass around."""
-    return {sensor_type.name: TypeValidator(sensor_type) for sensor_type in registry}
-
-
-def _reject(reason: RejectReason, field: str | None, what: str) -> Rejection:
+def reject(reason: RejectReason, field: str | None, what: str) -> Rejection:
     """Details start with the field they are about, so a dead letter reads on its own."""
     return Rejection(reason, field, f"{field or 'payload'}: {what}")
 
@@ -343,17 +247,17 @@ def _prefix(index: int | None) -> str:
     return "" if index is None else f"[{index}]."
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
     if type(value) is bool:
         return "true" if value else "false"
     if type(value) is int or type(value) is float:
-        return f"the number {_show(value)}"
+        return f"the number {show(value)}"
     if type(value) is str:
-        return f"the string {_show(value)}"
+        return f"the string {show(value)}"
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
     """A payload value quoted for a detail: repr escapes control characters and lone surrogates
     (so the detail stays storable), clipped so a 60 kB string does not become a 60 kB detail."""
     if type(value) is int and abs(value) >= 10**30:  # repr() refuses ints over 4300 digits
@@ -362,19 +266,13 @@ def _show(value: object) -> str:
     return text if len(text) <= _CLIP else text[:_CLIP] + "…"
 
 
-def _clip(name: str) -> str:
+def clip_field(name: str) -> str:
     """A metric name fit for a field path: quoted when it holds control characters (a NUL
     cannot be stored in a text column), clipped when long."""
     if not name.isprintable():
-        return _show(name)
+        return show(name)
     return name if len(name) <= _CLIP else name[:_CLIP] + "…"
 
 
-def _num(bound: float) -> str:
+def number_text(bound: float) -> str:
     return str(int(bound)) if bound.is_integer() else repr(bound)
-
-
-def _span(delta: timedelta) -> str:
-    seconds = delta.total_seconds()
-    size, unit = next((u for u in _SPAN_UNITS if seconds >= u[0]), _SPAN_UNITS[-1])
-    return f"{seconds / size:,.1f}".removesuffix(".0") + f" {unit}"

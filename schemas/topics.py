@@ -18,7 +18,8 @@ from functools import lru_cache
 from schemas.geography import CODE_PATTERN
 from schemas.inventory import SENSOR_ID_PATTERN
 from schemas.sensor_type import NAME_PATTERN
-from schemas.telemetry import Rejection, RejectReason, Report, TypeValidator
+from schemas.telemetry import Rejection, RejectReason, Report
+from schemas.type_validator import TypeValidator
 
 PREFIX = "city/v1"
 TELEMETRY = "telemetry"

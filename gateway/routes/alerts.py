@@ -38,7 +38,7 @@ from gateway.pagination import decode_cursor, encode_cursor, page_size
 from gateway.params import Cursor, Limit, Since, SubdistrictCode, Until, known_subdistrict
 from gateway.state import get_state
 from schemas.states import state_label, state_names
-from schemas.telemetry import TypeValidator
+from schemas.type_validator import TypeValidator
 from storage.api_keys import ApiKey
 from storage.pool import connection
 

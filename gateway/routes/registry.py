@@ -52,6 +52,8 @@ def summary(stored: StoredType) -> SensorTypeSummary:
                 kind=m.kind.value,
                 name_zh=m.display_name.zh,
                 name_en=m.display_name.en,
+                states=m.states,
+                aliases=m.aliases,
             )
             for name, m in t.metrics.items()
         ],

@@ -20,6 +20,7 @@ from gateway.params import Cursor, Limit, SubdistrictCode, TypeName, known_subdi
 from gateway.state import get_state
 from schemas.inventory import SENSOR_ID_PATTERN
 from schemas.placement import place
+from schemas.sensor_type import Metric
 from storage.api_keys import ApiKey
 from storage.api_sensors import get_sensor, list_sensors, status_history, upsert_api_sensor
 from storage.pool import connection
@@ -84,11 +85,30 @@ async def one(
             raise NotFound(f"sensor_id: no sensor {sensor_id!r}", field="sensor_id")
         latest = await latest_values(conn, [row["key"]], state.now(), LATEST_LOOKBACK)
         changes = await status_history(conn, row["key"], history) if history else []
+    validator = state.resolver.validators.get(row["type"])
+    metrics = validator.sensor_type.metrics if validator is not None else {}
     return SensorDetail(
         **Sensor.model_validate(row).model_dump(),
-        latest=[LatestValue(metric=v.metric, unit=v.unit, ts=v.ts, value=v.value) for v in latest],
+        latest=[
+            LatestValue(
+                metric=v.metric,
+                unit=v.unit,
+                ts=v.ts,
+                value=v.value,
+                state=_state_label(metrics.get(v.metric), v.value),
+            )
+            for v in latest
+        ],
         status_history=changes,
     )
+
+
+def _state_label(metric: Metric | None, value: float) -> str | None:
+    """The declared label of an enumerated state's stored index (None for other metrics)."""
+    if metric is None or metric.states is None:
+        return None
+    index = round(value)
+    return metric.states[index] if 0 <= index < len(metric.states) else None
 
 
 @router.put(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.routes.alerts import alert_out
-from schemas.telemetry import TypeValidator
+from schemas.type_validator import TypeValidator
 from tests.alerts.timed_types import DARK, FAULT, timed_registry
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

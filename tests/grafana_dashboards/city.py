@@ -20,7 +20,7 @@ from ingest.config import Limits
 from ingest.resolve import Inbound, Resolver
 from schemas.inventory import UnknownSensorPolicy
 from schemas.registry import Registry
-from schemas.telemetry import validators_for
+from schemas.type_validator import validators_for
 from simulators.engine import ScheduledScenario, SimMessage, Simulation
 from simulators.faults import FaultRates
 from simulators.fleet import build_fleet, fleet_inventory

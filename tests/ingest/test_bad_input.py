@@ -51,7 +51,7 @@ def _malformed(inventory: Inventory) -> list[tuple[str, Message]]:
         ("unknown_metric", (topic, body(metrics={"presure": 0.3}))),
         ("wrong_value_type", (topic, body(metrics={"pressure": "0.3"}))),
         ("out_of_range", (topic, body(metrics={"pressure": 9.9}))),
-        ("wrong_unit", (topic, body(metrics={"pressure": {"value": 300, "unit": "kPa"}}))),
+        ("wrong_unit", (topic, body(metrics={"pressure": {"value": 300, "unit": "°C"}}))),
         ("bad_seq", (topic, body(seq=-1))),
         ("unknown_sensor", (telemetry_topic("water", sensor.subdistrict, "nobody-01"), body())),
         ("bad_topic", ("city/v1/water/pudong/x-1/telemetry", body())),

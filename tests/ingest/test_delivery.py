@@ -28,6 +28,7 @@ from tests.ingest.traffic import (
     INVENTORY,
     ingest_settings,
     pressure_messages,
+    pressure_value,
     publish,
     running,
     start_time,
@@ -50,7 +51,7 @@ async def _stored_exactly(url: str, messages: list[Message]) -> tuple[int, int, 
 
 
 def _expected_sum(count: int) -> float:
-    return sum(0.2 + (i % 997) / 10_000 for i in range(count))
+    return sum(pressure_value(i) for i in range(count))
 
 
 async def test_sigkill_twice_while_publishing_50000(

@@ -52,6 +52,12 @@ async def running(service: IngestService) -> AsyncIterator[IngestService]:
         await asyncio.wait_for(task, 60)
 
 
+def pressure_value(i: int) -> float:
+    """The i-th test pressure: 0.2 to 0.596 MPa, with the type's 3 decimals (so what is stored,
+    rounded to the precision, is what was sent)."""
+    return (200 + i % 397) / 1000
+
+
 def pressure_messages(
     inventory: Inventory,
     count: int,
@@ -69,7 +75,7 @@ def pressure_messages(
         body = {
             "ts": int(ts.timestamp() * 1000),
             "seq": i,
-            "metrics": {"pressure": 0.2 + (i % 997) / 10_000},
+            "metrics": {"pressure": pressure_value(i)},
         }
         messages.append(
             (telemetry_topic(domain, sensor.subdistrict, sensor.id), orjson.dumps(body))

@@ -145,7 +145,7 @@ def test_all_problems_in_all_files_are_reported_together(tmp_path: Path) -> None
     folder = _folder(
         tmp_path,
         {
-            "a.yaml": GOOD.replace("unit: MPa", "unit: bar"),
+            "a.yaml": GOOD.replace("unit: MPa", "unit: Bar"),
             "b.yaml": GOOD.replace("name: water_main_pressure", "name: other").replace(
                 "domain: water", "domain: gas"
             ),

@@ -222,7 +222,8 @@ def _lamp(old: str, new: str) -> str:
         (
             "range: {min: 0, max: 2}",
             "range: {min: 0, max: 1}",
-            f"{LAMP}.range: the stored value is the state's index: range must be min 0, max 2",
+            f"{LAMP}.range: a state metric stores the index of its 3 states: range must be min 0, "
+            "max 2",
         ),
         ("states: [lit, dark, fault]", "states: [lit, dark, lit]", None),
         (
@@ -238,7 +239,7 @@ def test_every_state_mistake_names_file_and_key(
 ) -> None:
     problems = _problems(tmp_path, **{"streetlight.yaml": _lamp(old, new)})
     if expected is None:  # a label twice: reported, and 'fault' is then undeclared
-        assert f"{LAMP}.states[2]: 'lit' is listed twice" in problems
+        assert f"{LAMP}.states.2: state 'lit' is declared twice" in problems
         return
     assert problems == [expected]
 

@@ -13,15 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.registry import load_registry
-from schemas.telemetry import (
-    Rejection,
-    RejectReason,
-    Report,
-    TypeValidator,
-    decode_payload,
-    parse_timestamp,
-    validators_for,
-)
+from schemas.telemetry import Rejection, RejectReason, Report, decode_payload, parse_timestamp
+from schemas.type_validator import TypeValidator, validators_for
 
 R = RejectReason
 NOW = datetime(2025, 11, 25, 8, tzinfo=UTC)
@@ -262,7 +255,7 @@ def test_unknown_metric_lists_the_known_ones() -> None:
     )
 
 
-def _unit(value: object, unit: str = "MPa") -> dict[str, object]:
+def _unit(value: object, unit: object = "MPa") -> dict[str, object]:
     return {"value": value, "unit": unit}
 
 
@@ -272,11 +265,20 @@ def _unit(value: object, unit: str = "MPa") -> dict[str, object]:
         ("0.3", R.WRONG_VALUE_TYPE, ("got the string '0.3'", "expected a number in 'MPa'")),
         (None, R.WRONG_VALUE_TYPE, ("got null", "'MPa'")),
         ([0.3], R.WRONG_VALUE_TYPE, ("got an array", "'MPa'")),
-        (True, R.WRONG_VALUE_TYPE, ("booleans are only for state metrics", "'MPa'")),
+        (True, R.WRONG_VALUE_TYPE, ("booleans are only for two-state metrics", "'MPa'")),
         (_unit({"value": 0.3}), R.WRONG_VALUE_TYPE, ("got an object",)),
         (_unit("0.3"), R.WRONG_VALUE_TYPE, ("got the string",)),
-        (_unit(300, "kPa"), R.WRONG_UNIT, ("unit 'kPa' is not the declared unit 'MPa'",)),
-        (_unit(0.3, "mpa"), R.WRONG_UNIT, ("declared unit 'MPa'",)),
+        (
+            _unit(3, "°C"),
+            R.WRONG_UNIT,
+            (
+                "unit '°C' (a temperature) cannot be converted to the "
+                "declared unit 'MPa' (a pressure)",
+            ),
+        ),
+        (_unit(0.3, "mpa"), R.WRONG_UNIT, ("unknown unit 'mpa'", "declared unit is 'MPa'")),
+        (_unit(0.3, 5), R.WRONG_UNIT, ("unit must be a string, got the number 5",)),
+        (_unit(3000, "kPa"), R.OUT_OF_RANGE, ("3000 kPa (3 MPa) is outside the physical range",)),
         ({"value": 0.3}, R.MISSING_FIELD, ("no 'unit'", "'MPa'")),
         ({"unit": "MPa"}, R.MISSING_FIELD, ("no 'value'",)),
         (_unit(2), R.OUT_OF_RANGE, ("2 MPa is outside the physical range [0, 1.6] MPa",)),

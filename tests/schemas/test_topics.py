@@ -9,7 +9,7 @@ import pytest
 
 from schemas.geography import Geography
 from schemas.registry import load_registry
-from schemas.telemetry import Rejection, RejectReason, Report, validators_for
+from schemas.telemetry import Rejection, RejectReason, Report
 from schemas.topics import (
     STATUS_FILTER,
     TELEMETRY_FILTER,
@@ -19,6 +19,7 @@ from schemas.topics import (
     status_topic,
     telemetry_topic,
 )
+from schemas.type_validator import validators_for
 
 REGISTRY = load_registry()
 VALIDATORS = validators_for(REGISTRY)
