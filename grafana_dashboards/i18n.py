@@ -80,7 +80,7 @@ def text(key: str, lang: Lang) -> str:
 
 
 def overview_title(geography: Geography, lang: Lang) -> str:
-    """'杨浦区城市生命体征总览': the place the walls cover, from the geography files; the city's
+    """'<区>城市生命体征总览': the place the walls cover, from the geography files; the city's
     names when the deployment holds several districts (a city platform)."""
     if len(geography.districts) == 1:
         [place] = geography.districts.values()

@@ -16,7 +16,7 @@
       - receiver: water-dingtalk
         domains: [water]
         min_grade: yellow                  # or grades: [orange, red]
-        subdistricts: [yinhang]            # or districts: [yangpu] (codes of the geography)
+        subdistricts: [yinhang]            # or districts: [...] (codes of the geography)
         continue: true
         escalate: {after: 15m, to: duty-webhook, grades: [orange, red]}
 
