@@ -27,6 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_place_names.py
 	$(BIN)/cityvitals sensors schema --check
 	$(BIN)/cityvitals sensors validate schemas/sensor_types --inventory schemas/inventory/example.yaml
 	$(BIN)/cityvitals grafana export --check

@@ -25,8 +25,7 @@ import httpx
 from bench.report import Figure
 from cityvitals.embedded import EmbeddedPostgres
 from cityvitals.settings import load_settings
-from schemas.districts import SUBDISTRICTS
-from schemas.geography import load_geography
+from schemas.geography import Geography, load_geography
 from schemas.registry import load_registry
 from storage.backend import BackendPreference
 from storage.buckets import bucket_start
@@ -56,7 +55,7 @@ SERVER_SETTINGS = {
 }
 
 
-async def load_history(url: str, now: datetime) -> tuple[list[str], int]:
+async def load_history(url: str, now: datetime, geography: Geography) -> tuple[list[str], int]:
     """Sensors and 30 days of readings; returns (sensor ids, rows written)."""
     conn = await asyncpg.connect(url)
     prepared = await prepare_database(
@@ -64,16 +63,17 @@ async def load_history(url: str, now: datetime) -> tuple[list[str], int]:
         preference=BackendPreference.AUTO,
         policy=StoragePolicy(),
         registry=load_registry(),
-        geography=load_geography(),
+        geography=geography,
         inventory=None,
         now=now,
     )
     ids = [f"bench-wp-{i:04d}" for i in range(SENSORS)]
+    places = list(geography)
     await conn.executemany(
         "INSERT INTO sensors (external_id, sensor_type_id, subdistrict_id, origin) "
         "SELECT $1, t.id, d.id, 'api' FROM sensor_types t, subdistricts d "
         "WHERE t.name = $2 AND d.code = $3",
-        [(sid, TYPE, SUBDISTRICTS[i % len(SUBDISTRICTS)].code) for i, sid in enumerate(ids)],
+        [(sid, TYPE, places[i % len(places)].code) for i, sid in enumerate(ids)],
     )
     start = bucket_start(now - timedelta(days=DAYS), timedelta(days=1))
     await ensure_partitions(conn, days_between(start, now + timedelta(days=1)))
@@ -129,7 +129,9 @@ async def measure(url: str) -> list[Figure]:
 
     now = bucket_start(datetime.now(UTC), EVERY)
     began = time.perf_counter()
-    ids, written = await load_history(url, now)
+    geography = load_geography()  # the shipped default: the figures compare releases
+    places = list(geography)
+    ids, written = await load_history(url, now, geography)
     load_s = time.perf_counter() - began
     settings = load_settings(database_url=url)  # the broker only matters to /readyz
     app = create_app(gateway_config(settings))
@@ -153,7 +155,7 @@ async def measure(url: str) -> list[Figure]:
     base = {"metric": "pressure", "bucket": "5m"}
     one = [{**base, **week(), "sensor": rng.choice(ids)} for _ in range(WARMUP + QUERIES)]
     group = [
-        {**base, **week(), "type": TYPE, "subdistrict": rng.choice(SUBDISTRICTS).code}
+        {**base, **week(), "type": TYPE, "subdistrict": rng.choice(places).code}
         for _ in range(WARMUP + QUERIES)
     ]
     try:

@@ -34,7 +34,7 @@ from bench.startup_bench import launch_to_subscribed_ms
 from cityvitals.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from cityvitals.settings import load_settings
 from cityvitals.startup import prepare
-from schemas.districts import SUBDISTRICTS
+from schemas.geography import load_geography
 from schemas.inventory import Inventory, SensorRecord
 from schemas.topics import telemetry_topic
 from storage.catalog import sync_inventory
@@ -74,13 +74,16 @@ def stack() -> Iterator[Stack]:
 
 
 def _sensors() -> list[SensorRecord]:
+    """Sensors spread over the subdistricts of the shipped geography (the figures compare
+    releases), each at its subdistrict's representative point."""
+    places = list(load_geography())
     return [
         SensorRecord(
             id=f"bench-{n:05d}",
             type="water_main_pressure",
-            subdistrict=SUBDISTRICTS[n % 12].code,
-            lat=SUBDISTRICTS[n % 12].lat,
-            lon=SUBDISTRICTS[n % 12].lon,
+            subdistrict=places[n % len(places)].code,
+            lat=places[n % len(places)].lat,
+            lon=places[n % len(places)].lon,
         )
         for n in range(SENSORS)
     ]

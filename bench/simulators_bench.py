@@ -14,6 +14,7 @@ from bench.report import Figure
 from cityvitals.embedded import EmbeddedMosquitto
 from cityvitals.settings import load_settings
 from cityvitals.simulate import CityPlan, build_city, publish_city
+from schemas.geography import load_geography
 from schemas.registry import load_registry
 
 SENSORS = 20_000
@@ -22,8 +23,9 @@ MESSAGES = 100_000
 
 def run() -> list[Figure]:
     registry = load_registry()
+    geography = load_geography()
     start = datetime.now(UTC) - timedelta(days=2)
-    simulation = build_city(registry, CityPlan(sensors=SENSORS, seed=7), start)
+    simulation = build_city(registry, geography, CityPlan(sensors=SENSORS, seed=7), start)
 
     began = time.perf_counter()
     generated = sum(1 for _ in itertools.islice(simulation.run(start), MESSAGES))
@@ -40,7 +42,7 @@ def run() -> list[Figure]:
         began = time.perf_counter()
         stats = publish_city(
             settings,
-            build_city(registry, CityPlan(sensors=SENSORS, seed=7), start),
+            build_city(registry, geography, CityPlan(sensors=SENSORS, seed=7), start),
             start=start,
             end=end,
             speed=None,

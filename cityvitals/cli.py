@@ -20,6 +20,7 @@ from schemas.geography import DEFAULT_GEOGRAPHY, load_geography
 from schemas.inventory import load_inventory
 from schemas.json_schema import SCHEMA_PATH, render_json_schema
 from schemas.registry import SENSOR_TYPES_DIR, load_registry
+from simulators.fleet import hotspot_warnings
 from storage.errors import StorageError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -62,6 +63,8 @@ def sensors_validate(
             f"{d.zh} {d.en} ({len(d.subdistricts)})" for d in places.districts.values()
         )
         typer.echo(f"{len(places)} subdistricts valid in {districts}")
+        for warning in hotspot_warnings(registry, places):
+            typer.echo(f"warning: {warning}", err=True)
         if inventory is not None:
             sensors = load_inventory(inventory, registry, places)
             for warning in sensors.warnings:
@@ -176,8 +179,9 @@ def simulate(
     from simulators.faults import FaultRates
 
     settings = settings_or_exit(config)
-    registry = load_registry(settings.sensor_types_dir)
     try:
+        registry = load_registry(settings.sensor_types_dir)
+        geography = load_geography(settings.geography)
         plan = CityPlan(
             sensors=sensors,
             seed=seed,
@@ -188,7 +192,9 @@ def simulate(
         now = datetime.now(UTC)
         start = now - timedelta(seconds=parse_duration(backfill)) if backfill else now
         end = start + timedelta(seconds=parse_duration(duration)) if duration else None
-        simulation = build_city(registry, plan, start)
+        simulation = build_city(registry, geography, plan, start)
+    except SchemaError as error:
+        raise fail(f"{len(error.problems)} problem(s):\n{error}") from error
     except ValueError as error:
         raise fail(str(error)) from error
     if register:

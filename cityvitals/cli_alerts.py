@@ -45,16 +45,20 @@ def check(config: ConfigOption = None) -> None:
     from alerts.notify.receivers import load_routing
     from alerts.rules.files import load_rule_files
     from cityvitals.configs import rules_dir
+    from schemas.geography import load_geography
     from schemas.registry import load_registry
 
     settings = settings_or_exit(config)
     try:
         folder = rules_dir(settings)
         registry = load_registry(settings.sensor_types_dir)
-        rules = load_rule_files(registry, folder)
+        geography = load_geography(settings.geography)
+        rules = load_rule_files(registry, folder, geography)
         typer.echo(f"{len(rules)} rules valid (defaults and {folder})")
         if settings.alerts.receivers_path is not None:
-            routing = load_routing(settings.alerts.receivers_path, domains=registry.domains)
+            routing = load_routing(
+                settings.alerts.receivers_path, domains=registry.domains, geography=geography
+            )
             typer.echo(
                 f"{len(routing.receivers)} receivers and {len(routing.routes)} routes valid in "
                 f"{settings.alerts.receivers_path}"

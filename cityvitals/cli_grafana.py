@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 
-from cityvitals.cli_common import fail
+from cityvitals.cli_common import ConfigOption, fail, settings_or_exit
 from grafana_dashboards.errors import GrafanaError
 from grafana_dashboards.generate import DASHBOARDS_DIR, build_dashboards, differences, export
 from grafana_dashboards.i18n import Lang
 from grafana_dashboards.push import FOLDER_TITLES, Pusher, connect
 from schemas.errors import SchemaError
+from schemas.geography import Geography, load_geography
 from schemas.registry import SENSOR_TYPES_DIR, Registry, load_registry
 
 grafana_app = typer.Typer(
@@ -21,6 +22,14 @@ grafana_app = typer.Typer(
 )
 
 TypesOption = Annotated[Path, typer.Option("--types", help="Folder of sensor-type YAML files.")]
+GeographyOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--geography",
+        help="Geography (GeoJSON) files, one per district; repeat for several (default: the "
+        "`geography` setting, i.e. --config or CITYVITALS_GEOGRAPHY, else the shipped one).",
+    ),
+]
 
 
 class Languages(StrEnum):
@@ -36,26 +45,38 @@ def _registry(types: Path) -> Registry:
         raise fail(str(error)) from error
 
 
+def _geography(files: list[Path] | None, config: Path | None) -> Geography:
+    """The places the walls name: the files given, else the settings' `geography`."""
+    paths = files or settings_or_exit(config).geography
+    try:
+        return load_geography(paths)
+    except SchemaError as error:
+        raise fail(str(error)) from error
+
+
 @grafana_app.command("export")
 def grafana_export(
     output: Annotated[
         Path, typer.Option(help="Where the zh/ and en/ folders go.")
     ] = DASHBOARDS_DIR,
     types: TypesOption = SENSOR_TYPES_DIR,
+    geography: GeographyOption = None,
+    config: ConfigOption = None,
     check: Annotated[
         bool, typer.Option(help="Fail if the files differ from the generator's output.")
     ] = False,
 ) -> None:
-    """Regenerate the dashboard JSON files from the sensor-type registry."""
+    """Regenerate the dashboard JSON files from the sensor-type registry and the geography."""
     registry = _registry(types)
+    places = _geography(geography, config)
     if check:
-        problems = differences(registry, output)
+        problems = differences(registry, output, places)
         if problems:
             listing = "\n  ".join(problems)
             raise fail(f"dashboards out of date (run `cityvitals grafana export`):\n  {listing}")
         typer.echo(f"dashboards in {output} are up to date")
         return
-    written = export(registry, output)
+    written = export(registry, output, places)
     typer.echo(f"wrote {len(written)} dashboards to {output}")
 
 
@@ -87,13 +108,15 @@ def grafana_push(
     ] = FOLDER_TITLES[Lang.EN],
     lang: Annotated[Languages, typer.Option(help="Which language's dashboards.")] = Languages.ALL,
     types: TypesOption = SENSOR_TYPES_DIR,
+    geography: GeographyOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Upload the dashboards into their folders (created if missing); unchanged ones are left
     alone, so running it again changes nothing."""
     titles = {Lang.ZH: folder, Lang.EN: folder_en}
     if lang is not Languages.ALL:
         titles = {Lang(lang.value): titles[Lang(lang.value)]}
-    boards = build_dashboards(_registry(types))
+    boards = build_dashboards(_registry(types), _geography(geography, config))
     try:
         report = Pusher(connect(url, token=token, user=user, password=password)).push(
             boards, titles

@@ -274,7 +274,7 @@ async def _serve(
     stop_requested: asyncio.Event,
 ) -> None:
     pool = await create_pool(settings.database_url, max_size=6, application_name="cityvitals-demo")
-    registry, _geography, _ = load_vocabulary(settings)
+    registry, geography, _ = load_vocabulary(settings)
     now = datetime.now(UTC)
     history = await pool.fetchval("SELECT EXISTS (SELECT 1 FROM readings)")
     start = now - (timedelta(hours=1) if history else timedelta(hours=6))
@@ -285,7 +285,7 @@ async def _serve(
         scenarios=DEMO_SCENARIOS,
         first_scenario_after=(now - start) + timedelta(minutes=1),
     )
-    simulation = build_city(registry, plan, start)
+    simulation = build_city(registry, geography, plan, start)
     await register_fleet(settings.database_url, simulation.fleet)
     ingest = IngestService(ingest_config(settings), pool, backend)
     maintenance = Maintenance(pool, backend, settings.storage.policy())

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cityvitals.settings import Settings
+from schemas.geography import Geography
 from schemas.registry import Registry
 from simulators.engine import ScheduledScenario, Simulation
 from simulators.faults import FaultRates
-from simulators.fleet import build_fleet, fleet_inventory
+from simulators.fleet import build_fleet, fleet_inventory, hotspot_warnings
 from simulators.model import SimSensor
 from simulators.publisher import FleetPublisher
 from simulators.runner import RunStats, drive
@@ -18,6 +20,8 @@ from simulators.scenarios import load_scenarios
 from simulators.signals import SignalModel
 from storage.catalog import sync_inventory
 from storage.pool import connection, create_pool
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,16 @@ class CityPlan:
     scenario_horizon: timedelta = timedelta(days=7)
 
 
-def build_city(registry: Registry, plan: CityPlan, start: datetime) -> Simulation:
-    fleet = build_fleet(registry, size=plan.sensors, seed=plan.seed)
-    catalogue = load_scenarios(registry)
+def build_city(
+    registry: Registry, geography: Geography, plan: CityPlan, start: datetime
+) -> Simulation:
+    """The fleet in every configured district and the planned incidents. Hotspots naming places
+    the geography does not hold are logged and ignored; the drills are loaded (and their places
+    checked against the geography) only when the plan asks for some."""
+    for warning in hotspot_warnings(registry, geography):
+        log.warning("%s", warning)
+    fleet = build_fleet(registry, geography, size=plan.sensors, seed=plan.seed)
+    catalogue = load_scenarios(registry, geography=geography) if plan.scenarios else {}
     unknown = [name for name in plan.scenarios if name not in catalogue]
     if unknown:
         raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(catalogue)}")

@@ -19,15 +19,18 @@ from grafana_dashboards.domains import domain_board
 from grafana_dashboards.drilldown import drilldown_board
 from grafana_dashboards.i18n import Lang
 from grafana_dashboards.overview import overview_board
+from schemas.geography import Geography, load_geography
 from schemas.registry import Registry
 
 DASHBOARDS_DIR = Path(__file__).parent
 Board = dict[str, Any]
 
 
-def _makers(registry: Registry) -> dict[str, Callable[[Lang], dashboard.Dashboard]]:
+def _makers(
+    registry: Registry, geography: Geography
+) -> dict[str, Callable[[Lang], dashboard.Dashboard]]:
     makers: dict[str, Callable[[Lang], dashboard.Dashboard]] = {
-        "overview": lambda lang: overview_board(registry, lang)
+        "overview": lambda lang: overview_board(registry, geography, lang)
     }
     for domain in registry.domains_in_use():  # a declared domain without types has no wall
         makers[domain.code] = lambda lang, d=domain: domain_board(registry, d, lang)  # type: ignore[misc]
@@ -41,12 +44,14 @@ def to_json(board: dashboard.Dashboard) -> Board:
     return encoded
 
 
-def build_dashboards(registry: Registry) -> dict[str, Board]:
-    """Relative file name (`zh/overview.json`) -> dashboard JSON, for every language."""
+def build_dashboards(registry: Registry, geography: Geography | None = None) -> dict[str, Board]:
+    """Relative file name (`zh/overview.json`) -> dashboard JSON, for every language. Titles name
+    the places of `geography` (left out: the shipped default, which the committed files show)."""
+    places = load_geography() if geography is None else geography
     return {
         f"{lang.value}/{slug}.json": to_json(make(lang))
         for lang in Lang
-        for slug, make in _makers(registry).items()
+        for slug, make in _makers(registry, places).items()
     }
 
 
@@ -54,9 +59,11 @@ def render(board: Board) -> str:
     return json.dumps(board, ensure_ascii=False, indent=2) + "\n"
 
 
-def export(registry: Registry, directory: Path = DASHBOARDS_DIR) -> list[Path]:
+def export(
+    registry: Registry, directory: Path = DASHBOARDS_DIR, geography: Geography | None = None
+) -> list[Path]:
     """Write every dashboard; remove generated files that no longer have a dashboard."""
-    boards = build_dashboards(registry)
+    boards = build_dashboards(registry, geography)
     written = []
     for relative, board in boards.items():
         path = directory / relative
@@ -70,9 +77,11 @@ def export(registry: Registry, directory: Path = DASHBOARDS_DIR) -> list[Path]:
     return written
 
 
-def differences(registry: Registry, directory: Path = DASHBOARDS_DIR) -> list[str]:
+def differences(
+    registry: Registry, directory: Path = DASHBOARDS_DIR, geography: Geography | None = None
+) -> list[str]:
     """Files that are missing, stale or left over, relative to `directory`."""
-    boards = build_dashboards(registry)
+    boards = build_dashboards(registry, geography)
     found = {
         f"{lang.value}/{p.name}" for lang in Lang for p in (directory / lang.value).glob("*.json")
     }

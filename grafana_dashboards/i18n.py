@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from schemas.domains import DomainSpec
+from schemas.geography import Geography
 from schemas.sensor_type import BilingualName, Grade
 
 
@@ -22,7 +23,6 @@ DEFAULT_LANG = Lang.ZH
 
 # key -> (zh, en)
 _TEXT: dict[str, tuple[str, str]] = {
-    "overview": ("杨浦城市生命体征总览", "Yangpu city vital signs"),
     "sensor": ("传感器详情", "Sensor drill-down"),
     "alerts": ("预警处置", "Alerts"),
     "vital_signs": ("生命体征", "Vital signs"),
@@ -77,6 +77,17 @@ def _pick(pair: tuple[str, str], lang: Lang) -> str:
 
 def text(key: str, lang: Lang) -> str:
     return _pick(_TEXT[key], lang)
+
+
+def overview_title(geography: Geography, lang: Lang) -> str:
+    """'<区>城市生命体征总览': the place the walls cover, from the geography files; the city's
+    names when the deployment holds several districts (a city platform)."""
+    if len(geography.districts) == 1:
+        [place] = geography.districts.values()
+        names = (place.zh, place.en)
+    else:
+        names = (geography.city.zh, geography.city.en)
+    return _pick((f"{names[0]}城市生命体征总览", f"{names[1]} city vital signs"), lang)
 
 
 def domain_name(domain: DomainSpec, lang: Lang) -> str:

@@ -7,7 +7,16 @@ from grafana_foundation_sdk.builders import dashboard
 from grafana_dashboards import panels, sql
 from grafana_dashboards.boards import Layout, board, online_window_variable
 from grafana_dashboards.domains import latest_aggregate, lookback
-from grafana_dashboards.i18n import Lang, domain_name, grade_name, name, name_column, text
+from grafana_dashboards.i18n import (
+    Lang,
+    domain_name,
+    grade_name,
+    name,
+    name_column,
+    overview_title,
+    text,
+)
+from schemas.geography import Geography
 from schemas.registry import Registry
 from schemas.sensor_type import GRADES_BY_SEVERITY, Metric, MetricKind, SensorType
 
@@ -154,10 +163,9 @@ FROM dead_letters
 WHERE $__timeFilter(received_at)"""
 
 
-def overview_board(registry: Registry, lang: Lang) -> dashboard.Dashboard:
-    target = board("overview", text("overview", lang), lang, refresh="30s").with_variable(
-        online_window_variable()
-    )
+def overview_board(registry: Registry, geography: Geography, lang: Lang) -> dashboard.Dashboard:
+    title = overview_title(geography, lang)
+    target = board("overview", title, lang, refresh="30s").with_variable(online_window_variable())
     layout = Layout(target)
     vital_signs(layout, registry, lang)
     layout.row(text("map", lang))

@@ -1,6 +1,7 @@
 """The geography: districts and their subdistricts (街道), read from GeoJSON files.
 
-One file per district (schemas/geography/yangpu.geojson is the default): a FeatureCollection with
+One file per district (the default: the one file directly in schemas/geography/; examples sit
+below it, in examples/; no district is named in code): a FeatureCollection with
 two foreign members, ``city`` (the 市 every configured district belongs to: one deployment is one
 city, so every file names the same one) and ``district`` (code, zh/en names, IANA time zone), and
 one Feature per subdistrict (properties code, name_zh, name_en; a Polygon or MultiPolygon in
@@ -30,7 +31,22 @@ from shapely.validation import explain_validity
 from schemas.errors import GeographyError, Problem
 
 GEOGRAPHY_DIR = Path(__file__).parent / "geography"
-DEFAULT_GEOGRAPHY = GEOGRAPHY_DIR / "yangpu.geojson"
+
+
+def _shipped_default() -> Path:
+    """The one GeoJSON file directly in GEOGRAPHY_DIR: the district a deployment gets when it
+    configures none. Found by place rather than by name, so no district is named in code."""
+    files = sorted(GEOGRAPHY_DIR.glob("*.geojson"))
+    if len(files) != 1:
+        found = ", ".join(p.name for p in files) or "none"
+        raise RuntimeError(
+            f"{GEOGRAPHY_DIR} must hold exactly one default geography file (found: {found}); "
+            "put further districts in examples/ or elsewhere and list them in the setting"
+        )
+    return files[0]
+
+
+DEFAULT_GEOGRAPHY = _shipped_default()
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
 # Neighbouring polygons share edges; drawn by hand they also overlap by slivers. Anything beyond
 # this share of the smaller polygon's area is two subdistricts claiming the same ground.
@@ -117,7 +133,7 @@ class Geography:
         return ", ".join(self.subdistricts)
 
     def describe(self) -> str:
-        """The districts in words for messages: '杨浦区 (yangpu)'."""
+        """The districts in words for messages: '<zh name> (<code>)', comma-separated."""
         return ", ".join(f"{d.zh} ({d.code})" for d in self.districts.values())
 
 

@@ -1,28 +1,36 @@
 """A simulated city: how many sensors of each type stand in each subdistrict, where, and how each
 one differs from its siblings.
 
-Counts follow each type's `simulator.per_subdistrict` x `hotspots`, optionally scaled to a target
-fleet size. Everything is drawn from `random.Random(f"{seed}:{type}:{subdistrict}")`, one stream
-per type and subdistrict, drawn sensor by sensor: the same seed gives the same fleet in any
-process, and growing a fleet keeps its first sensors where they were (only new ones are added).
+Every subdistrict of the configured geography gets sensors (all its districts, in configuration
+order). Counts follow each type's `simulator.per_subdistrict` x `hotspots`, optionally scaled to a
+target fleet size; a hotspot naming a subdistrict the geography does not hold is reported by
+`hotspot_warnings` and ignored (the shipped types name places of the default district, and a
+deployment elsewhere uses them as they are). Sensors stand at uniform random points inside their
+subdistrict's polygon. Everything is drawn from `random.Random(f"{seed}:{type}:{subdistrict}")`,
+one stream per type and subdistrict, drawn sensor by sensor: the same seed gives the same fleet in
+any process, and growing a fleet keeps its first sensors where they were (only new ones are added).
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
 from collections.abc import Iterable, Sequence
 
-from schemas.districts import SUBDISTRICTS, Subdistrict
+import shapely
+
+from schemas.errors import Problem
+from schemas.geography import Area, Geography, Subdistrict, load_geography
 from schemas.inventory import Inventory, SensorRecord
 from schemas.registry import Registry
 from schemas.sensor_type import Metric, MetricKind, MetricSimulation, SensorType
 from simulators.model import SimSensor
 
-# Sensors scatter around their subdistrict's centre: gaussian, redrawn beyond the spread so none
-# lands outside the district box (the centres are at least 0.01 deg inside it).
-SPREAD_DEG = 0.006
-_POSITION_SD_DEG = 0.003
+# Points are drawn in the polygon's bounding box until one falls inside (a subdistrict fills a
+# good share of its box, so a few draws do). A degenerate polygon would never be hit: after this
+# many draws the sensor stands on the subdistrict's representative point.
+_MAX_POSITION_DRAWS = 1_000
 
 # Per-sensor offsets: enough that no two sensors look alike, little enough that the fleet's
 # average stays near the type's baseline and few healthy sensors sit permanently past a threshold.
@@ -60,23 +68,44 @@ def _candidates(name: str) -> Iterable[str]:
         yield f"{initials}{number}"
 
 
-def fleet_counts(registry: Registry, *, size: int | None = None) -> dict[str, dict[str, int]]:
+def hotspot_warnings(registry: Registry, geography: Geography) -> list[Problem]:
+    """Hotspots naming a subdistrict the geography does not hold, each naming the type file and
+    the key (`simulator.hotspots.<code>`): the fleet ignores them."""
+    found: list[Problem] = []
+    for sensor_type in registry:
+        source = registry.sources.get(sensor_type.name, sensor_type.name)
+        for code in sensor_type.simulator.hotspots:
+            if code not in geography:
+                close = difflib.get_close_matches(code, list(geography.subdistricts), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                message = (
+                    f"unknown subdistrict {code!r} in {geography.describe()}: {hint}"
+                    "the simulated fleet ignores this hotspot"
+                )
+                found.append(Problem(source, f"simulator.hotspots.{code}", message))
+    return found
+
+
+def fleet_counts(
+    registry: Registry, geography: Geography, *, size: int | None = None
+) -> dict[str, dict[str, int]]:
     """Sensors per type and subdistrict code: per_subdistrict x hotspot multiplier (rounded), or,
     with `size`, those counts scaled by one common factor so they add up to about `size`."""
-    counts = {t.name: [_base_count(t, d) for d in SUBDISTRICTS] for t in registry}
+    places = list(geography)
+    counts = {t.name: [_base_count(t, d) for d in places] for t in registry}
     if size is not None:
         if size < 1:
             raise ValueError(f"fleet size must be at least 1, got {size}")
         counts = _scaled(counts, size)
     return {
-        name: {d.code: n for d, n in zip(SUBDISTRICTS, row, strict=True)}
+        name: {d.code: n for d, n in zip(places, row, strict=True)}
         for name, row in sorted(counts.items())
     }
 
 
-def _base_count(sensor_type: SensorType, district: Subdistrict) -> int:
+def _base_count(sensor_type: SensorType, sub: Subdistrict) -> int:
     sim = sensor_type.simulator
-    return max(0, round(sim.per_subdistrict * sim.hotspots.get(district.code, 1.0)))
+    return max(0, round(sim.per_subdistrict * sim.hotspots.get(sub.code, 1.0)))
 
 
 def _scaled(counts: dict[str, list[int]], size: int) -> dict[str, list[int]]:
@@ -107,28 +136,37 @@ def _apportion(weights: list[int], total: int) -> list[int]:
     return shares
 
 
-def build_fleet(registry: Registry, *, size: int | None = None, seed: int = 0) -> list[SimSensor]:
-    """The simulated sensors, ordered by type name, subdistrict, number.
+def build_fleet(
+    registry: Registry,
+    geography: Geography | None = None,
+    *,
+    size: int | None = None,
+    seed: int = 0,
+) -> list[SimSensor]:
+    """The simulated sensors in `geography` (tests may leave it out: the shipped default),
+    ordered by type name, subdistrict, number.
 
-    Ids are `sim-{abbreviation}-{subdistrict number 01-12}-{n:04d}`, e.g. `sim-wmp-11-0003`.
+    Ids are `sim-{abbreviation}-{subdistrict's number in the geography, 01..}-{n:04d}`, e.g.
+    `sim-wmp-11-0003`.
     """
-    counts = fleet_counts(registry, size=size)
+    places = load_geography() if geography is None else geography
+    counts = fleet_counts(registry, places, size=size)
     short = abbreviations(counts)
     fleet: list[SimSensor] = []
-    for name, per_district in counts.items():
+    for name, per_subdistrict in counts.items():
         sensor_type = registry.types[name]
-        for number, district in enumerate(SUBDISTRICTS, start=1):
+        for number, sub in enumerate(places, start=1):
             prefix = f"sim-{short[name]}-{number:02d}-"
-            fleet.extend(_place(sensor_type, district, prefix, per_district[district.code], seed))
+            fleet.extend(_place(sensor_type, sub, prefix, per_subdistrict[sub.code], seed))
     return fleet
 
 
 def _place(
-    sensor_type: SensorType, district: Subdistrict, prefix: str, count: int, seed: int
+    sensor_type: SensorType, sub: Subdistrict, prefix: str, count: int, seed: int
 ) -> list[SimSensor]:
     if count == 0:
         return []
-    rng = random.Random(f"{seed}:{sensor_type.name}:{district.code}")
+    rng = random.Random(f"{seed}:{sensor_type.name}:{sub.code}")
     varied = [
         (name, metric, metric.simulator)
         for name, metric in sensor_type.metrics.items()
@@ -137,16 +175,15 @@ def _place(
     sensors: list[SimSensor] = []
     for n in range(1, count + 1):
         # Fixed draw order per sensor, so sensor n is the same whatever the count.
-        lat = district.lat + _scatter(rng)
-        lon = district.lon + _scatter(rng)
+        lat, lon = _position(rng, sub)
         offsets = {name: _offset(rng, metric, sim) for name, metric, sim in varied}
         sensors.append(
             SimSensor(
                 id=f"{prefix}{n:04d}",
                 sensor_type=sensor_type,
-                subdistrict=district.code,
-                lat=round(lat, 6),
-                lon=round(lon, 6),
+                subdistrict=sub.code,
+                lat=lat,
+                lon=lon,
                 offsets=offsets,
                 phase=rng.random(),
             )
@@ -154,11 +191,16 @@ def _place(
     return sensors
 
 
-def _scatter(rng: random.Random) -> float:
-    while True:
-        delta = rng.gauss(0.0, _POSITION_SD_DEG)
-        if abs(delta) <= SPREAD_DEG:
-            return delta
+def _position(rng: random.Random, sub: Subdistrict) -> tuple[float, float]:
+    """(lat, lon), rounded as stored, inside the subdistrict's polygon (shared edges included)."""
+    area: Area = sub.area
+    min_lon, min_lat, max_lon, max_lat = area.bounds
+    for _ in range(_MAX_POSITION_DRAWS):
+        lat = round(rng.uniform(min_lat, max_lat), 6)
+        lon = round(rng.uniform(min_lon, max_lon), 6)
+        if shapely.intersects_xy(area, lon, lat):
+            return lat, lon
+    return sub.lat, sub.lon
 
 
 def _offset(rng: random.Random, metric: Metric, sim: MetricSimulation) -> float:

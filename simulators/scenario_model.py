@@ -19,8 +19,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from schemas.districts import SUBDISTRICTS_BY_CODE, within_yangpu
 from schemas.durations import Duration, Offset, format_duration
+from schemas.geography import Geography
 from schemas.registry import Registry
 from schemas.sensor_type import (
     NAME_PATTERN,
@@ -32,7 +32,7 @@ from schemas.sensor_type import (
 )
 from simulators.model import SimSensor
 
-DISTRICT = "district"  # an expected alert anywhere in Yangpu rather than in one subdistrict
+DISTRICT = "district"  # an expected alert anywhere in the configured geography (any district)
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG); plenty for distances inside a district
 OPERATIONS = ("multiply", "add", "set")
 Finding = tuple[str, str]  # (dotted key, message)
@@ -182,7 +182,8 @@ class ScenarioEffect:
 @dataclass(frozen=True)
 class ExpectedAlert:
     """An alert the default thresholds should raise: at least `grade`, no later than `within_s`
-    after the start, for a sensor of `type` in `subdistrict` (or anywhere, for 'district')."""
+    after the start, for a sensor of `type` in `subdistrict` (or anywhere in the configured
+    geography, for 'district')."""
 
     type: str
     metric: str
@@ -215,7 +216,11 @@ def scenario_end_s(effects: list[EffectSpec], duration_s: float) -> float:
 
 
 def check_effect(
-    key: str, spec: EffectSpec, registry: Registry, duration_s: float | None
+    key: str,
+    spec: EffectSpec,
+    registry: Registry,
+    geography: Geography,
+    duration_s: float | None,
 ) -> Iterator[Finding]:
     select = spec.select
     sensor_type = registry.get(select.type)
@@ -229,8 +234,9 @@ def check_effect(
                 "an empty list selects nothing; leave it out for all",
             )
         for position, code in enumerate(select.subdistricts):
-            if code not in SUBDISTRICTS_BY_CODE:
-                yield f"{key}.select.subdistricts[{position}]", _unknown_subdistrict(code)
+            if code not in geography:
+                where = f"{key}.select.subdistricts[{position}]"
+                yield where, _unknown_subdistrict(code, geography)
     if not 0 < select.share <= 1:
         yield (
             f"{key}.select.share",
@@ -238,8 +244,12 @@ def check_effect(
             "0 would select none)",
         )
     if select.near is not None:
-        if not within_yangpu(select.near.lat, select.near.lon):
-            yield f"{key}.select.near", f"({select.near.lat}, {select.near.lon}) is outside Yangpu"
+        if geography.locate(select.near.lat, select.near.lon) is None:
+            yield (
+                f"{key}.select.near",
+                f"({select.near.lat}, {select.near.lon}) is outside every configured district "
+                f"({geography.describe()})",
+            )
         if select.near.radius_m <= 0:
             yield f"{key}.select.near.radius_m", f"{select.near.radius_m:g} must be positive"
     given = [op for op in OPERATIONS if getattr(spec, op) is not None]
@@ -308,6 +318,7 @@ def check_alert(
     key: str,
     alert: ExpectedAlertSpec,
     registry: Registry,
+    geography: Geography,
     context: tuple[list[EffectSpec], float] | None,
 ) -> Iterator[Finding]:
     """`context`: the scenario's effects and end when they are all sound, else None (the checks
@@ -327,9 +338,9 @@ def check_alert(
             f"{alert.type}.{alert.metric} has no {alert.grade.value} threshold by default "
             f"({declared or 'no thresholds at all'})",
         )
-    known_place = alert.subdistrict == DISTRICT or alert.subdistrict in SUBDISTRICTS_BY_CODE
+    known_place = alert.subdistrict == DISTRICT or alert.subdistrict in geography
     if not known_place:
-        yield f"{key}.subdistrict", _unknown_subdistrict(alert.subdistrict, DISTRICT)
+        yield f"{key}.subdistrict", _unknown_subdistrict(alert.subdistrict, geography, DISTRICT)
     if context is None:
         return
     effects, end_s = context
@@ -368,6 +379,6 @@ def _suggest(name: str, known: Mapping[str, object]) -> str:
     return f"; did you mean {close[0]!r}?" if close else f" (one of: {', '.join(sorted(known))})"
 
 
-def _unknown_subdistrict(code: str, *extra: str) -> str:
-    known: dict[str, object] = {**SUBDISTRICTS_BY_CODE, **dict.fromkeys(extra)}
+def _unknown_subdistrict(code: str, geography: Geography, *extra: str) -> str:
+    known: dict[str, object] = {**geography.subdistricts, **dict.fromkeys(extra)}
     return f"unknown subdistrict {code!r}{_suggest(code, known)}"

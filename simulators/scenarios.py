@@ -19,7 +19,15 @@ One file per scenario in `simulators/scenarios/`::
         ramp_out: 10m                            #   linear return over ramp_out
     expected_alerts:                             # at least `grade`, no later than `within`
       - {type: water_main_pressure, metric: pressure, subdistrict: yinhang, grade: yellow,
-         within: 10m}                            # subdistrict 'district': anywhere in Yangpu
+         within: 10m}                            # subdistrict 'district': anywhere
+
+Places are codes of the configured geography (schemas/geography.py, passed in): `subdistricts`
+name subdistricts, `near` must lie inside a configured district, and an expected alert names the
+subdistrict it fires in or the keyword `district`, meaning anywhere in the configured geography
+(any subdistrict of any district, or a district-wide vital sign). The keyword stays one word for
+every deployment, so a drill written for a city platform holding several districts reads the
+same; a drill is written for the places it names, and loading it against a geography without
+them names each unknown code (with the closest configured one).
 
 `share` picks a fraction of the matching sensors from a hash of the scenario name and the sensor
 id: stable across runs, and the same sensors for every effect of the scenario, so effects with
@@ -40,6 +48,7 @@ from pathlib import Path
 
 from schemas.durations import parse_duration
 from schemas.errors import Problem, SchemaError
+from schemas.geography import Geography, load_geography
 from schemas.model_problems import validate_items, validate_model
 from schemas.registry import Registry
 from schemas.sensor_type import BilingualName, MetricKind
@@ -194,17 +203,27 @@ def _combine(active: list[tuple[ScenarioEffect, float]]) -> Effect | None:
 # --- loading ----------------------------------------------------------------------------------
 
 
-def parse_scenario(text: str, source: str, registry: Registry) -> Scenario:
-    """One scenario from YAML text; raises ScenarioError naming `source` and each bad key."""
-    scenario, problems = _parse(text, source, registry)
+def parse_scenario(
+    text: str, source: str, registry: Registry, geography: Geography | None = None
+) -> Scenario:
+    """One scenario from YAML text; raises ScenarioError naming `source` and each bad key.
+    Places are checked against `geography` (left out: the shipped default)."""
+    places = load_geography() if geography is None else geography
+    scenario, problems = _parse(text, source, registry, places)
     if scenario is None or problems:
         raise ScenarioError(problems)
     return scenario
 
 
-def load_scenarios(registry: Registry, directory: Path = SCENARIOS_DIR) -> dict[str, Scenario]:
-    """Every *.yaml / *.yml below `directory` by name; raises ScenarioError listing all problems.
-    An empty folder gives no scenarios: unlike sensor types, drills are optional."""
+def load_scenarios(
+    registry: Registry,
+    directory: Path = SCENARIOS_DIR,
+    geography: Geography | None = None,
+) -> dict[str, Scenario]:
+    """Every *.yaml / *.yml below `directory` by name, places checked against `geography` (left
+    out: the shipped default); raises ScenarioError listing all problems. An empty folder gives
+    no scenarios: unlike sensor types, drills are optional."""
+    places = load_geography() if geography is None else geography
     if not directory.is_dir():
         raise ScenarioError([Problem(str(directory), "", "not a directory of scenario files")])
     files = sorted(p for p in directory.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
@@ -212,7 +231,7 @@ def load_scenarios(registry: Registry, directory: Path = SCENARIOS_DIR) -> dict[
     scenarios: dict[str, Scenario] = {}
     for path in files:
         source = _display_path(path, directory)
-        scenario, found = _parse(path.read_text(encoding="utf-8"), source, registry)
+        scenario, found = _parse(path.read_text(encoding="utf-8"), source, registry, places)
         problems.extend(found)
         if scenario is None:
             continue
@@ -227,7 +246,9 @@ def load_scenarios(registry: Registry, directory: Path = SCENARIOS_DIR) -> dict[
     return scenarios
 
 
-def _parse(text: str, source: str, registry: Registry) -> tuple[Scenario | None, list[Problem]]:
+def _parse(
+    text: str, source: str, registry: Registry, geography: Geography
+) -> tuple[Scenario | None, list[Problem]]:
     expected = "name, display_name, description, duration, effects, ..."
     document, problems = load_yaml_mapping(text, source, expected)
     if document is None:
@@ -251,7 +272,9 @@ def _parse(text: str, source: str, registry: Registry) -> tuple[Scenario | None,
     findings: list[Finding] = []
     for index, spec in enumerate(effects):
         if spec is not None:
-            findings.extend(check_effect(f"effects[{index}]", spec, registry, duration_s))
+            findings.extend(
+                check_effect(f"effects[{index}]", spec, registry, geography, duration_s)
+            )
     # Cross-checks of the alerts against the effects only when the effects are all sound: a
     # misspelt metric should give one problem, not a second "nothing drives this alert".
     sound = [e for e in effects if e is not None]
@@ -261,7 +284,8 @@ def _parse(text: str, source: str, registry: Registry) -> tuple[Scenario | None,
         context = (sound, scenario_end_s(sound, duration_s))
     for index, alert in enumerate(alerts):
         if alert is not None:
-            findings.extend(check_alert(f"expected_alerts[{index}]", alert, registry, context))
+            key = f"expected_alerts[{index}]"
+            findings.extend(check_alert(key, alert, registry, geography, context))
     problems.extend(Problem(source, key, message) for key, message in findings)
     if header is None or problems:
         return None, problems

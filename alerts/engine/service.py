@@ -109,9 +109,12 @@ class Engine:
         self.clock = clock
         self.metrics = metrics or AlertMetrics()
         self.http = http
-        rules = load_rule_files(registry, config.rules_dir)  # broken at start: refuse to run
+        # broken at start: refuse to run
+        rules = load_rule_files(registry, config.rules_dir, config.geography)
         routing = (
-            load_routing(config.receivers_path, domains=registry.domains)
+            load_routing(
+                config.receivers_path, domains=registry.domains, geography=config.geography
+            )
             if config.receivers_path
             else None
         )
@@ -231,7 +234,7 @@ class Engine:
                 self._use_registry(registry)
                 await self.core.reload_catalog(conn)
         if self._rules_file.changed():
-            result = reload(self.core.rules, self.config.rules_dir)
+            result = reload(self.core.rules, self.config.rules_dir, self.config.geography)
             if isinstance(result, list):
                 self.metrics.reload_failures.inc()
                 lines = "\n".join(f"  {p}" for p in result)
@@ -242,7 +245,9 @@ class Engine:
         if self._receivers_file.changed() and self.config.receivers_path is not None:
             try:
                 self.core.routing = load_routing(
-                    self.config.receivers_path, domains=self.core.registry.domains
+                    self.config.receivers_path,
+                    domains=self.core.registry.domains,
+                    geography=self.config.geography,
                 )
                 log.info("receivers reloaded from %s", self.config.receivers_path)
             except ReceiversError as error:
@@ -254,7 +259,7 @@ class Engine:
         """Sensor types changed in the database (posted to the gateway): their default rules
         follow. Rule files that no longer fit the new types keep the old set in force."""
         try:
-            rules = load_rule_files(registry, self.config.rules_dir)
+            rules = load_rule_files(registry, self.config.rules_dir, self.config.geography)
         except RuleError as error:
             self.metrics.reload_failures.inc()
             log.error("sensor types changed but the rule files do not fit them:\n%s", error)

@@ -16,13 +16,13 @@
       - receiver: water-dingtalk
         domains: [water]
         min_grade: yellow                  # or grades: [orange, red]
-        subdistricts: [yinhang]
+        subdistricts: [yinhang]            # or districts: [...] (codes of the geography)
         continue: true
         escalate: {after: 15m, to: duty-webhook, grades: [orange, red]}
 
 Secrets never sit in the file: `secret_env` and `url_env` name environment variables, read when
 the file is loaded. Routes are a flat ordered list with Alertmanager's `continue`, which covers
-matching by grade, domain and subdistrict without a tree the ops staff would have to read.
+matching by grade, domain, subdistrict and district without a tree the ops staff would have to read.
 Loading reports every problem at once, each naming the file and the dotted key.
 """
 
@@ -51,9 +51,9 @@ from alerts.notify.escalation import (
     escalate_policy,
 )
 from alerts.notify.grouping import DEFAULT_GROUP_BY, AlertGroup, group_alerts
-from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.domains import shipped_domains
 from schemas.durations import Duration, Offset
+from schemas.geography import Geography, load_geography
 from schemas.grades import GRADES_BY_SEVERITY, at_least
 
 __all__ = [
@@ -109,6 +109,7 @@ class _RouteSpec(_Strict):
     min_grade: Grade | None = None
     domains: list[str] | None = Field(default=None, min_length=1)
     subdistricts: list[str] | None = Field(default=None, min_length=1)
+    districts: list[str] | None = Field(default=None, min_length=1)
     labels: dict[str, str] = Field(default_factory=dict)
     group_by: list[str] | None = None
     group_wait: Offset | None = None
@@ -155,6 +156,7 @@ class Route:
     grades: frozenset[Grade] | None = None
     domains: frozenset[str] | None = None
     subdistricts: frozenset[str] | None = None
+    districts: frozenset[str] | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     group_by: tuple[str, ...] = DEFAULT_GROUP_BY
     group_wait_s: float = DEFAULT_GROUP_WAIT_S
@@ -170,6 +172,8 @@ class Route:
         if self.domains is not None and labels.get("domain") not in self.domains:
             return False
         if self.subdistricts is not None and labels.get("subdistrict") not in self.subdistricts:
+            return False
+        if self.districts is not None and labels.get("district") not in self.districts:
             return False
         return all(labels.get(name) == value for name, value in self.labels.items())
 
@@ -219,13 +223,14 @@ def load_routing(
     environ: Mapping[str, str] | None = None,
     *,
     domains: Collection[str] | None = None,
+    geography: Geography | None = None,
 ) -> Routing:
     """The receivers-and-routes file at `path`; raises ReceiversError listing every problem."""
     file = FileProblems(str(path), HINT)
     text = file.read(path)
     if text is None:
         raise ReceiversError(file.found)
-    return parse_routing(text, str(path), environ, domains=domains)
+    return parse_routing(text, str(path), environ, domains=domains, geography=geography)
 
 
 def parse_routing(
@@ -234,24 +239,31 @@ def parse_routing(
     environ: Mapping[str, str] | None = None,
     *,
     domains: Collection[str] | None = None,
+    geography: Geography | None = None,
 ) -> Routing:
     """Routing from YAML `text`; `environ` (default: the process environment) holds secrets.
-    Routes may match the `domains` declared in the registry (default: the shipped ones)."""
+    Routes may match the `domains` declared in the registry and the subdistricts and districts
+    of the configured `geography` (defaults: the shipped ones, for tests and tools)."""
     env = os.environ if environ is None else environ
     declared = shipped_domains() if domains is None else domains
+    places = load_geography() if geography is None else geography
     file = FileProblems(source, HINT)
     document = file.mapping(text, "with 'receivers' (and 'routes', 'default_receiver', ...)")
     spec = None if document is None else file.validate(_RoutingSpec, document)
     if spec is None:
         raise ReceiversError(file.found)
-    routing = _build(spec, env, file, declared)
+    routing = _build(spec, env, file, declared, places)
     if file.found:
         raise ReceiversError(file.found)
     return routing
 
 
 def _build(
-    spec: _RoutingSpec, env: Mapping[str, str], file: FileProblems, domains: Collection[str]
+    spec: _RoutingSpec,
+    env: Mapping[str, str],
+    file: FileProblems,
+    domains: Collection[str],
+    geography: Geography,
 ) -> Routing:
     report = file.report
 
@@ -276,7 +288,7 @@ def _build(
         raw_route = file.validate(_RouteSpec, entry, f"routes[{i}]")
         if raw_route is None:
             continue
-        route = _route(raw_route, f"routes[{i}]", spec, names, domains, report)
+        route = _route(raw_route, f"routes[{i}]", spec, names, domains, geography, report)
         if any(r.key == route.key for r in routes):  # same matchers twice: distinct groups
             route = replace(route, key=f"{route.key}/{i}")
         routes.append(route)
@@ -368,6 +380,7 @@ def _route(
     spec: _RoutingSpec,
     names: set[str],
     domains: Collection[str],
+    geography: Geography,
     report: Report,
 ) -> Route:
     check_receiver_name(raw.receiver, f"{key}.receiver", names, report)
@@ -383,9 +396,14 @@ def _route(
             hint = did_you_mean(domain, domains) or f"; declared: {', '.join(domains)}"
             report(f"{key}.domains[{j}]", f"unknown domain {domain!r}{hint}")
     for j, code in enumerate(raw.subdistricts or []):
-        if code not in SUBDISTRICTS_BY_CODE:
-            hint = did_you_mean(code, SUBDISTRICTS_BY_CODE)
+        if code not in geography:
+            hint = did_you_mean(code, geography.subdistricts)
             report(f"{key}.subdistricts[{j}]", f"unknown subdistrict {code!r}{hint}")
+    for j, code in enumerate(raw.districts or []):
+        if code not in geography.districts:
+            configured = f"; configured: {geography.describe()}"
+            hint = did_you_mean(code, geography.districts) or configured
+            report(f"{key}.districts[{j}]", f"unknown district {code!r}{hint}")
     group_by = tuple(raw.group_by if raw.group_by is not None else spec.group_by)
     return Route(
         receiver=raw.receiver,
@@ -393,6 +411,7 @@ def _route(
         grades=grades,
         domains=frozenset(raw.domains) if raw.domains else None,
         subdistricts=frozenset(raw.subdistricts) if raw.subdistricts else None,
+        districts=frozenset(raw.districts) if raw.districts else None,
         labels=dict(raw.labels),
         group_by=group_by,
         group_wait_s=spec.group_wait if raw.group_wait is None else raw.group_wait,
@@ -412,5 +431,7 @@ def _route_key(raw: _RouteSpec, grades: frozenset[Grade] | None) -> str:
         matchers.append(f'domain=~"{"|".join(sorted(raw.domains))}"')
     if raw.subdistricts:
         matchers.append(f'subdistrict=~"{"|".join(sorted(raw.subdistricts))}"')
+    if raw.districts:
+        matchers.append(f'district=~"{"|".join(sorted(raw.districts))}"')
     # The receiver is part of the key so two routes with equal matchers keep distinct groups.
     return "{}/{" + ", ".join(matchers) + "}/" + raw.receiver

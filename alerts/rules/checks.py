@@ -29,8 +29,8 @@ from alerts.rules.rule import (
 from alerts.rules.schedules import build_schedules, rebase_schedules
 from alerts.rules.specs import LevelsSpec, OverrideSpec, RuleSpec, state_in_spec
 from alerts.rules.states import state_in_condition
-from schemas.districts import SUBDISTRICTS_BY_CODE
 from schemas.errors import Problem
+from schemas.geography import Geography
 from schemas.grades import GRADES_BY_SEVERITY, Grade
 from schemas.inventory import SENSOR_ID_PATTERN
 from schemas.registry import Registry
@@ -68,8 +68,9 @@ def bounds_for(kind: ConditionKind, aggregate: Aggregate | None, metric: Metric 
 
 
 class Checker:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, geography: Geography) -> None:
         self.registry = registry
+        self.geography = geography  # subdistrict codes in rules are checked against it
         self.problems: list[Problem] = []
         self.rules: dict[str, Rule] = {rule.id: rule for rule in default_rules(registry)}
         self.origin: dict[str, str] = {}  # rule id -> "file key" where a file defined it
@@ -97,7 +98,11 @@ class Checker:
             if spec.sensors is not None:
                 at("sensors", f"a {subject} rule is about places, not single sensors")
             if subject is SubjectKind.DISTRICT and spec.subdistricts is not None:
-                at("subdistricts", "a district rule covers all of Yangpu; use subject: subdistrict")
+                at(
+                    "subdistricts",
+                    f"a district rule covers each whole district ({self.geography.describe()}); "
+                    "use subject: subdistrict",
+                )
             if kind in _SINGLE_SENSOR_KINDS:
                 at(kind.value, f"{kind} watches single sensors; for places use share_offline")
         if kind is ConditionKind.ABSENCE or spec.aggregate is Aggregate.SHARE_OFFLINE:
@@ -142,11 +147,9 @@ class Checker:
         if codes is None:
             return None if base is None else base.scope.subdistricts
         for j, code in enumerate(codes):
-            if code not in SUBDISTRICTS_BY_CODE:
-                at(
-                    f"subdistricts[{j}]",
-                    f"unknown subdistrict {code!r}{did_you_mean(code, SUBDISTRICTS_BY_CODE)}",
-                )
+            if code not in self.geography:
+                known = self.geography.subdistricts
+                at(f"subdistricts[{j}]", f"unknown subdistrict {code!r}{did_you_mean(code, known)}")
         if base is not None:
             if base.subject_kind is SubjectKind.DISTRICT:
                 at(

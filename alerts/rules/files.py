@@ -47,6 +47,7 @@ from alerts.rules.schedules import build_schedules
 from alerts.rules.specs import OverrideSpec, RuleFileSpec, RuleSpec
 from alerts.rules.states import state_in_condition
 from schemas.errors import Problem
+from schemas.geography import Geography, load_geography
 from schemas.registry import Registry
 
 RULES_DIR = Path(__file__).parent  # the shipped rule files sit next to this module
@@ -55,12 +56,15 @@ RESERVED_PREFIX = "default:"
 CONDITION_KEYS = tuple(k.value for k in ConditionKind)
 
 
-def load_rule_files(registry: Registry, directory: Path) -> RuleSet:
-    """Defaults from `registry` merged with every *.yaml below `directory`; raises RuleError
-    listing every problem in every file."""
+def load_rule_files(
+    registry: Registry, directory: Path, geography: Geography | None = None
+) -> RuleSet:
+    """Defaults from `registry` merged with every *.yaml below `directory`, subdistrict codes
+    checked against `geography` (the configured one; tests and benchmarks may leave it out for
+    the shipped default); raises RuleError listing every problem in every file."""
     if not directory.is_dir():
         raise RuleError([Problem(str(directory), "", "not a directory of rule files")])
-    loader = _Loader(registry)
+    loader = _Loader(registry, geography or load_geography())
     files = sorted(p for p in directory.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
     parsed: list[tuple[str, RuleFileSpec]] = []
     for path in files:
@@ -87,10 +91,12 @@ def load_rule_files(registry: Registry, directory: Path) -> RuleSet:
     return RuleSet.build(registry, loader.rules.values())
 
 
-def reload(previous: RuleSet, directory: Path) -> RuleSet | list[Problem]:
+def reload(
+    previous: RuleSet, directory: Path, geography: Geography | None = None
+) -> RuleSet | list[Problem]:
     """The new rule set, or every problem found; on problems the caller keeps `previous`."""
     try:
-        return load_rule_files(previous.registry, directory)
+        return load_rule_files(previous.registry, directory, geography)
     except RuleError as error:
         return error.problems
 

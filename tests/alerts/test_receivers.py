@@ -12,6 +12,7 @@ from alerts.errors import ReceiversError
 from alerts.model import Alert, Grade, Phase, Subject
 from alerts.notify import NotifyAlert, notify_alert
 from alerts.notify.receivers import ReceiverKind, Routing, load_routing, parse_routing
+from schemas.geography import DEFAULT_GEOGRAPHY, GEOGRAPHY_DIR, load_geography
 
 T0 = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 ENV = {
@@ -331,3 +332,31 @@ def test_an_ops_centre_network_and_a_url_from_the_environment_are_not_echoed() -
         parse_routing(from_env, "r.yaml", {**ENV, "LOCAL_URL": "http://127.0.0.1/x?token=SECRET"})
     assert "receivers[0].url_env:" in str(refused.value)
     assert "SECRET" not in str(refused.value)
+
+
+def test_routes_match_district_codes_and_subdistricts_of_the_configured_geography() -> None:
+    both = load_geography([DEFAULT_GEOGRAPHY, GEOGRAPHY_DIR / "examples" / "hongkou.geojson"])
+    text = """
+receivers: [{name: duty, kind: webhook, url: "https://ops.example.cn/h", secret_env: DUTY_SECRET},
+            {name: hongkou, kind: webhook, url: "https://hk.example.cn/h", secret_env: DUTY_SECRET}]
+default_receiver: duty
+routes:
+  - {receiver: hongkou, districts: [hongkou]}
+  - {receiver: hongkou, subdistricts: [ouyang_road]}
+"""
+    routing = parse_routing(text, "routes.yaml", ENV, geography=both)
+    assert routing.routes[0].key == '{}/{district=~"hongkou"}/hongkou'
+    assert [r.receiver for r in routing.routes_for({"district": "hongkou"})] == ["hongkou"]
+    assert [r.receiver for r in routing.routes_for({"district": "yangpu"})] == ["duty"]
+    assert [r.receiver for r in routing.routes_for({"subdistrict": "yinhang"})] == ["duty"]
+    # The shipped geography alone holds neither: both named, with the configured district.
+    with pytest.raises(ReceiversError) as caught:
+        parse_routing(text, "routes.yaml", ENV, geography=load_geography())
+    problems = {p.key: p.message for p in caught.value.problems}
+    assert problems["routes[0].districts[0]"] == (
+        "unknown district 'hongkou'; configured: 杨浦区 (yangpu)"
+    )
+    assert problems["routes[1].subdistricts[0]"].startswith("unknown subdistrict 'ouyang_road'")
+    with pytest.raises(ReceiversError) as typo:
+        parse_routing(text.replace("[hongkou]}", "[hongkuo]}"), "routes.yaml", ENV, geography=both)
+    assert typo.value.problems[0].message == "unknown district 'hongkuo'; did you mean 'hongkou'?"

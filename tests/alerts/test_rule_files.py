@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from alerts.errors import RuleError
 from alerts.rules.defaults import default_rules
 from alerts.rules.files import RULES_DIR, load_rule_files, reload
 from alerts.rules.rule import ConditionKind, Rule, SubjectKind
 from alerts.rules.rule_set import RuleSet, changed_rule_ids
+from schemas.geography import GEOGRAPHY_DIR, load_geography
 from schemas.registry import Registry
 from schemas.sensor_type import Grade
 from tests.alerts.rule_file_helpers import PRESSURE_BELOW, RULE, ids, problems_of, write
@@ -258,3 +262,40 @@ def test_moving_a_rule_to_another_file_is_no_change(registry: Registry, tmp_path
     # The same rule loaded twice compares equal, so an unchanged reload changes nothing.
     shipped = load_rule_files(registry, RULES_DIR)
     assert changed_rule_ids(shipped, load_rule_files(registry, RULES_DIR)) == frozenset()
+
+
+def test_subdistricts_in_rules_are_those_of_the_configured_geography(
+    registry: Registry, tmp_path: Path
+) -> None:
+    hongkou = load_geography([GEOGRAPHY_DIR / "examples" / "hongkou.geojson"])
+    rules_dir = tmp_path / "rules"
+    write(
+        rules_dir,
+        "hk.yaml",
+        f"""
+        overrides:
+          - {{rule: {PRESSURE_BELOW}, subdistricts: [tilanqiao], hold: 1m}}
+        rules:
+          - {{id: hk_parking, type: parking_lot_counter, metric: occupancy, subject: district,
+              aggregate: avg, above: {{orange: 95}}, subdistricts: [beiwaitan]}}
+        """,
+    )
+    with pytest.raises(RuleError) as caught:
+        load_rule_files(registry, rules_dir, hongkou)
+    problems = {p.key: p.message for p in caught.value.problems}
+    assert problems == {
+        "rules[0].subdistricts": (
+            "a district rule covers each whole district (虹口区 (hongkou)); "
+            "use subject: subdistrict"
+        )
+    }
+    # Against the shipped geography Hongkou's codes are unknown (with reload, too).
+    write(
+        rules_dir, "hk.yaml", f"overrides: [{{rule: {PRESSURE_BELOW}, subdistricts: [tilanqiao]}}]"
+    )
+    assert [p.key for p in problems_of(registry, rules_dir)] == ["overrides[0].subdistricts[0]"]
+    rule_set = load_rule_files(registry, rules_dir, hongkou)
+    assert any(r.scope.subdistricts == frozenset({"tilanqiao"}) for r in rule_set)
+    result = reload(rule_set, rules_dir, load_geography())
+    assert isinstance(result, list)
+    assert result[0].message.startswith("unknown subdistrict 'tilanqiao'")

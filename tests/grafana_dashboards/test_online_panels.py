@@ -10,7 +10,7 @@ import asyncpg
 
 from grafana_dashboards import drilldown, overview, sql
 from grafana_dashboards.i18n import Lang
-from schemas.districts import SUBDISTRICTS
+from schemas.geography import load_geography
 from storage.backend import Backend
 from storage.catalog import load_catalog
 from storage.online import WINDOW_SECONDS_SQL
@@ -19,6 +19,7 @@ from storage.writer import ReadingWriter
 from tests.grafana_dashboards.grafana_sql import Value, expand, several, single
 from tests.harness import ScratchDatabase
 
+SUBDISTRICTS = list(load_geography())
 EVERY_SUBDISTRICT = {"subdistrict": several([s.code for s in SUBDISTRICTS])}
 
 

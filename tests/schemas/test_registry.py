@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from schemas.errors import RegistryError
+from schemas.geography import Geography
 from schemas.registry import SENSOR_TYPES_DIR, load_registry, parse_sensor_type
 from schemas.sensor_type import MAX_METRICS, Grade
+from simulators.fleet import hotspot_warnings
 
 GOOD = (SENSOR_TYPES_DIR / "water_main_pressure.yaml").read_text(encoding="utf-8")
 
@@ -156,12 +158,14 @@ def test_all_problems_in_all_files_are_reported_together(tmp_path: Path) -> None
     assert any(p.startswith("sensor_types/b.yaml: domain: ") for p in problems)
 
 
-def test_unknown_hotspot_subdistrict_is_named(tmp_path: Path) -> None:
+def test_unknown_hotspot_subdistrict_is_named_against_the_geography(
+    tmp_path: Path, geography: Geography
+) -> None:
+    # The registry alone has no geography: the check runs where both are known.
     text = GOOD.replace("hotspots: {yinhang: 2.0}", "hotspots: {lujiazui: 2.0}")
-    folder = _folder(tmp_path, {"p.yaml": text})
-    problems = _problems(folder)
-    assert len(problems) == 1
-    assert problems[0].startswith("sensor_types/p.yaml: simulator.hotspots.lujiazui: unknown")
+    registry = load_registry(_folder(tmp_path, {"p.yaml": text}))
+    [problem] = [str(p) for p in hotspot_warnings(registry, geography)]
+    assert problem.startswith("sensor_types/p.yaml: simulator.hotspots.lujiazui: unknown")
 
 
 def test_parse_single_document_for_api_posts() -> None:

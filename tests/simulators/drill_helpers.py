@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas.districts import SUBDISTRICTS, SUBDISTRICTS_BY_CODE
+from schemas.geography import load_geography
 from schemas.registry import Registry
 from schemas.sensor_type import GRADES_BY_SEVERITY, Metric, MetricKind
 from simulators.model import Effect, SimSensor
@@ -18,6 +18,7 @@ from simulators.scenarios import (
     parse_scenario,
 )
 
+GEOGRAPHY = load_geography()  # the shipped default: the drills name its places
 SHIPPED = {
     "water_main_burst",
     "heatwave_grid_stress",
@@ -60,7 +61,7 @@ def _sensor(
     subdistrict: str = "yinhang",
     at: tuple[float, float] | None = None,
 ) -> SimSensor:
-    centre = SUBDISTRICTS_BY_CODE[subdistrict]
+    centre = GEOGRAPHY.subdistricts[subdistrict]
     lat, lon = at if at is not None else (centre.lat, centre.lon)
     return SimSensor(sensor_id, registry.types[type_name], subdistrict, lat, lon)
 
@@ -70,7 +71,7 @@ def _default_fleet(registry: Registry) -> list[SimSensor]:
     fleet: list[SimSensor] = []
     for sensor_type in registry:
         sim = sensor_type.simulator
-        for district in SUBDISTRICTS:
+        for district in GEOGRAPHY:
             count = round(sim.per_subdistrict * sim.hotspots.get(district.code, 1.0))
             prefix = f"t-{sensor_type.name}-{district.code}"
             fleet.extend(

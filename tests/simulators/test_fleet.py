@@ -3,31 +3,41 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
+import shapely
 
-from schemas.districts import SUBDISTRICTS, SUBDISTRICTS_BY_CODE, within_yangpu
-from schemas.geography import Geography
+from schemas.geography import DEFAULT_GEOGRAPHY, GEOGRAPHY_DIR, Geography, load_geography
 from schemas.inventory import SENSOR_ID_PATTERN, validate_rows
-from schemas.registry import Registry
-from simulators.fleet import SPREAD_DEG, abbreviations, build_fleet, fleet_counts, fleet_inventory
+from schemas.registry import SENSOR_TYPES_DIR, Registry, load_registry
+from simulators.fleet import (
+    abbreviations,
+    build_fleet,
+    fleet_counts,
+    fleet_inventory,
+    hotspot_warnings,
+)
 from simulators.model import SimSensor
 
 ID = re.compile(r"^sim-([a-z0-9]+)-(\d{2})-(\d{4})$")
 
 
 @pytest.fixture(scope="module")
-def big_fleet(registry: Registry) -> list[SimSensor]:
-    return build_fleet(registry, size=20_000, seed=11)
+def big_fleet(registry: Registry, geography: Geography) -> list[SimSensor]:
+    return build_fleet(registry, geography, size=20_000, seed=11)
 
 
-def test_counts_follow_per_subdistrict_and_hotspots(registry: Registry) -> None:
-    fleet = build_fleet(registry)
+def test_counts_follow_per_subdistrict_and_hotspots(
+    registry: Registry, geography: Geography
+) -> None:
+    fleet = build_fleet(registry, geography)
     built = Counter((s.type_name, s.subdistrict) for s in fleet)
     for sensor_type in registry:
         sim = sensor_type.simulator
-        for district in SUBDISTRICTS:
+        for district in geography:
             expected = round(sim.per_subdistrict * sim.hotspots.get(district.code, 1.0))
             assert built[sensor_type.name, district.code] == expected
     # Spot checks against the YAML: 8 pressure gauges a subdistrict, twice that in Yinhang.
@@ -37,9 +47,11 @@ def test_counts_follow_per_subdistrict_and_hotspots(registry: Registry) -> None:
 
 
 @pytest.mark.parametrize("size", [2_000, 20_000, 500])
-def test_size_scales_every_count_by_one_factor(registry: Registry, size: int) -> None:
-    base = fleet_counts(registry)
-    scaled = fleet_counts(registry, size=size)
+def test_size_scales_every_count_by_one_factor(
+    registry: Registry, geography: Geography, size: int
+) -> None:
+    base = fleet_counts(registry, geography)
+    scaled = fleet_counts(registry, geography, size=size)
     total = sum(sum(row.values()) for row in scaled.values())
     assert 0.95 * size <= total <= 1.05 * size
     factor = size / sum(sum(row.values()) for row in base.values())
@@ -65,7 +77,9 @@ def test_tiny_fleet_keeps_one_sensor_of_every_type(registry: Registry) -> None:
         build_fleet(registry, size=0)
 
 
-def test_big_fleet_ids_are_unique_valid_and_readable(big_fleet: list[SimSensor]) -> None:
+def test_big_fleet_ids_are_unique_valid_and_readable(
+    big_fleet: list[SimSensor], geography: Geography
+) -> None:
     assert len(big_fleet) == 20_000
     ids = [s.id for s in big_fleet]
     assert len(set(ids)) == len(ids)
@@ -75,17 +89,60 @@ def test_big_fleet_ids_are_unique_valid_and_readable(big_fleet: list[SimSensor])
         match = ID.fullmatch(sensor.id)
         assert match is not None, sensor.id
         assert match[1] == short[sensor.type_name]
-        assert SUBDISTRICTS[int(match[2]) - 1].code == sensor.subdistrict
+        assert list(geography)[int(match[2]) - 1].code == sensor.subdistrict
     assert short["water_main_pressure"] == "wmp"
 
 
-def test_positions_scatter_around_the_subdistrict_centre(big_fleet: list[SimSensor]) -> None:
+def test_positions_lie_inside_the_subdistrict_polygon(
+    big_fleet: list[SimSensor], geography: Geography
+) -> None:
     for sensor in big_fleet:
-        centre = SUBDISTRICTS_BY_CODE[sensor.subdistrict]
-        assert within_yangpu(sensor.lat, sensor.lon)
-        assert abs(sensor.lat - centre.lat) <= SPREAD_DEG + 1e-6
-        assert abs(sensor.lon - centre.lon) <= SPREAD_DEG + 1e-6
+        area = geography.subdistricts[sensor.subdistrict].area
+        assert shapely.intersects_xy(area, sensor.lon, sensor.lat), sensor
     assert len({(s.lat, s.lon) for s in big_fleet}) > 0.99 * len(big_fleet)
+    # Spread over the polygon, not piled on one point: each subdistrict's sensors span most of
+    # its bounding box.
+    for sub in geography:
+        points = [(s.lon, s.lat) for s in big_fleet if s.subdistrict == sub.code]
+        min_lon, _, max_lon, _ = sub.area.bounds
+        spread = max(p[0] for p in points) - min(p[0] for p in points)
+        assert spread > 0.5 * (max_lon - min_lon), sub.code
+
+
+def test_every_configured_district_gets_sensors(registry: Registry) -> None:
+    both = load_geography([DEFAULT_GEOGRAPHY, GEOGRAPHY_DIR / "examples" / "hongkou.geojson"])
+    fleet = build_fleet(registry, both, size=3_000, seed=5)
+    per_district = Counter(both.subdistricts[s.subdistrict].district for s in fleet)
+    assert set(per_district) == {"yangpu", "hongkou"}
+    assert {s.subdistrict for s in fleet} == set(both.subdistricts)
+    for sensor in fleet:
+        assert both.locate(sensor.lat, sensor.lon) == both.subdistricts[sensor.subdistrict]
+
+
+def test_hotspots_outside_the_geography_are_reported_and_ignored(registry: Registry) -> None:
+    hongkou = load_geography([GEOGRAPHY_DIR / "examples" / "hongkou.geojson"])
+    warnings = hotspot_warnings(registry, hongkou)
+    pressure = [w for w in warnings if w.key == "simulator.hotspots.yinhang"]
+    assert any(w.file.endswith("water_main_pressure.yaml") for w in pressure), warnings
+    assert "虹口区" in pressure[0].message
+    assert "ignores" in pressure[0].message
+    counts = fleet_counts(registry, hongkou)
+    assert set(counts["water_main_pressure"]) == set(hongkou.subdistricts)
+    assert set(counts["water_main_pressure"].values()) == {8}  # no Yangpu hotspot applied
+    assert hotspot_warnings(registry, load_geography()) == []
+
+
+def test_a_hotspot_typo_gets_a_hint(tmp_path: Path, geography: Geography) -> None:
+    shutil.copytree(SENSOR_TYPES_DIR, tmp_path / "types")
+    path = tmp_path / "types" / "water_main_pressure.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("{yinhang: 2.0}", "{yinhnag: 2.0}"),
+        encoding="utf-8",
+    )
+    [warning] = hotspot_warnings(load_registry(tmp_path / "types"), geography)
+    assert warning.file.endswith("water_main_pressure.yaml")
+    assert warning.key == "simulator.hotspots.yinhnag"
+    assert "did you mean 'yinhang'?" in warning.message
 
 
 def test_offsets_and_phases_vary_but_keep_baselines_in_range(big_fleet: list[SimSensor]) -> None:
@@ -102,6 +159,7 @@ def test_offsets_and_phases_vary_but_keep_baselines_in_range(big_fleet: list[Sim
 
 
 def test_same_seed_same_fleet_other_seed_other_fleet(registry: Registry) -> None:
+    # Left out, the geography is the shipped default.
     first = build_fleet(registry, size=3_000, seed=1)
     assert build_fleet(registry, size=3_000, seed=1) == first
     other = build_fleet(registry, size=3_000, seed=2)

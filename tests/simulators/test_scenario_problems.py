@@ -136,7 +136,8 @@ from tests.simulators.drill_helpers import (
         (
             "share: 1.0}",
             "share: 1.0, near: {lat: 31.1, lon: 121.5, radius_m: 0}}",
-            "effects[0].select.near: (31.1, 121.5) is outside Yangpu",
+            "effects[0].select.near: (31.1, 121.5) is outside every configured district "
+            "(杨浦区 (yangpu))",
         ),
         (
             "duration: 10m",
