@@ -97,7 +97,7 @@ async def _play(
     await wait_until(all_stored, timeout_s=180)
 
 
-@pytest.mark.parametrize("name", ["water_main_burst", "building_fire"])
+@pytest.mark.parametrize("name", ["water_main_burst", "building_fire", "pollution_episode"])
 async def test_a_drill_fires_its_expected_alerts_each_delivered_once_signed(
     name: str,
     prepared: ScratchDatabase,

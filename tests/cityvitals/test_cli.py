@@ -22,8 +22,8 @@ def test_validate_shipped_folder_and_inventory() -> None:
         app, ["sensors", "validate", str(SENSOR_TYPES_DIR), "--inventory", str(INVENTORY)]
     )
     assert result.exit_code == 0, result.output
-    assert "14 sensor types valid" in result.output
-    assert "48 sensors valid" in result.output
+    assert "17 sensor types valid" in result.output
+    assert "54 sensors valid" in result.output
 
 
 def test_validate_reports_problems_and_fails(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_migrate_twice_against_a_real_server(
     first = runner.invoke(app, ["db", "migrate"])
     assert first.exit_code == 0, first.output
     assert "backend postgres; migrations applied: 0001_core.sql" in first.output
-    assert "inventory sensors synced: 48" in first.output
+    assert "inventory sensors synced: 54" in first.output
     second = runner.invoke(app, ["db", "migrate"])
     assert "migrations applied: none (up to date)" in second.output
     maintain = runner.invoke(app, ["db", "maintain", "--once"])

@@ -1,4 +1,4 @@
-"""`cityvitals demo`: its own servers, a simulated city in all four domains, kept data, servers
+"""`cityvitals demo`: its own servers, a simulated city in every domain, kept data, servers
 that let in only the demo's own accounts, and every way of stopping it.
 
 The smoke test CI runs: about 30 s of the demo, then the data is checked. Then the stops: Ctrl-C,
@@ -169,7 +169,7 @@ async def _until_stored(database_url: str, sql: str) -> None:
         await conn.close()
 
 
-def test_demo_fills_all_four_domains_stops_on_ctrl_c_and_keeps_data(data_dir: Path) -> None:
+def test_demo_fills_every_domain_stops_on_ctrl_c_and_keeps_data(data_dir: Path) -> None:
     first = Demo(data_dir, "--sensors", "400", "--duration", "30")
     output = first.wait_exit()
     assert first.process.returncode == 0, output
@@ -182,7 +182,7 @@ def test_demo_fills_all_four_domains_stops_on_ctrl_c_and_keeps_data(data_dir: Pa
     per_domain = dict(
         line.split("|") for line in _query(data_dir, DOMAIN_COUNTS).split() if "|" in line
     )
-    assert set(per_domain) == {"buildings", "parking", "power", "water"}
+    assert set(per_domain) == {"buildings", "parking", "power", "water", "environment"}
     assert all(int(count) > 0 for count in per_domain.values())
     stored = int(_query(data_dir, "SELECT count(*) FROM readings").strip())
     # The alert engine ran along: it held the lead and recorded its ticks.

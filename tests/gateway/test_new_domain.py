@@ -65,7 +65,7 @@ async def test_a_domain_added_by_files_runs_end_to_end(
         assert answer.status_code == 200, answer.text
         domains = [d["domain"] for d in answer.json()["domains"]]
         # Wall order from the file; environment is declared but has no types: no entry.
-        assert domains == ["buildings", "water", "power", "parking", "greenery"]
+        assert domains == ["buildings", "water", "power", "parking", "environment", "greenery"]
 
         answer = await gateway.get("/v1/vital-signs", params={"domain": "greenery"})
         [greenery] = answer.json()["domains"]

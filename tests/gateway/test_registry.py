@@ -18,7 +18,7 @@ async def test_list_and_read(gateway: Gateway) -> None:
     listed = await gateway.get("/v1/sensor-types")
     assert listed.status_code == 200
     names = [t["name"] for t in listed.json()]
-    assert len(names) == 14
+    assert len(names) == 17
     assert "water_main_pressure" in names
     water = await gateway.get("/v1/sensor-types", params={"domain": "water"})
     assert {t["domain"] for t in water.json()} == {"water"}

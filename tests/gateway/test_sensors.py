@@ -10,7 +10,7 @@ from tests.gateway.conftest import Gateway, assert_error, write_readings
 
 async def test_list_filters_and_pages(gateway: Gateway) -> None:
     everything = (await gateway.get("/v1/sensors", params={"limit": 1000})).json()
-    assert len(everything["items"]) == 48
+    assert len(everything["items"]) == 54
     assert everything["next"] is None
     water = (await gateway.get("/v1/sensors", params={"domain": "water"})).json()["items"]
     assert {s["domain"] for s in water} == {"water"}
@@ -28,7 +28,7 @@ async def test_list_filters_and_pages(gateway: Gateway) -> None:
             break
     assert seen == sorted(s["id"] for s in everything["items"])
     unknown = (await gateway.get("/v1/sensors", params={"status": "unknown"})).json()
-    assert len(unknown["items"]) == 48
+    assert len(unknown["items"]) == 54
     assert_error(await gateway.get("/v1/sensors", params={"cursor": "bm9wZQ"}), 422, "cursor")
     assert_error(await gateway.get("/v1/sensors", params={"limit": 0}), 422, "limit")
     assert_error(await gateway.get("/v1/sensors", params={"subdistrict": "pudong"}), 422)

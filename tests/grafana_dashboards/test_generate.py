@@ -26,7 +26,7 @@ def _panels(board: dict[str, Any]) -> list[dict[str, Any]]:
 def test_every_language_has_every_board() -> None:
     names = {p.relative_to(DASHBOARDS_DIR).as_posix() for p in COMMITTED}
     assert {n.split("/")[0] for n in names} == {"zh", "en"}
-    assert len(names) == 14
+    assert len(names) == 16
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.relative_to(DASHBOARDS_DIR).as_posix())

@@ -27,7 +27,7 @@ def test_push_creates_folders_and_dashboards_then_changes_nothing(registry: Regi
 
         second = pusher.push(boards)
         assert (second.folders_created, second.saved) == ([], [])
-        assert len(second.unchanged) == len(boards) == 14
+        assert len(second.unchanged) == len(boards) == 16
         assert not [r for r in grafana.requests if r[0] != "GET"], "a second push writes nothing"
         assert {u: d["dashboard"]["version"] for u, d in grafana.dashboards.items()} == versions
         zh = {uid for uid, d in grafana.dashboards.items() if d["folderUid"] == "cityvitals-zh"}
@@ -52,10 +52,10 @@ def test_cli_push_twice_and_one_language(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.setenv("CITYVITALS_GRAFANA_TOKEN", grafana.token)
         result = runner.invoke(app, ["grafana", "push", "--url", url, "--lang", "en"])
         assert result.exit_code == 0, result.output
-        assert "7 dashboards saved, 0 unchanged" in result.output
+        assert "8 dashboards saved, 0 unchanged" in result.output
         assert set(grafana.folders) == {"cityvitals-en"}
         again = runner.invoke(app, ["grafana", "push", "--url", url, "--lang", "en"])
-        assert "0 dashboards saved, 7 unchanged" in again.output
+        assert "0 dashboards saved, 8 unchanged" in again.output
 
 
 def test_cli_push_names_the_step_that_failed(monkeypatch: pytest.MonkeyPatch) -> None:

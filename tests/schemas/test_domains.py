@@ -39,8 +39,13 @@ def test_shipped_domains_in_wall_order() -> None:
     assert domains["environment"].zh.startswith("生态环境")
     registry = load_registry()
     assert registry.domains == domains
-    # Declared but without types (yet): no wall, no vital signs.
-    assert [d.code for d in registry.domains_in_use()] == ["buildings", "water", "power", "parking"]
+    assert [d.code for d in registry.domains_in_use()] == [
+        "buildings",
+        "water",
+        "power",
+        "parking",
+        "environment",
+    ]
 
 
 def test_a_folder_without_a_domains_file_uses_the_shipped_one(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ routes:
 
 def test_the_registry_loads_the_new_domain_in_file_order(tmp_path: Path) -> None:
     registry = load_registry(greenery_folder(tmp_path))
-    assert list(registry.domains)[-2:] == ["environment", "greenery"]
+    assert list(registry.domains)[-3:] == ["environment", "greenery", "transport"]
     greenery = registry.domains["greenery"]
     assert (greenery.zh, greenery.en, greenery.colour, greenery.position) == (
         "绿化",
@@ -45,11 +45,11 @@ def test_export_gives_the_new_domain_its_wall(tmp_path: Path) -> None:
     # The overview has its vital-signs row, its alert count and its colour on the ingest rate.
     overview = json.dumps(boards["zh/overview.json"], ensure_ascii=False)
     assert "生命体征 · 绿化" in overview
-    assert "('parking', 3), ('greenery', 4)" in overview  # active alerts, wall order
+    assert "('environment', 4), ('greenery', 5)" in overview  # active alerts, wall order
     assert "#91cc75" in overview
-    # Environment is declared but has no types: no wall, no row.
-    assert not any("environment" in name for name in boards)
-    assert "生命体征 · 生态环境" not in overview
+    # Transport is declared but has no types: no wall, no row.
+    assert not any("transport" in name for name in boards)
+    assert "生命体征 · 交通" not in overview
 
 
 def test_receivers_may_route_the_new_domain(tmp_path: Path) -> None:
