@@ -58,5 +58,6 @@ async def test_current_figures(gateway: Gateway) -> None:
         "water",
         "power",
         "parking",
+        "environment",
     ]
     assert_error(await gateway.get("/v1/vital-signs", params={"domain": "air"}), 422, "domain")
