@@ -53,6 +53,7 @@ async def test_current_figures(gateway: Gateway) -> None:
     local = next(m for m in yinhang["metrics"] if m["metric"] == "pressure")
     assert (local["reporting"], local["avg"]) == (2, pytest.approx(0.25))
     everything = (await gateway.get("/v1/vital-signs")).json()
+    # Every domain with types, in wall order (the example inventory has environment sensors).
     assert [d["domain"] for d in everything["domains"]] == [
         "buildings",
         "water",
