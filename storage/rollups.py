@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from storage.backend import Backend
 from storage.buckets import ORIGIN_SQL, bucket_start
@@ -53,14 +54,32 @@ async def refresh_rollups(
 async def refresh_continuous_aggregates(
     conn: asyncpg.Connection, now: datetime, since: datetime | None = None
 ) -> None:
-    """Materialize TimescaleDB aggregates up to `now` (must not run inside a transaction)."""
+    """Materialize TimescaleDB aggregates up to `now` (must not run inside a transaction).
+
+    TimescaleDB's own refresh job may be refreshing the same aggregate at that moment; the call
+    then fails at once ("concurrent refresh") rather than wait. Waiting for the job and calling
+    again keeps the promise that everything up to `now` is materialized when this returns."""
     for name, width in ROLLUPS.items():
-        await conn.execute(
-            f"CALL refresh_continuous_aggregate('readings_{name}', "
-            "$1::timestamptz, $2::timestamptz)",
-            since,
-            bucket_start(now, width),
-        )
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(_refreshed_elsewhere),
+            wait=wait_random_exponential(multiplier=0.05, max=1.0),
+            stop=stop_after_delay(_CONCURRENT_REFRESH_WAIT_S),
+            reraise=True,
+        ):
+            with attempt:
+                await conn.execute(
+                    f"CALL refresh_continuous_aggregate('readings_{name}', "
+                    "$1::timestamptz, $2::timestamptz)",
+                    since,
+                    bucket_start(now, width),
+                )
+
+
+_CONCURRENT_REFRESH_WAIT_S = 60.0  # the job refreshes a window at a time: seconds, not minutes
+
+
+def _refreshed_elsewhere(error: BaseException) -> bool:
+    return isinstance(error, asyncpg.LockNotAvailableError) and "concurrent refresh" in str(error)
 
 
 async def _refresh_postgres(

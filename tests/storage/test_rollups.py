@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -11,7 +12,7 @@ from storage.backend import Backend
 from storage.catalog import load_catalog
 from storage.rollups import refresh_rollups
 from storage.writer import ReadingWriter, Row
-from tests.harness import ScratchDatabase
+from tests.harness import TIMESCALEDB_ONLY, ScratchDatabase
 
 
 @pytest.fixture
@@ -105,3 +106,21 @@ async def test_buckets_above_the_watermark_come_from_raw_data(
     fresh = await _bucket(pool, "readings_1h", now - timedelta(hours=1))
     assert fresh is not None
     assert fresh["value_last"] == 0.5
+
+
+@TIMESCALEDB_ONLY
+async def test_refreshes_that_meet_another_refresh_wait_for_it(
+    prepared: ScratchDatabase, pool: asyncpg.Pool, series: tuple[int, int], now: datetime
+) -> None:
+    """TimescaleDB refuses a refresh while another one (its own job, another service) refreshes
+    the same aggregate: "could not refresh ... due to a concurrent refresh". Four at once meet
+    each other; each must still return with everything up to `now` materialized."""
+    sensor, metric = series
+    start = now - timedelta(hours=6)
+    rows: list[Row] = [(start + timedelta(seconds=30 * i), sensor, metric, 0.3) for i in range(600)]
+    await ReadingWriter(pool, prepared.backend).write(rows)
+    await asyncio.gather(*(_refresh(pool, prepared.backend, now) for _ in range(4)))
+    materialized = await pool.fetchval(
+        "SELECT sum(samples) FROM readings_1m WHERE sensor_id = $1", sensor
+    )
+    assert materialized == 600
