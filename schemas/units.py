@@ -185,13 +185,25 @@ class Conversion:
 
 @cache
 def unit_registry() -> Registry:
-    """pint's registry with our definitions: built once per process (about 0.3 s) and shared,
-    like a constant; it holds no state that changes after loading."""
-    registry: Registry = pint.UnitRegistry(
-        preprocessors=[lambda text: _POWER.sub(r"**\1", text)], cache_folder=None
-    )
+    """pint's registry with our definitions: built once per process and shared, like a constant;
+    it holds no state that changes after loading.
+
+    Parsing pint's definitions takes about 0.35 s, most of a service's start-up; pint keeps the
+    parsed result in the user's cache folder (about 20 ms from the second start on). A folder
+    that cannot be written or a cache file another process is still writing costs only the time:
+    the registry is then built from the definitions as before."""
+    try:
+        registry: Registry = _pint_registry(cache_folder=":auto:")
+    except Exception:  # pint's cache is an optimisation: any failure of it means "parse"
+        registry = _pint_registry(cache_folder=None)
     registry.load_definitions(str(DEFINITIONS))
     return registry
+
+
+def _pint_registry(cache_folder: str | None) -> Registry:
+    return pint.UnitRegistry(
+        preprocessors=[lambda text: _POWER.sub(r"**\1", text)], cache_folder=cache_folder
+    )
 
 
 @lru_cache(maxsize=4096)
