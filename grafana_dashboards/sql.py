@@ -132,6 +132,17 @@ GROUP BY 1, 2
 ORDER BY 1, 2"""
 
 
+def newest_reading(type_sql: str, metric_sql: str, lookback: timedelta) -> str:
+    """`l.value`: sensor `s`'s newest reading of the metric within `lookback` of the range's end
+    (one index probe per sensor; a sensor silent for longer drops out of the join)."""
+    return f"""CROSS JOIN LATERAL (
+    SELECT r.value FROM readings r
+    WHERE r.sensor_id = s.id AND r.metric_id = {metric_id(type_sql, metric_sql)}
+      AND r.ts > $__timeTo()::timestamptz - {interval(lookback)} AND r.ts <= $__timeTo()
+    ORDER BY r.ts DESC LIMIT 1
+) l"""
+
+
 def latest_by_subdistrict(
     type_sql: str, metric_sql: str, lookback: timedelta, aggregate: str, lang: Lang
 ) -> str:
@@ -140,12 +151,7 @@ def latest_by_subdistrict(
     return f"""SELECT d.{name_column(lang)} AS subdistrict, {aggregate}(l.value) AS value
 FROM subdistricts d
 JOIN sensors s ON s.subdistrict_id = d.id AND s.sensor_type_id = {type_id(type_sql)}
-CROSS JOIN LATERAL (
-    SELECT r.value FROM readings r
-    WHERE r.sensor_id = s.id AND r.metric_id = {metric_id(type_sql, metric_sql)}
-      AND r.ts > $__timeTo()::timestamptz - {interval(lookback)} AND r.ts <= $__timeTo()
-    ORDER BY r.ts DESC LIMIT 1
-) l
+{newest_reading(type_sql, metric_sql, lookback)}
 WHERE d.code IN ({SUBDISTRICTS})
 GROUP BY d.id, d.{name_column(lang)}
 ORDER BY d.id"""
@@ -167,12 +173,7 @@ def latest_district(type_sql: str, metric_sql: str, lookback: timedelta, aggrega
     """District-wide `aggregate` of each sensor's newest reading (table: value)."""
     return f"""SELECT {aggregate}(l.value) AS value
 FROM sensors s
-CROSS JOIN LATERAL (
-    SELECT r.value FROM readings r
-    WHERE r.sensor_id = s.id AND r.metric_id = {metric_id(type_sql, metric_sql)}
-      AND r.ts > $__timeTo()::timestamptz - {interval(lookback)} AND r.ts <= $__timeTo()
-    ORDER BY r.ts DESC LIMIT 1
-) l
+{newest_reading(type_sql, metric_sql, lookback)}
 WHERE s.sensor_type_id = {type_id(type_sql)}"""
 
 
@@ -215,12 +216,7 @@ def sensors_by_state(type_sql: str, metric_sql: str, states: list[str], lookback
     return f"""SELECT {state_label("l.value", states)} AS state, count(*) AS value
 FROM sensors s
 JOIN subdistricts d ON d.id = s.subdistrict_id
-CROSS JOIN LATERAL (
-    SELECT r.value FROM readings r
-    WHERE r.sensor_id = s.id AND r.metric_id = {metric_id(type_sql, metric_sql)}
-      AND r.ts > $__timeTo()::timestamptz - {interval(lookback)} AND r.ts <= $__timeTo()
-    ORDER BY r.ts DESC LIMIT 1
-) l
+{newest_reading(type_sql, metric_sql, lookback)}
 WHERE s.sensor_type_id = {type_id(type_sql)} AND d.code IN ({SUBDISTRICTS})
 GROUP BY round(l.value)
 ORDER BY round(l.value)"""
