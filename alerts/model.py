@@ -35,12 +35,12 @@ class OpsState(StrEnum):
 
 @dataclass(frozen=True)
 class Subject:
-    """What an alert is about: one sensor, one subdistrict, or a whole district."""
+    """What an alert is about: one sensor, one subdistrict, a whole district or the city."""
 
-    kind: str  # "sensor" | "subdistrict" | "district"
-    id: str  # sensor external id, subdistrict code, or district code (the geography's)
+    kind: str  # "sensor" | "subdistrict" | "district" | "city"
+    id: str  # sensor external id, or the geography's subdistrict, district or city code
     domain: str  # a code declared in domains.yaml
-    subdistrict: str | None = None  # None for district-wide subjects
+    subdistrict: str | None = None  # None for district-wide and city-wide subjects
 
 
 @dataclass(frozen=True)

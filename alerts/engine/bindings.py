@@ -46,8 +46,8 @@ class Binding:
     window: WindowKey | None = None
     # sensor index -> position in `sensors` (-1 when not bound): finds an active alert's row
     local: npt.NDArray[np.int32] = field(default_factory=lambda: np.empty(0, np.int32))
-    # Vital-sign rules: the places evaluated, (subject kind, code): ("district", "<district
-    # code>") for each configured district, ("subdistrict", "<code>") for subdistricts.
+    # Vital-sign rules: the places evaluated, (subject kind, code): ("city", "<city code>"),
+    # ("district", "<district code>") for each configured district, ("subdistrict", "<code>").
     places: tuple[tuple[str, str], ...] = ()
     # Rules with schedules: the time zones of the bound sensors and each one's zone (an index
     # into them), asked of `zone_of` once per subdistrict on the first tick that needs them.
@@ -122,14 +122,18 @@ def bind_rules(rules: RuleSet, city: City) -> list[Binding]:
 
 
 def _vital_places(rules: RuleSet, city: City) -> dict[str, tuple[Rule, list[tuple[str, str]]]]:
-    """Each vital-sign rule with the places it is evaluated for: each configured district (a
-    district rule) or the subdistricts where it is the applicable member of its family."""
+    """Each vital-sign rule with the places it is evaluated for: the city (a city rule), each
+    configured district (a district rule) or the subdistricts where it is the applicable member
+    of its family."""
     places: dict[str, tuple[Rule, list[tuple[str, str]]]] = {}
+    geography = city.geography
+    for rule in rules.vital_sign_rules_for(SubjectKind.CITY):
+        places[rule.id] = (rule, [(SubjectKind.CITY.value, geography.city.code)])
     district = SubjectKind.DISTRICT.value
-    for rule in rules.vital_sign_rules_for(None):
-        places[rule.id] = (rule, [(district, code) for code in city.geography.districts])
-    for sub in city.geography:
-        for rule in rules.vital_sign_rules_for(sub.code):
+    for rule in rules.vital_sign_rules_for(SubjectKind.DISTRICT):
+        places[rule.id] = (rule, [(district, code) for code in geography.districts])
+    for sub in geography:
+        for rule in rules.vital_sign_rules_for(SubjectKind.SUBDISTRICT, sub.code):
             entry = places.setdefault(rule.id, (rule, []))
             entry[1].append((SubjectKind.SUBDISTRICT.value, sub.code))
     return places

@@ -11,7 +11,15 @@ from datetime import datetime
 
 from alerts.model import Alert, Grade, Phase
 from alerts.notify import NotifyAlert, notify_alert
-from alerts.rules.rule import THRESHOLD_KINDS, Aggregate, Condition, ConditionKind, Levels, Rule
+from alerts.rules.rule import (
+    THRESHOLD_KINDS,
+    Aggregate,
+    Condition,
+    ConditionKind,
+    Levels,
+    Rule,
+    SubjectKind,
+)
 from schemas.geography import Geography
 from schemas.grades import grade_rank
 from schemas.registry import Registry
@@ -92,9 +100,14 @@ def _easing(alert: Alert, rule: Rule) -> tuple[datetime | None, bool]:
 
 
 def _place(alert: Alert, geography: Geography) -> tuple[str, str, str | None]:
-    """(zh, en) of where the alert is, and its district's code: a subdistrict's names, or a
-    district's for a district-wide subject."""
+    """(zh, en) of where the alert is, and its district's code: a subdistrict's names, a
+    district's for a district-wide subject, the city's (and no district) for a city-wide one."""
     subject = alert.subject
+    if subject.kind == SubjectKind.CITY.value:
+        city = geography.city
+        if subject.id != city.code:  # an alert of a city the files no longer name
+            return subject.id, subject.id, None
+        return city.zh, city.en, None
     if subject.subdistrict is not None:
         sub = geography.get(subject.subdistrict)
         if sub is None:

@@ -208,7 +208,10 @@ def _vital(
     else:
         values = _values(binding, city, windows, now_s)
     for kind, code in binding.places:
-        if kind == SubjectKind.DISTRICT.value:
+        if kind == SubjectKind.CITY.value:
+            in_place = values[districts >= 0]  # sensors of every configured district
+            subject = Subject(kind, code, rule.domain, None)
+        elif kind == SubjectKind.DISTRICT.value:
             in_place = values[districts == city.district_index[code]]
             subject = Subject(kind, code, rule.domain, None)
         else:

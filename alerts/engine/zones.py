@@ -36,13 +36,17 @@ def one_zone(name: str = DEFAULT_TIME_ZONE) -> ZoneOf:
 
 def by_district(geography: Geography, fallback: str = DEFAULT_TIME_ZONE) -> ZoneOf:
     """Each subject in its district's zone: a district by its code, a sensor or a subdistrict by
-    the district its subdistrict lies in; `fallback` for a place the geography no longer holds
-    (an alert of a subdistrict dropped from the files)."""
+    the district its subdistrict lies in, the city in its first district's (a city's districts
+    share one zone in practice; the files do not require it); `fallback` for a place the
+    geography no longer holds (an alert of a subdistrict dropped from the files)."""
     zones = {code: district.zone for code, district in geography.districts.items()}
     by_subdistrict = {s.code: zones[s.district] for s in geography}
     spare = ZoneInfo(fallback)
+    city_zone = next(iter(zones.values()), spare)
 
     def zone_of(subject: Subject) -> tzinfo:
+        if subject.kind == SubjectKind.CITY.value:
+            return city_zone
         if subject.kind == SubjectKind.DISTRICT.value:
             return zones.get(subject.id, spare)
         if subject.subdistrict is None:

@@ -89,7 +89,7 @@ class NotifyAlert:
     # An enumerated state metric's names, (zh, en) per stored index: the value is shown by its
     # name ("故障 / Fault"), never as a number. () for every other metric.
     states: tuple[tuple[str, str], ...] = ()
-    # Where, in words: the subdistrict's names (or the district's, for a district-wide subject),
+    # Where, in words: the subdistrict's names (the district's or the city's for wider subjects),
     # from the geography; empty: the texts show the code.
     place_zh: str = ""
     place_en: str = ""

@@ -17,6 +17,7 @@ from alerts.rules.defaults import default_rules
 from alerts.rules.rule import (
     SHARE_OFFLINE_RANGE,
     THRESHOLD_KINDS,
+    WIDE_KINDS,
     Aggregate,
     ConditionKind,
     Direction,
@@ -91,18 +92,19 @@ class Checker:
         subject = spec.subject
         if subject is SubjectKind.SENSOR:
             if spec.aggregate is not None:
-                at("aggregate", "only subject: subdistrict or district rules aggregate")
+                at("aggregate", "only subject: subdistrict, district or city rules aggregate")
         else:
             if spec.aggregate is None:
                 at("aggregate", f"a {subject} rule needs one of: {', '.join(Aggregate)}")
             if spec.sensors is not None:
                 at("sensors", f"a {subject} rule is about places, not single sensors")
-            if subject is SubjectKind.DISTRICT and spec.subdistricts is not None:
-                at(
-                    "subdistricts",
-                    f"a district rule covers each whole district ({self.geography.describe()}); "
-                    "use subject: subdistrict",
+            if subject in WIDE_KINDS and spec.subdistricts is not None:
+                covers = (
+                    f"the whole city ({self.geography.city.zh}: {self.geography.describe()})"
+                    if subject is SubjectKind.CITY
+                    else f"each whole district ({self.geography.describe()})"
                 )
+                at("subdistricts", f"a {subject} rule covers {covers}; use subject: subdistrict")
             if kind in _SINGLE_SENSOR_KINDS:
                 at(kind.value, f"{kind} watches single sensors; for places use share_offline")
         if kind is ConditionKind.ABSENCE or spec.aggregate is Aggregate.SHARE_OFFLINE:
@@ -151,10 +153,10 @@ class Checker:
                 known = self.geography.subdistricts
                 at(f"subdistricts[{j}]", f"unknown subdistrict {code!r}{did_you_mean(code, known)}")
         if base is not None:
-            if base.subject_kind is SubjectKind.DISTRICT:
+            if base.subject_kind in WIDE_KINDS:
                 at(
                     "subdistricts",
-                    f"{base.id!r} is district-wide; it has no subdistricts to narrow",
+                    f"{base.id!r} is {base.subject_kind}-wide; it has no subdistricts to narrow",
                 )
             elif base.scope.subdistricts is not None:
                 wider = sorted(set(codes) - base.scope.subdistricts)

@@ -11,7 +11,7 @@
       - id: parking_nearly_full
         type: parking_lot_counter
         metric: occupancy
-        subject: subdistrict                 # or district: a city vital sign
+        subject: subdistrict                 # or district, or city: a city vital sign
         aggregate: avg                       # avg | min | max | sum | share_offline
         above: {orange: 95, hysteresis: 3}
         hold: 10m

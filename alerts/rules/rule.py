@@ -68,10 +68,15 @@ class SubjectKind(StrEnum):
     SENSOR = "sensor"
     SUBDISTRICT = "subdistrict"
     DISTRICT = "district"
+    CITY = "city"  # every configured district together: one alert for the whole city
+
+
+WIDE_KINDS = (SubjectKind.DISTRICT, SubjectKind.CITY)  # a whole district or the whole city
 
 
 class Aggregate(StrEnum):
-    """How a vital-sign rule folds a type's sensors into one value per subdistrict or district."""
+    """How a vital-sign rule folds a type's sensors into one value per place (subdistrict,
+    district or the city)."""
 
     AVG = "avg"
     MIN = "min"

@@ -63,10 +63,10 @@ class RuleSet:
         it only changes with the rule set)."""
         return _select(self._sensor_families.get(type_name, ()), subdistrict, sensor_id)
 
-    def vital_sign_rules_for(self, subdistrict: str | None) -> list[Rule]:
-        """Aggregate rules for one subdistrict, or the district-wide ones when `subdistrict` is
-        None; the evaluator computes each rule's aggregate and steps the alert with it."""
-        kind = SubjectKind.DISTRICT if subdistrict is None else SubjectKind.SUBDISTRICT
+    def vital_sign_rules_for(self, kind: SubjectKind, subdistrict: str | None = None) -> list[Rule]:
+        """Aggregate rules of subject `kind`: for one subdistrict (kind SUBDISTRICT), or the
+        district-wide or city-wide ones; the evaluator computes each rule's aggregate per place
+        and steps the alert with it."""
         return _select(self._vital_families.get(kind, ()), subdistrict, None)
 
 

@@ -216,6 +216,58 @@ BROKEN: list[tuple[str, str, str, str]] = [
         "required key is missing",
     ),
     (
+        "a city rule without an aggregate",
+        """
+        rules:
+          - {id: r, type: water_main_pressure, metric: pressure, subject: city,
+             below: {yellow: 0.2}}
+        """,
+        "rules[0].aggregate",
+        "a city rule needs one of: avg, min, max, sum, share_offline",
+    ),
+    (
+        "a city rule narrowed to subdistricts",
+        """
+        rules:
+          - {id: r, type: water_main_pressure, metric: pressure, subject: city, aggregate: avg,
+             subdistricts: [yinhang], below: {yellow: 0.2}}
+        """,
+        "rules[0].subdistricts",
+        "a city rule covers the whole city (上海市: 杨浦区 (yangpu)); use subject: subdistrict",
+    ),
+    (
+        "a city rule on single sensors",
+        """
+        rules:
+          - {id: r, type: water_main_pressure, metric: pressure, subject: city, aggregate: min,
+             sensors: [yp-wp-0001], below: {yellow: 0.2}}
+        """,
+        "rules[0].sensors",
+        "a city rule is about places, not single sensors",
+    ),
+    (
+        "a sensor rule with an aggregate",
+        """
+        rules:
+          - {id: r, type: water_main_pressure, metric: pressure, aggregate: avg,
+             below: {yellow: 0.2}}
+        """,
+        "rules[0].aggregate",
+        "only subject: subdistrict, district or city rules aggregate",
+    ),
+    (
+        "an override narrowing a city rule to subdistricts",
+        """
+        rules:
+          - {id: city_min, type: water_main_pressure, metric: pressure, subject: city,
+             aggregate: min, below: {yellow: 0.2}}
+        overrides:
+          - {rule: city_min, subdistricts: [yinhang], below: {yellow: 0.25}}
+        """,
+        "overrides[0].subdistricts",
+        "'city_min' is city-wide; it has no subdistricts to narrow",
+    ),
+    (
         "not a mapping",
         """
         - rules

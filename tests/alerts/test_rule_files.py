@@ -95,11 +95,11 @@ def test_overrides_narrow_and_the_most_specific_applies(registry: Registry) -> N
 
 def test_vital_sign_rules(registry: Registry) -> None:
     rule_set = load_rule_files(registry, RULES_DIR)
-    assert ids(rule_set.vital_sign_rules_for("yinhang")) == {
+    assert ids(rule_set.vital_sign_rules_for(SubjectKind.SUBDISTRICT, "yinhang")) == {
         "parking_subdistrict_nearly_full",
         "water_pressure_gauges_offline",
     }
-    assert ids(rule_set.vital_sign_rules_for(None)) == {
+    assert ids(rule_set.vital_sign_rules_for(SubjectKind.DISTRICT)) == {
         "transformer_overload_district",
         "water_pressure_district_minimum",
     }
