@@ -141,7 +141,17 @@ async def sync_registry(conn: asyncpg.Connection, registry: Registry, geography:
 
 
 async def sync_inventory(conn: asyncpg.Connection, inventory: Inventory) -> int:
-    """Upsert every inventory sensor (the file wins over earlier auto-registration)."""
+    """Upsert every inventory sensor (the file wins over earlier auto-registration). A sensor
+    whose type or subdistrict the database does not hold raises WriteRejected naming it (the
+    upsert's join would otherwise skip it without a word); loading the inventory checks both
+    against the files, so this guards callers that sync an inventory of their own."""
+    types = {r["name"] for r in await conn.fetch("SELECT name FROM sensor_types")}
+    places = {r["code"] for r in await conn.fetch("SELECT code FROM subdistricts")}
+    for s in inventory:
+        if s.type not in types:
+            raise WriteRejected(f"sensors: {s.id}: unknown sensor type {s.type!r}")
+        if s.subdistrict not in places:
+            raise WriteRejected(f"sensors: {s.id}: unknown subdistrict {s.subdistrict!r}")
     rows = [
         (s.id, s.type, s.subdistrict, s.lat, s.lon, s.name, SensorOrigin.INVENTORY.value)
         for s in inventory

@@ -8,9 +8,15 @@ import asyncpg
 import pytest
 
 from schemas.geography import Geography
-from schemas.inventory import Inventory
+from schemas.inventory import Inventory, SensorRecord
 from schemas.registry import Registry
-from storage.catalog import SensorOrigin, load_catalog, register_sensor, sync_registry
+from storage.catalog import (
+    SensorOrigin,
+    load_catalog,
+    register_sensor,
+    sync_inventory,
+    sync_registry,
+)
 from storage.dead_letters import DeadLetter, dead_letter_counts, record_dead_letters
 from storage.errors import WriteRejected
 from tests.harness import ScratchDatabase
@@ -107,3 +113,18 @@ async def test_dead_letters_keep_raw_bytes_and_reason(
         await conn.fetchval("SELECT payload FROM dead_letters WHERE reason = 'bad_utf8'")
         == b"\xff\xfe"
     )
+
+
+async def test_an_inventory_sensor_the_database_cannot_place_is_refused_by_name(
+    prepared: ScratchDatabase, conn: asyncpg.Connection
+) -> None:
+    """An inventory synced by a tool of its own (not loaded from the files, which check types
+    and subdistricts) must not lose a sensor silently."""
+    at = {"lat": 31.28, "lon": 121.52}
+    unknown_type = SensorRecord(id="x-0001", type="river_gauge", subdistrict="yinhang", **at)
+    with pytest.raises(WriteRejected, match="sensors: x-0001: unknown sensor type 'river_gauge'"):
+        await sync_inventory(conn, Inventory({"x-0001": unknown_type}))
+    elsewhere = SensorRecord(id="x-0002", type="drain_level", subdistrict="tilanqiao", **at)
+    with pytest.raises(WriteRejected, match="sensors: x-0002: unknown subdistrict 'tilanqiao'"):
+        await sync_inventory(conn, Inventory({"x-0002": elsewhere}))
+    assert await conn.fetchval("SELECT count(*) FROM sensors WHERE external_id LIKE 'x-%'") == 0
