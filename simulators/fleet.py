@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 import shapely
 
 from schemas.errors import Problem
-from schemas.geography import Area, Geography, Subdistrict, load_geography
+from schemas.geography import Geography, Subdistrict, load_geography
+from schemas.geojson_area import Area
 from schemas.inventory import Inventory, SensorRecord
 from schemas.registry import Registry
 from schemas.sensor_type import Metric, MetricKind, MetricSimulation, SensorType

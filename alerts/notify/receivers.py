@@ -33,11 +33,7 @@ import os
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.errors import ReceiversError
 from alerts.file_problems import FileProblems, Report, did_you_mean
@@ -46,13 +42,20 @@ from alerts.notify import NotifyAlert
 from alerts.notify.destinations import local_destination
 from alerts.notify.escalation import (
     EscalatePolicy,
-    EscalateSpec,
     check_receiver_name,
     escalate_policy,
 )
 from alerts.notify.grouping import DEFAULT_GROUP_BY, AlertGroup, group_alerts
+from alerts.notify.receiver_specs import (
+    DEFAULT_GROUP_INTERVAL_S,
+    DEFAULT_GROUP_WAIT_S,
+    DEFAULT_REPEAT_INTERVAL_S,
+    ReceiverKind,
+    ReceiverSpec,
+    RouteSpec,
+    RoutingSpec,
+)
 from schemas.domains import shipped_domains
-from schemas.durations import Duration, Offset
 from schemas.geography import Geography, load_geography
 from schemas.grades import GRADES_BY_SEVERITY, at_least
 
@@ -65,73 +68,8 @@ __all__ = [
     "parse_routing",
 ]
 
-DEFAULT_REPEAT_INTERVAL_S = 4 * 3600.0  # Alertmanager's default
-# Alertmanager waits 30 s before a new group's first message so a burst arrives as one. A duty
-# officer should hear of a burst main within seconds, so the first message goes at once and
-# whatever joins the group follows as one update per group_interval (200 sensors: 2 messages,
-# or 1 if they breach in the same tick). Set group_wait for Alertmanager's behaviour.
-DEFAULT_GROUP_WAIT_S = 0.0
-DEFAULT_GROUP_INTERVAL_S = 60.0
 HINT = "the format is in alerts/notify/receivers.py"
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-_NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
-
-
-class ReceiverKind(StrEnum):
-    WEBHOOK = "webhook"  # Alertmanager webhook v4 JSON, signed with our HMAC headers
-    WECOM = "wecom"
-    DINGTALK = "dingtalk"
-    FEISHU = "feishu"
-
-
-# --- the file as written ---------------------------------------------------------------------
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class _ReceiverSpec(_Strict):
-    name: str = Field(pattern=_NAME)
-    kind: ReceiverKind
-    url: str | None = None
-    url_env: str | None = None
-    secret_env: str | None = None
-    timeout: Duration = 10.0
-    max_alerts: int = Field(default=0, ge=0)
-    send_resolved: bool = True
-    msg_type: Literal["interactive", "text"] | None = None
-
-
-class _RouteSpec(_Strict):
-    receiver: str
-    grades: list[Grade] | None = Field(default=None, min_length=1)
-    min_grade: Grade | None = None
-    domains: list[str] | None = Field(default=None, min_length=1)
-    subdistricts: list[str] | None = Field(default=None, min_length=1)
-    districts: list[str] | None = Field(default=None, min_length=1)
-    labels: dict[str, str] = Field(default_factory=dict)
-    group_by: list[str] | None = None
-    group_wait: Offset | None = None
-    group_interval: Duration | None = None
-    repeat_interval: Duration | None = None
-    continue_: bool = Field(default=False, alias="continue")
-    escalate: EscalateSpec | None = None
-
-
-class _RoutingSpec(_Strict):
-    # Items are validated one by one (`_item`) so one bad receiver does not hide the problems
-    # of the others or of the routes: every problem is reported in one pass.
-    receivers: list[dict[str, Any]] = Field(min_length=1)
-    routes: list[dict[str, Any]] = Field(default_factory=list)
-    default_receiver: str | None = None
-    group_by: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUP_BY))
-    group_wait: Offset = DEFAULT_GROUP_WAIT_S
-    group_interval: Duration = DEFAULT_GROUP_INTERVAL_S
-    repeat_interval: Duration = DEFAULT_REPEAT_INTERVAL_S
-    # Receivers on this host or link-local addresses (alerts.notify.destinations): for demos
-    # and tests only.
-    allow_local_urls: bool = False
 
 
 # --- the validated configuration -------------------------------------------------------------
@@ -249,7 +187,7 @@ def parse_routing(
     places = load_geography() if geography is None else geography
     file = FileProblems(source, HINT)
     document = file.mapping(text, "with 'receivers' (and 'routes', 'default_receiver', ...)")
-    spec = None if document is None else file.validate(_RoutingSpec, document)
+    spec = None if document is None else file.validate(RoutingSpec, document)
     if spec is None:
         raise ReceiversError(file.found)
     routing = _build(spec, env, file, declared, places)
@@ -259,7 +197,7 @@ def parse_routing(
 
 
 def _build(
-    spec: _RoutingSpec,
+    spec: RoutingSpec,
     env: Mapping[str, str],
     file: FileProblems,
     domains: Collection[str],
@@ -277,7 +215,7 @@ def _build(
             names.add(name)
     receivers: dict[str, Receiver] = {}
     for i, entry in enumerate(spec.receivers):
-        raw = file.validate(_ReceiverSpec, entry, f"receivers[{i}]")
+        raw = file.validate(ReceiverSpec, entry, f"receivers[{i}]")
         receiver = None if raw is None else _receiver(raw, f"receivers[{i}]", env, report)
         if raw is not None and receiver is not None and not spec.allow_local_urls:
             receiver = _not_local(receiver, raw, f"receivers[{i}]", report)
@@ -285,7 +223,7 @@ def _build(
             receivers.setdefault(receiver.name, receiver)
     routes: list[Route] = []
     for i, entry in enumerate(spec.routes):
-        raw_route = file.validate(_RouteSpec, entry, f"routes[{i}]")
+        raw_route = file.validate(RouteSpec, entry, f"routes[{i}]")
         if raw_route is None:
             continue
         route = _route(raw_route, f"routes[{i}]", spec, names, domains, geography, report)
@@ -325,7 +263,7 @@ def _env(name: str | None, key: str, env: Mapping[str, str], report: Report) -> 
 
 
 def _receiver(
-    raw: _ReceiverSpec, key: str, env: Mapping[str, str], report: Report
+    raw: ReceiverSpec, key: str, env: Mapping[str, str], report: Report
 ) -> Receiver | None:
     robot = raw.kind is not ReceiverKind.WEBHOOK
     if (raw.url is None) == (raw.url_env is None):
@@ -362,7 +300,7 @@ def _receiver(
     )
 
 
-def _not_local(receiver: Receiver, raw: _ReceiverSpec, key: str, report: Report) -> Receiver | None:
+def _not_local(receiver: Receiver, raw: ReceiverSpec, key: str, report: Report) -> Receiver | None:
     why = local_destination(receiver.url)
     if why is None:
         return receiver
@@ -375,9 +313,9 @@ def _not_local(receiver: Receiver, raw: _ReceiverSpec, key: str, report: Report)
 
 
 def _route(
-    raw: _RouteSpec,
+    raw: RouteSpec,
     key: str,
-    spec: _RoutingSpec,
+    spec: RoutingSpec,
     names: set[str],
     domains: Collection[str],
     geography: Geography,
@@ -422,7 +360,7 @@ def _route(
     )
 
 
-def _route_key(raw: _RouteSpec, grades: frozenset[Grade] | None) -> str:
+def _route_key(raw: RouteSpec, grades: frozenset[Grade] | None) -> str:
     """`{}/{domain=~"water", grade=~"orange|red"}`: the route's matchers, as Alertmanager does."""
     matchers = [f"{name}={json.dumps(value)}" for name, value in sorted(raw.labels.items())]
     if grades is not None:

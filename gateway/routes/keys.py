@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from gateway.auth import admin
 from gateway.errors import Invalid, NotFound
 from gateway.keys import create_key
-from gateway.models import KeyCreated, KeyOut, KeyRequest, KeyScopeModel
+from gateway.models_keys import KeyCreated, KeyOut, KeyRequest, KeyScopeModel
 from gateway.openapi import errors
 from gateway.scopes import ScopeProblem, describe, key_scope
 from gateway.state import get_state
