@@ -297,7 +297,7 @@ def close(
 ) -> tuple[Alert, Transitions]:
     """Ops are done with it. While its condition still holds (pending or firing) that needs
     `confirm_firing` and a note saying why: a duty officer closing a red alert by mistake must
-    not make it vanish. Confirmed, it is closed (no escalation, no reminders) but stays on the
+    not make it vanish. Confirmed, it is closed (escalation stops) but stays on the
     duty list marked `closed_while_firing` until the condition clears; it is not reopened
     at once (that would undo the officer's decision and page everyone again). A worse grade
     before it clears reopens it; the next breach after it resolves opens a new episode."""
