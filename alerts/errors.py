@@ -4,6 +4,7 @@ Hierarchy::
 
     AlertError
     ├── AlertStateError     an ops action the alert's current state does not allow
+    │   └── AlertStillFiring  closing an alert whose condition holds, unconfirmed
     ├── AlertActionError    an ops action called with unusable input (no actor, empty note)
     ├── AlertNotFound       an ops action on a fingerprint no stored alert has
     ├── SilenceError        a silence or matcher that cannot work (bad regex, empty window)
@@ -41,8 +42,19 @@ class AlertStateError(AlertError):
         )
 
 
+class AlertStillFiring(AlertStateError):
+    """Closing an alert whose condition still holds (pending or firing) without confirming it:
+    the duty officer must say so explicitly and leave a note why (API `confirm_firing`, CLI
+    `--confirm-firing`)."""
+
+
 class AlertActionError(AlertError, ValueError):
-    """An ops action with input that cannot be recorded, e.g. no one named as the actor."""
+    """An ops action with input that cannot be recorded, e.g. no one named as the actor.
+    `field`: the input at fault when one is (the API names it), e.g. "note"."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class AlertNotFound(AlertError, LookupError):

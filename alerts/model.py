@@ -16,7 +16,16 @@ from enum import StrEnum
 
 from schemas.grades import Grade
 
-__all__ = ["Alert", "Grade", "OpsState", "Phase", "Subject", "Transition"]
+__all__ = [
+    "CONDITION_HOLDS",
+    "Alert",
+    "Grade",
+    "OpsState",
+    "Phase",
+    "Subject",
+    "Transition",
+    "closed_while_firing",
+]
 
 
 class Phase(StrEnum):
@@ -31,6 +40,15 @@ class OpsState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     ASSIGNED = "assigned"
     CLOSED = "closed"
+
+
+# The phases in which the alert's condition holds: closing then needs a confirmation.
+CONDITION_HOLDS = (Phase.PENDING, Phase.FIRING)
+
+
+def closed_while_firing(phase: str, ops: str) -> bool:
+    """For stored rows and alerts alike: closed by ops while the condition still holds."""
+    return ops == OpsState.CLOSED and phase in CONDITION_HOLDS
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,12 @@ class Alert:
     # `keep_firing_for` counts from here (Prometheus' KeepFiringSince). Stored so a restart
     # keeps the timer; None while the condition holds at the current grade.
     clearing_since: datetime | None = None
+
+    @property
+    def closed_while_firing(self) -> bool:
+        """Ops closed it while its condition still holds: it stays on the duty list, marked,
+        until the condition clears (see `engine/state.close`)."""
+        return closed_while_firing(self.phase, self.ops)
 
     @property
     def fingerprint(self) -> str:

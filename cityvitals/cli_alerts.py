@@ -84,7 +84,8 @@ def list_alerts(
     config: ConfigOption = None,
     all_: Annotated[bool, typer.Option("--all", help="Resolved and closed ones too.")] = False,
 ) -> None:
-    """Alerts, worst first: fingerprint, phase, grade, ops state, rule, subject, since."""
+    """Alerts, worst first: fingerprint, phase, grade, ops state, rule, subject, since. The duty
+    list includes alerts closed while they still fire (ops 'closed!'), until they clear."""
     from alerts import store
 
     settings = settings_or_exit(config)
@@ -92,11 +93,14 @@ def list_alerts(
     for a in found:
         value = "" if a.value is None else f"{a.value:g}"
         grade = "-" if a.grade is None else a.grade.value
+        ops_state = "closed!" if a.closed_while_firing else a.ops.value
         typer.echo(
-            f"{a.fingerprint}  {a.phase.value:<8} {grade:<6} {a.ops.value:<12} "
+            f"{a.fingerprint}  {a.phase.value:<8} {grade:<6} {ops_state:<12} "
             f"{a.rule_id}  {a.subject.id}  {value}  since {a.firing_since or a.pending_since}"
         )
     typer.echo(f"{len(found)} alert(s)")
+    if any(a.closed_while_firing for a in found):
+        typer.echo("closed!: closed while still firing; listed until the condition clears")
 
 
 @alerts_app.command("ack")
@@ -128,14 +132,37 @@ def assign(
 
 @alerts_app.command("close")
 def close(
-    fingerprint: str, by: ByOption, note: NoteOption = None, config: ConfigOption = None
+    fingerprint: str,
+    by: ByOption,
+    note: NoteOption = None,
+    confirm_firing: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-firing",
+            help="Close it although it still fires (needs --note saying why); it stays in "
+            "`alerts list`, marked closed!, until the condition clears.",
+        ),
+    ] = False,
+    config: ConfigOption = None,
 ) -> None:
-    """Close an alert: the ops centre is done with it (闭环)."""
+    """Close an alert: the ops centre is done with it (闭环). One that still fires needs
+    --confirm-firing and --note."""
     from alerts.engine import ops
 
     settings = settings_or_exit(config)
-    _run(settings, lambda c: ops.close(c, fingerprint, by, note, datetime.now(UTC)))
-    typer.echo(f"{fingerprint}: closed")
+    closed = _run(
+        settings,
+        lambda c: ops.close(
+            c, fingerprint, by, note, datetime.now(UTC), confirm_firing=confirm_firing
+        ),
+    )
+    if closed.closed_while_firing:
+        typer.echo(
+            f"{fingerprint}: closed while still firing at {closed.grade}; it stays in "
+            "`cityvitals alerts list` until the condition clears"
+        )
+    else:
+        typer.echo(f"{fingerprint}: closed")
 
 
 @alerts_app.command("note")

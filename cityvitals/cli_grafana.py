@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cityvitals.cli_common import ConfigOption, fail, settings_or_exit
+from grafana_dashboards.console_links import DEFAULT_CONSOLE_URL, console_base_url
 from grafana_dashboards.errors import GrafanaError
 from grafana_dashboards.generate import DASHBOARDS_DIR, build_dashboards, differences, export
 from grafana_dashboards.i18n import Lang
@@ -31,6 +32,15 @@ GeographyOption = Annotated[
     ),
 ]
 
+ConsoleUrlOption = Annotated[
+    str,
+    typer.Option(
+        "--console-url",
+        help="The ops console's base URL (the gateway) that alert and sensor tables link to; "
+        "the committed walls hold the gateway's default address.",
+    ),
+]
+
 
 class Languages(StrEnum):
     ALL = "all"
@@ -43,6 +53,13 @@ def _registry(types: Path) -> Registry:
         return load_registry(types)
     except SchemaError as error:
         raise fail(str(error)) from error
+
+
+def _console_url(url: str) -> str:
+    try:
+        return console_base_url(url)
+    except GrafanaError as error:
+        raise fail(f"--console-url: {error}") from error
 
 
 def _geography(files: list[Path] | None, config: Path | None) -> Geography:
@@ -65,18 +82,20 @@ def grafana_export(
     check: Annotated[
         bool, typer.Option(help="Fail if the files differ from the generator's output.")
     ] = False,
+    console_url: ConsoleUrlOption = DEFAULT_CONSOLE_URL,
 ) -> None:
     """Regenerate the dashboard JSON files from the sensor-type registry and the geography."""
     registry = _registry(types)
     places = _geography(geography, config)
+    console_url = _console_url(console_url)
     if check:
-        problems = differences(registry, output, places)
+        problems = differences(registry, output, places, console_url)
         if problems:
             listing = "\n  ".join(problems)
             raise fail(f"dashboards out of date (run `cityvitals grafana export`):\n  {listing}")
         typer.echo(f"dashboards in {output} are up to date")
         return
-    written = export(registry, output, places)
+    written = export(registry, output, places, console_url)
     typer.echo(f"wrote {len(written)} dashboards to {output}")
 
 
@@ -110,13 +129,15 @@ def grafana_push(
     types: TypesOption = SENSOR_TYPES_DIR,
     geography: GeographyOption = None,
     config: ConfigOption = None,
+    console_url: ConsoleUrlOption = DEFAULT_CONSOLE_URL,
 ) -> None:
     """Upload the dashboards into their folders (created if missing); unchanged ones are left
     alone, so running it again changes nothing."""
     titles = {Lang.ZH: folder, Lang.EN: folder_en}
     if lang is not Languages.ALL:
         titles = {Lang(lang.value): titles[Lang(lang.value)]}
-    boards = build_dashboards(_registry(types), _geography(geography, config))
+    console_url = _console_url(console_url)
+    boards = build_dashboards(_registry(types), _geography(geography, config), console_url)
     try:
         report = Pusher(connect(url, token=token, user=user, password=password)).push(
             boards, titles

@@ -23,7 +23,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from alerts.errors import AlertActionError, AlertNotFound, AlertStateError, SilenceError
+from alerts.errors import (
+    AlertActionError,
+    AlertNotFound,
+    AlertStateError,
+    AlertStillFiring,
+    SilenceError,
+)
 from gateway.errors import ApiError, ProblemDetail
 from schemas.errors import SchemaError
 from storage.errors import (
@@ -197,11 +203,14 @@ def _too_expensive() -> JSONResponse:
 async def _alerts(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, AlertNotFound):
         return error_response(404, "not_found", str(error), field="fingerprint")
+    if isinstance(error, AlertStillFiring):
+        return error_response(409, "still_firing", str(error), field="confirm_firing")
     if isinstance(error, AlertStateError):
         return error_response(409, "conflict", str(error))
     if isinstance(error, SilenceError):
         return error_response(422, "invalid", str(error), field="matchers")
-    return error_response(422, "invalid", str(error))
+    field = error.field if isinstance(error, AlertActionError) else None
+    return error_response(422, "invalid", str(error), field=field)
 
 
 async def _schema(request: Request, error: Exception) -> JSONResponse:

@@ -218,6 +218,7 @@ class AlertOut(BaseModel):
             "assignee": None,
             "note": "crew on the way",
             "closed_at": None,
+            "closed_while_firing": False,
             "labels": {"type": "water_main_pressure", "metric": "pressure"},
             "updated_at": T0,
         }
@@ -243,6 +244,10 @@ class AlertOut(BaseModel):
     assignee: str | None
     note: str | None
     closed_at: datetime | None
+    closed_while_firing: bool = Field(
+        description="Closed by ops while its condition still holds (pending or firing): it "
+        "stays on the duty list, marked, until the condition clears"
+    )
     labels: dict[str, str]
     updated_at: datetime
 
@@ -312,7 +317,17 @@ class Note(BaseModel):
 
 class Close(BaseModel):
     model_config = _action({"note": "main repaired"})
-    note: str | None = Field(default=None, max_length=2_000)
+    note: str | None = Field(
+        default=None,
+        max_length=2_000,
+        description="Why it is closed; required with confirm_firing",
+    )
+    confirm_firing: bool = Field(
+        default=False,
+        description="Close it although it still fires (or is pending): without this such a "
+        "close is refused with 409 `still_firing`; with it a note is required, and the alert "
+        "stays on the duty list (`closed_while_firing`) until the condition clears",
+    )
 
 
 class SilenceIn(BaseModel):

@@ -1,5 +1,8 @@
 """The alert board: alerts firing by grade, the timeline, open alerts, handling times.
 
+Open alerts link to the ops console's page of each alert (`console_links`), where they are
+handled; the list keeps an alert closed while it still fires, like the console's duty list.
+
 Times to acknowledge and to close are measured in the audit trail (`alert_transitions`): from an
 episode's `firing` transition to the `acknowledged` or `closed` one that followed it.
 """
@@ -10,6 +13,12 @@ from grafana_foundation_sdk.builders import dashboard
 
 from grafana_dashboards import panels, sql
 from grafana_dashboards.boards import Layout, board, grade_variable, subdistrict_variable
+from grafana_dashboards.console_links import (
+    FINGERPRINT,
+    alert_links,
+    console_url_variable,
+    hidden_column,
+)
 from grafana_dashboards.i18n import Lang, name_column, text
 from grafana_dashboards.overview import alerts_by_grade_sql, grade_colours, grade_labels
 
@@ -33,10 +42,11 @@ ORDER BY 1, 2"""
 def open_alerts_sql(lang: Lang) -> str:
     return f"""SELECT {grade_labels(lang, "a.grade")} AS grade, a.rule_id, a.subject_id AS subject,
        d.{name_column(lang)} AS subdistrict, a.value, a.phase, a.ops, a.assignee,
-       a.firing_since, a.acknowledged_at
+       a.firing_since, a.acknowledged_at, a.fingerprint
 FROM alerts a
 LEFT JOIN subdistricts d ON d.code = a.subdistrict
-WHERE a.ops <> 'closed' AND a.phase IN ('pending', 'firing', 'resolved')
+WHERE a.phase IN ('pending', 'firing', 'resolved')
+  AND (a.ops <> 'closed' OR a.phase IN ('pending', 'firing'))
   AND a.grade IN ({GRADES}) AND {IN_PLACE}
 ORDER BY {sql.GRADE_RANK.format(col="a.grade")} DESC, a.firing_since DESC NULLS LAST
 LIMIT 500"""
@@ -76,12 +86,13 @@ GROUP BY 1, 2
 ORDER BY 1, 2"""
 
 
-def alert_board(lang: Lang) -> dashboard.Dashboard:
+def alert_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
     target = (
         board("alerts", text("alerts", lang), lang, refresh="30s")
         .time("now-7d", "now")
         .with_variable(grade_variable(lang))
         .with_variable(subdistrict_variable(lang))
+        .with_variable(console_url_variable(console_url, lang))
     )
     layout = Layout(target)
     where = f"a.grade IN ({GRADES}) AND {IN_PLACE}"
@@ -111,7 +122,12 @@ def alert_board(lang: Lang) -> dashboard.Dashboard:
         text("timeline", lang), timeline_sql(lang), unit="short", bars=True, width=24
     ).overrides(panels.colour_by_name(grade_colours(lang)))
     layout.add(timeline)
-    layout.add(panels.rows_table(text("open_alerts", lang), open_alerts_sql(lang), height=10))
+    open_alerts = (
+        panels.rows_table(text("open_alerts", lang), open_alerts_sql(lang), height=10)
+        .data_links(alert_links(lang))
+        .overrides([hidden_column(FINGERPRINT)])
+    )
+    layout.add(open_alerts)
     durations = panels.time_series(
         text("durations", lang), handling_series_sql(lang), unit="s", width=24
     ).interval("1h")

@@ -1,7 +1,8 @@
 """Sensor drill-down: pick subdistricts, a type and sensors; one graph per metric of the type.
 
 The metric graphs repeat over the `metric` variable, so the board needs no code per type: the
-variable's query lists the chosen type's metrics from the database.
+variable's query lists the chosen type's metrics from the database. The sensor and alert tables
+link to the ops console's pages of the same sensor and alert (`console_links`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from grafana_dashboards.boards import (
     online_window_variable,
     query_variable,
     subdistrict_variable,
+)
+from grafana_dashboards.console_links import (
+    FINGERPRINT,
+    alert_links,
+    console_url_variable,
+    hidden_column,
+    sensor_link,
 )
 from grafana_dashboards.i18n import Lang, name_column, text
 from grafana_dashboards.overview import grade_labels
@@ -92,7 +100,8 @@ ORDER BY 1, 2"""
 
 def sensor_alerts_sql(lang: Lang) -> str:
     return f"""SELECT {grade_labels(lang, "a.grade")} AS grade, a.rule_id, a.subject_id AS sensor,
-       a.phase, a.ops, a.value, a.firing_since, a.resolved_at, a.acknowledged_at, a.closed_at
+       a.phase, a.ops, a.value, a.firing_since, a.resolved_at, a.acknowledged_at, a.closed_at,
+       a.fingerprint
 FROM alerts a
 WHERE a.subject_kind = 'sensor' AND a.subject_id IN ({SENSORS})
   AND a.phase <> 'inactive'
@@ -100,7 +109,7 @@ ORDER BY {sql.GRADE_RANK.format(col="a.grade")} DESC, a.firing_since DESC NULLS 
 LIMIT 200"""
 
 
-def drilldown_board(lang: Lang) -> dashboard.Dashboard:
+def drilldown_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
     target = (
         board("sensor", text("sensor", lang), lang)
         .with_variable(subdistrict_variable(lang))
@@ -108,9 +117,11 @@ def drilldown_board(lang: Lang) -> dashboard.Dashboard:
         .with_variable(sensor_variable(lang))
         .with_variable(metric_variable(lang))
         .with_variable(online_window_variable())
+        .with_variable(console_url_variable(console_url, lang))
     )
     layout = Layout(target)
-    layout.add(panels.rows_table(text("sensor_table", lang), sensors_table_sql(lang), height=7))
+    sensors = panels.rows_table(text("sensor_table", lang), sensors_table_sql(lang), height=7)
+    layout.add(sensors.overrides([sensor_link("sensor", lang)]))
     series = (
         panels.time_series("${metric:text}", metric_series_sql(lang), unit="none")
         .repeat("metric")
@@ -124,5 +135,10 @@ def drilldown_board(lang: Lang) -> dashboard.Dashboard:
             text("status_history", lang), STATUS_SQL, panels.value_texts(online), height=7
         )
     )
-    layout.add(panels.rows_table(text("sensor_alerts", lang), sensor_alerts_sql(lang), height=7))
+    alerts = (
+        panels.rows_table(text("sensor_alerts", lang), sensor_alerts_sql(lang), height=7)
+        .data_links(alert_links(lang))
+        .overrides([hidden_column(FINGERPRINT), sensor_link("sensor", lang)])
+    )
+    layout.add(alerts)
     return target

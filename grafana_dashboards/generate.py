@@ -15,6 +15,7 @@ from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from grafana_dashboards.alert_board import alert_board
+from grafana_dashboards.console_links import DEFAULT_CONSOLE_URL
 from grafana_dashboards.domains import domain_board
 from grafana_dashboards.drilldown import drilldown_board
 from grafana_dashboards.i18n import Lang
@@ -27,15 +28,15 @@ Board = dict[str, Any]
 
 
 def _makers(
-    registry: Registry, geography: Geography
+    registry: Registry, geography: Geography, console_url: str
 ) -> dict[str, Callable[[Lang], dashboard.Dashboard]]:
     makers: dict[str, Callable[[Lang], dashboard.Dashboard]] = {
         "overview": lambda lang: overview_board(registry, geography, lang)
     }
     for domain in registry.domains_in_use():  # a declared domain without types has no wall
         makers[domain.code] = lambda lang, d=domain: domain_board(registry, d, lang)  # type: ignore[misc]
-    makers["sensor"] = drilldown_board
-    makers["alerts"] = alert_board
+    makers["sensor"] = lambda lang: drilldown_board(lang, console_url)
+    makers["alerts"] = lambda lang: alert_board(lang, console_url)
     return makers
 
 
@@ -44,14 +45,20 @@ def to_json(board: dashboard.Dashboard) -> Board:
     return encoded
 
 
-def build_dashboards(registry: Registry, geography: Geography | None = None) -> dict[str, Board]:
+def build_dashboards(
+    registry: Registry,
+    geography: Geography | None = None,
+    console_url: str = DEFAULT_CONSOLE_URL,
+) -> dict[str, Board]:
     """Relative file name (`zh/overview.json`) -> dashboard JSON, for every language. Titles name
-    the places of `geography` (left out: the shipped default, which the committed files show)."""
+    the places of `geography` (left out: the shipped default, which the committed files show);
+    alert and sensor tables link to the ops console at `console_url` (GrafanaError if it is no
+    http(s) URL; the committed files hold the gateway's default address)."""
     places = load_geography() if geography is None else geography
     return {
         f"{lang.value}/{slug}.json": to_json(make(lang))
         for lang in Lang
-        for slug, make in _makers(registry, places).items()
+        for slug, make in _makers(registry, places, console_url).items()
     }
 
 
@@ -60,10 +67,13 @@ def render(board: Board) -> str:
 
 
 def export(
-    registry: Registry, directory: Path = DASHBOARDS_DIR, geography: Geography | None = None
+    registry: Registry,
+    directory: Path = DASHBOARDS_DIR,
+    geography: Geography | None = None,
+    console_url: str = DEFAULT_CONSOLE_URL,
 ) -> list[Path]:
     """Write every dashboard; remove generated files that no longer have a dashboard."""
-    boards = build_dashboards(registry, geography)
+    boards = build_dashboards(registry, geography, console_url)
     written = []
     for relative, board in boards.items():
         path = directory / relative
@@ -78,10 +88,13 @@ def export(
 
 
 def differences(
-    registry: Registry, directory: Path = DASHBOARDS_DIR, geography: Geography | None = None
+    registry: Registry,
+    directory: Path = DASHBOARDS_DIR,
+    geography: Geography | None = None,
+    console_url: str = DEFAULT_CONSOLE_URL,
 ) -> list[str]:
     """Files that are missing, stale or left over, relative to `directory`."""
-    boards = build_dashboards(registry, geography)
+    boards = build_dashboards(registry, geography, console_url)
     found = {
         f"{lang.value}/{p.name}" for lang in Lang for p in (directory / lang.value).glob("*.json")
     }

@@ -61,6 +61,13 @@ _TEXT: dict[str, tuple[str, str]] = {
     "normal": ("正常", "normal"),
     "language_link": ("English", "中文"),
     "boards": ("其他看板", "Other boards"),
+    "console_url": ("运维控制台地址", "Ops console URL"),
+    "console_url_help": (
+        "表格中的预警与传感器链接到此地址的运维控制台",
+        "Alerts and sensors in the tables link to the ops console at this address",
+    ),
+    "open_alert_in_console": ("在运维控制台处置此预警", "Handle this alert in the ops console"),
+    "open_sensor_in_console": ("在运维控制台查看此传感器", "This sensor in the ops console"),
 }
 
 GRADE_NAMES: dict[Grade, tuple[str, str]] = {

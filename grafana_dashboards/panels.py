@@ -223,6 +223,8 @@ def bars_by_row(
 
 
 def rows_table(title: str, sql: str, *, width: int = 24, height: int = 8) -> table.Panel:
+    # Alignment is Grafana's default, written out so that a table with field config (links,
+    # hidden columns) has its `custom` part complete.
     return (
         table.Panel()
         .title(title)
@@ -231,6 +233,7 @@ def rows_table(title: str, sql: str, *, width: int = 24, height: int = 8) -> tab
         .span(width)
         .height(height)
         .cell_height(common_models.TableCellHeight.SM)
+        .align(common_models.FieldTextAlignment.AUTO)
     )
 
 

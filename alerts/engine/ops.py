@@ -39,10 +39,20 @@ async def assign(
 
 
 async def close(
-    conn: asyncpg.Connection, fingerprint: str, by: str, note: str | None, now: datetime
+    conn: asyncpg.Connection,
+    fingerprint: str,
+    by: str,
+    note: str | None,
+    now: datetime,
+    *,
+    confirm_firing: bool = False,
 ) -> Alert:
+    """Raises AlertStillFiring when the alert still fires and `confirm_firing` is not given."""
     return await store.apply_ops_action(
-        conn, fingerprint, lambda a: state.close(a, by, note, now), now
+        conn,
+        fingerprint,
+        lambda a: state.close(a, by, note, now, confirm_firing=confirm_firing),
+        now,
     )
 
 

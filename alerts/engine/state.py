@@ -29,8 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from alerts.errors import AlertActionError, AlertStateError
-from alerts.model import Alert, Grade, OpsState, Phase, Subject, Transition
+from alerts.errors import AlertActionError, AlertStateError, AlertStillFiring
+from alerts.model import CONDITION_HOLDS, Alert, Grade, OpsState, Phase, Subject, Transition
 from alerts.rules.rule import ZERO, Condition, ConditionKind, Rule, SubjectKind
 from schemas.grades import GRADE_RANK, GRADES_BY_SEVERITY, NO_GRADE, grade_rank
 
@@ -292,12 +292,48 @@ def assign(alert: Alert, to: str, by: str, now: datetime) -> tuple[Alert, Transi
     return updated, tuple(transitions)
 
 
-def close(alert: Alert, by: str, note: str | None, now: datetime) -> tuple[Alert, Transitions]:
-    """Ops are done with it, even if it still fires; the next breach after it resolves opens a
-    new episode, and a worse grade before that reopens it."""
+def close(
+    alert: Alert, by: str, note: str | None, now: datetime, *, confirm_firing: bool = False
+) -> tuple[Alert, Transitions]:
+    """Ops are done with it. While its condition still holds (pending or firing) that needs
+    `confirm_firing` and a note saying why: a duty officer closing a red alert by mistake must
+    not make it vanish. Confirmed, it is closed (escalation stops) but stays on the
+    duty list marked `closed_while_firing` until the condition clears; it is not reopened
+    at once (that would undo the officer's decision and page everyone again). A worse grade
+    before it clears reopens it; the next breach after it resolves opens a new episode."""
     _check_open(alert, "close", by)
+    if alert.phase in CONDITION_HOLDS:
+        if not confirm_firing:
+            raise AlertStillFiring(alert, "close", _still_firing(alert))
+        if note is None or not note.strip():
+            raise AlertActionError(
+                f"closing alert {alert.fingerprint} while it still {_fires(alert)} needs a note "
+                "saying why (note is empty)",
+                field="note",
+            )
     updated = replace(alert, ops=OpsState.CLOSED, closed_at=now, note=note or alert.note)
     return updated, (_ops_transition(updated, now, "closed", by, note),)
+
+
+def _fires(alert: Alert) -> str:
+    grade = _name(alert.grade)
+    if alert.phase is Phase.PENDING:
+        return f"breaches its rule at {grade} (pending, not yet firing)"
+    return f"fires at {grade}"
+
+
+def _still_firing(alert: Alert) -> str:
+    value = "" if alert.value is None else f", value {alert.value:g} at its last change"
+    since = alert.firing_since or alert.pending_since
+    easing = ""
+    if alert.clearing_since is not None:
+        easing = ", easing (its value is back, keep-firing time running)"
+    return (
+        f"it still {_fires(alert)}{value}, since {since}{easing}; to close it anyway, confirm "
+        "that it still fires and give a note saying why (API: confirm_firing true and note; "
+        "CLI: --confirm-firing --note); it then stays on the duty list, marked closed while "
+        "firing, until the condition clears"
+    )
 
 
 def add_note(alert: Alert, by: str, note: str, now: datetime) -> tuple[Alert, Transitions]:

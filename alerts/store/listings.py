@@ -19,12 +19,15 @@ from schemas.grades import WORST_FIRST
 
 __all__ = ["firing_counts", "get_alert", "list_alerts", "list_worst_first"]
 
-_FILTERS = """
+# `Alert.closed_while_firing` in SQL: ops closed it while its condition still holds.
+CLOSED_WHILE_FIRING = "ops = 'closed' AND phase IN ('pending', 'firing')"
+_FILTERS = f"""
 WHERE ($1::text[] IS NULL OR phase = ANY($1)) AND ($2::text[] IS NULL OR grade = ANY($2))
   AND ($3::text IS NULL OR domain = $3) AND ($4::text IS NULL OR subdistrict = $4)
   AND ($5::text[] IS NULL OR ops = ANY($5)) AND ($6::text IS NULL OR rule_id = $6)
   AND ($7::text IS NULL OR subject_kind = $7) AND ($8::text IS NULL OR subject_id = $8)
   AND ($9::timestamptz IS NULL OR (updated_at, fingerprint) < ($9, $10::text))
+  AND ($12::boolean IS NULL OR ({CLOSED_WHILE_FIRING}) = $12::boolean)
 ORDER BY updated_at DESC, fingerprint DESC
 LIMIT $11
 """
@@ -44,8 +47,10 @@ async def list_alerts(
     subject_id: str | None = None,
     before: tuple[datetime, str] | None = None,  # keyset: (updated_at, fingerprint) of the last
     limit: int = 100,
+    closed_while_firing: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Most recently changed first; every filter given must hold."""
+    """Most recently changed first; every filter given must hold. `closed_while_firing`: only
+    alerts ops closed while their condition holds (True), or none of them (False)."""
     before_at, before_fp = before if before is not None else (None, None)
     rows = await conn.fetch(
         "SELECT * FROM alerts " + _FILTERS,
@@ -60,6 +65,7 @@ async def list_alerts(
         before_at,
         before_fp,
         limit,
+        closed_while_firing,
     )
     return [dict(r) for r in rows]
 
@@ -70,9 +76,11 @@ async def get_alert(conn: asyncpg.Connection, fingerprint: str) -> dict[str, Any
 
 
 async def list_worst_first(conn: asyncpg.Connection, *, open_only: bool = True) -> list[Alert]:
-    """Alerts by grade, worst first, then the longest-standing first. `open_only`: pending and
-    firing ones that ops have not closed; otherwise every stored alert."""
-    where = "WHERE phase IN ('pending', 'firing') AND ops <> 'closed'" if open_only else ""
+    """Alerts by grade, worst first, then the longest-standing first. `open_only`: the duty
+    list, pending and firing ones, including those ops closed while they still fire (they stay
+    until the condition clears: `Alert.closed_while_firing` marks them); otherwise every
+    stored alert."""
+    where = "WHERE phase IN ('pending', 'firing')" if open_only else ""
     rows = await conn.fetch(
         f"SELECT {ALERT_COLUMNS} FROM alerts {where} "
         "ORDER BY array_position($1::text[], grade), coalesce(firing_since, pending_since)",

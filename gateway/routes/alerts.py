@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from alerts import store
 from alerts.engine import ops
-from alerts.model import Alert, Grade, OpsState, Phase
+from alerts.model import Alert, Grade, OpsState, Phase, closed_while_firing
 from alerts.rules.rule import SubjectKind
 from gateway.auth import operator, viewer
 from gateway.domain_param import DomainCode
@@ -45,13 +45,14 @@ from storage.pool import connection
 router = APIRouter(tags=["alerts"])
 Fingerprint = Annotated[str, Path(max_length=64, description="The alert's fingerprint")]
 DETAIL_TRANSITIONS = 100
+_DERIVED = ("subject", "labels", "state", "closed_while_firing")  # not columns of `alerts`
 
 
 def alert_out(row: dict[str, Any], types: Mapping[str, TypeValidator]) -> AlertOut:
     raw = row["labels"]
     labels = json.loads(raw) if isinstance(raw, str) else dict(raw)
     return AlertOut(
-        **{k: row[k] for k in AlertOut.model_fields if k not in ("subject", "labels", "state")},
+        **{k: row[k] for k in AlertOut.model_fields if k not in _DERIVED},
         subject=AlertSubject(
             kind=row["subject_kind"],
             id=row["subject_id"],
@@ -59,6 +60,7 @@ def alert_out(row: dict[str, Any], types: Mapping[str, TypeValidator]) -> AlertO
             subdistrict=row["subdistrict"],
         ),
         state=_state(labels, row["value"], types),
+        closed_while_firing=closed_while_firing(row["phase"], row["ops"]),
         labels=labels,
     )
 
@@ -98,11 +100,16 @@ async def list_all(
     rule_id: Annotated[str | None, Query(max_length=200)] = None,
     subject_kind: SubjectKind | None = None,
     subject_id: Annotated[str | None, Query(max_length=64)] = None,
+    closed_while_firing: Annotated[
+        bool | None,
+        Query(description="Only alerts closed while they still fire (true), or none (false)"),
+    ] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[AlertOut]:
     """Alerts, most recently changed first. `phase=firing&ops=open` is what the duty officer
-    has not picked up yet. Role: viewer."""
+    has not picked up yet; `phase=pending&phase=firing` is the duty list, closed-while-firing
+    ones included (marked `closed_while_firing`). Role: viewer."""
     state = get_state(request)
     known_subdistrict(state.geography, subdistrict)
     size = page_size(limit, state.config.max_page)
@@ -120,6 +127,7 @@ async def list_all(
             subject_id=subject_id,
             before=(before[0], before[1]) if before else None,
             limit=size + 1,
+            closed_while_firing=closed_while_firing,
         )
     types = (await get_state(request).vocabulary())[0]
     items = [alert_out(r, types) for r in rows[:size]]
@@ -212,9 +220,16 @@ async def close(
     request: Request,
     key: Annotated[ApiKey, Depends(operator)],
 ) -> AlertOut:
-    """Close an alert: the loop is done (闭环). Role: operator."""
+    """Close an alert: the loop is done (闭环). An alert that still fires (or is pending) is
+    closed only with `confirm_firing: true` and a note (else 409 `still_firing`, 422 without the
+    note); it then stays on the duty list, `closed_while_firing`, until its condition clears.
+    The audit line records the key's name and the note. Role: operator."""
     return await _act(
-        request, fingerprint, lambda c, fp, now: ops.close(c, fp, key.name, body.note, now)
+        request,
+        fingerprint,
+        lambda c, fp, now: ops.close(
+            c, fp, key.name, body.note, now, confirm_firing=body.confirm_firing
+        ),
     )
 
 

@@ -11,7 +11,13 @@ import pytest
 from alerts import store
 from alerts.engine import ops
 from alerts.engine.ops import SilenceRequest
-from alerts.errors import AlertActionError, AlertNotFound, AlertStateError, SilenceError
+from alerts.errors import (
+    AlertActionError,
+    AlertNotFound,
+    AlertStateError,
+    AlertStillFiring,
+    SilenceError,
+)
 from alerts.model import Alert, Grade, OpsState, Phase, Subject
 from alerts.store import load_active_alerts, load_ops_changes, upsert_alerts
 from tests.harness import ScratchDatabase
@@ -117,7 +123,9 @@ async def test_assign_close_and_note(
     )
     seqs.append(record["ops_seq"])
 
-    closed = await ops.close(conn, fp, "wang", "valve replaced", now + timedelta(minutes=30))
+    closed = await ops.close(
+        conn, fp, "wang", "valve replaced", now + timedelta(minutes=30), confirm_firing=True
+    )
     assert closed.ops is OpsState.CLOSED
     record = await row(conn, fp)
     assert (record["ops"], record["closed_at"], record["note"]) == (
@@ -186,7 +194,9 @@ async def test_a_new_episode_after_a_closed_one_starts_open(
     # alert is written with no previous alert: the stored ops of the old episode must not stay.
     alert = await stored(conn, now)
     fp = alert.fingerprint
-    closed = await ops.close(conn, fp, "wang", "repaired", now + timedelta(minutes=5))
+    closed = await ops.close(
+        conn, fp, "wang", "repaired", now + timedelta(minutes=5), confirm_firing=True
+    )
     resolved = replace(closed, phase=Phase.RESOLVED, resolved_at=now + timedelta(minutes=10))
     await upsert_alerts(conn, [(closed, resolved, {})], now + timedelta(minutes=10))
     assert (await row(conn, fp))["ops"] == "closed"
@@ -283,3 +293,23 @@ async def test_expire_a_future_silence(
         for t in (now, silence.starts_at, silence.starts_at + timedelta(microseconds=1))
     )
     assert await store.load_silences(conn, now) == []
+
+
+async def test_closing_a_firing_alert_unconfirmed_writes_nothing(
+    prepared: ScratchDatabase, conn: asyncpg.Connection, now: datetime
+) -> None:
+    fp = (await stored(conn, now)).fingerprint
+    with pytest.raises(AlertStillFiring, match=r"it still fires at orange, value 0\.15"):
+        await ops.close(conn, fp, "wang", "done", now)
+    with pytest.raises(AlertActionError, match="needs a note"):
+        await ops.close(conn, fp, "wang", None, now, confirm_firing=True)
+    record = await row(conn, fp)
+    assert (record["ops"], record["ops_seq"]) == ("open", 0)
+    assert await audit(conn, fp) == []
+    closed = await ops.close(conn, fp, "wang", "known fault", now, confirm_firing=True)
+    assert closed.closed_while_firing
+    assert (await row(conn, fp))["ops"] == "closed"
+    assert await audit(conn, fp) == [("closed", "wang", "known fault")]
+    listed = await store.list_alerts(conn, closed_while_firing=True)
+    assert [r["fingerprint"] for r in listed] == [fp]
+    assert await store.list_alerts(conn, closed_while_firing=False) == []

@@ -55,7 +55,7 @@ def test_a_new_breach_after_resolve_starts_a_new_episode() -> None:
 def test_a_closed_alert_whose_grade_rises_is_reopened() -> None:
     rule = load_rule(hold=0, keep=10)
     alert = firing(rule, 85)
-    alert, _ = close(alert, "li", "crew on site", at(1))
+    alert, _ = close(alert, "li", "crew on site", at(1), confirm_firing=True)
     assert alert.ops is OpsState.CLOSED
     same, transitions = step(rule, alert, value(86), at(2))
     assert same is alert  # still firing at the same grade: stays closed
@@ -75,7 +75,7 @@ def test_a_closed_alert_whose_grade_rises_is_reopened() -> None:
 
 def test_a_closed_alert_that_resolves_and_breaches_again_opens_a_new_episode() -> None:
     rule = load_rule(hold=0, keep=0)
-    alert, _ = close(firing(rule, 85), "li", None, at(1))
+    alert, _ = close(firing(rule, 85), "li", "pump on", at(1), confirm_firing=True)
     alert, _ = step(rule, alert, value(10), at(2))
     assert (alert.phase, alert.ops) == (Phase.RESOLVED, OpsState.CLOSED)
     alert, transitions = step(rule, alert, value(91), at(3))
@@ -136,7 +136,7 @@ def test_assign_after_acknowledge_adds_only_the_assignment() -> None:
 
 def test_close_and_notes() -> None:
     alert = firing(load_rule())
-    closed, transitions = close(alert, "li", "pump repaired", at(1))
+    closed, transitions = close(alert, "li", "pump repaired", at(1), confirm_firing=True)
     assert (closed.ops, closed.closed_at, closed.note) == (OpsState.CLOSED, at(1), "pump repaired")
     assert [(t.kind, t.actor, t.note) for t in transitions] == [("closed", "li", "pump repaired")]
     refused: list[Callable[[], object]] = [
@@ -156,8 +156,10 @@ def test_close_and_notes() -> None:
 
 
 def test_close_without_a_note_keeps_the_earlier_note() -> None:
-    acked, _ = acknowledge(firing(load_rule()), "wang", "checking", at(1))
-    closed, _ = close(acked, "wang", None, at(2))
+    rule = load_rule(keep=0)
+    acked, _ = acknowledge(firing(rule), "wang", "checking", at(1))
+    resolved, _ = step(rule, acked, value(10), at(2))
+    closed, _ = close(resolved, "wang", None, at(3))
     assert closed.note == "checking"
 
 

@@ -1,5 +1,6 @@
 """The store's listings for the shell, the vital signs and the demo, against a real PostgreSQL:
-worst first in the one grade order, open alerts only unless asked, firing counts per place."""
+worst first in the one grade order, open alerts (and those closed while firing) only unless
+asked, firing counts per place."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ async def store_all(conn: asyncpg.Connection, alerts: list[Alert], now: datetime
 async def test_worst_first_then_longest_standing_and_only_open_ones(
     prepared: ScratchDatabase, conn: asyncpg.Connection, now: datetime
 ) -> None:
-    early, late = now - timedelta(hours=1), now
+    early, middle, late = now - timedelta(hours=1), now - timedelta(minutes=30), now
     await store_all(
         conn,
         [
@@ -47,23 +48,29 @@ async def test_worst_first_then_longest_standing_and_only_open_ones(
             alert("yp-wp-0004", Grade.RED, early),
             alert("yp-wp-0005", Grade.YELLOW, early, Phase.PENDING),
             replace(alert("yp-wp-0006", Grade.RED, early), phase=Phase.RESOLVED),
-            alert("yp-wp-0007", Grade.RED, early),
+            alert("yp-wp-0007", Grade.RED, middle),
+            replace(alert("yp-wp-0008", Grade.RED, early), phase=Phase.RESOLVED),
         ],
         now,
     )
-    closed = alert("yp-wp-0007", Grade.RED, early).fingerprint
-    await ops.close(conn, closed, "wang", "repaired", now)
+    closed = alert("yp-wp-0007", Grade.RED, middle).fingerprint
+    await ops.close(conn, closed, "wang", "crew on site", now, confirm_firing=True)
+    closed_resolved = alert("yp-wp-0008", Grade.RED, early).fingerprint
+    await ops.close(conn, closed_resolved, "wang", "repaired", now)
 
+    # Closed while still firing: on the duty list, marked, until it clears; closed and resolved:
+    # gone.
     listed = await store.list_worst_first(conn)
-    assert [(a.subject.id, a.grade) for a in listed] == [
-        ("yp-wp-0004", Grade.RED),
-        ("yp-wp-0002", Grade.RED),
-        ("yp-wp-0003", Grade.ORANGE),
-        ("yp-wp-0005", Grade.YELLOW),
-        ("yp-wp-0001", Grade.BLUE),
+    assert [(a.subject.id, a.grade, a.closed_while_firing) for a in listed] == [
+        ("yp-wp-0004", Grade.RED, False),
+        ("yp-wp-0007", Grade.RED, True),
+        ("yp-wp-0002", Grade.RED, False),
+        ("yp-wp-0003", Grade.ORANGE, False),
+        ("yp-wp-0005", Grade.YELLOW, False),
+        ("yp-wp-0001", Grade.BLUE, False),
     ]
     everything = await store.list_worst_first(conn, open_only=False)
-    assert {a.subject.id for a in everything} == {f"yp-wp-000{i}" for i in range(1, 8)}
+    assert {a.subject.id for a in everything} == {f"yp-wp-000{i}" for i in range(1, 9)}
     ranks = [grade_rank(a.grade) for a in everything]
     assert ranks == sorted(ranks, reverse=True)
 

@@ -84,7 +84,9 @@ async def test_the_closed_loop_and_its_audit_trail(gateway: Gateway) -> None:
     assert (assigned.json()["ops"], assigned.json()["assignee"]) == ("assigned", "water-crew-3")
     noted = await gateway.post(f"{base}/notes", json={"note": "valve closed"})
     assert noted.json()["note"] == "valve closed"
-    closed = await gateway.post(f"{base}/close", json={})
+    closed = await gateway.post(
+        f"{base}/close", json={"confirm_firing": True, "note": "valve replaced, pressure rising"}
+    )
     assert closed.json()["ops"] == "closed"
     detail = (await gateway.get(base)).json()
     assert [t["kind"] for t in detail["transitions"]] == [
@@ -136,3 +138,49 @@ async def test_silences(gateway: Gateway) -> None:
     naive = {**body, "ends_at": "2026-11-25T12:00:00"}
     assert_error(await gateway.post("/v1/silences", json=naive), 422, "ends_at")
     assert_error(await gateway.post("/v1/silences", role="viewer", json=body), 403)
+
+
+async def test_closing_a_firing_alert_needs_confirmation_and_it_stays_listed(
+    gateway: Gateway,
+) -> None:
+    fp = await store_alerts(gateway, gateway.clock())
+    base = f"/v1/alerts/{fp['firing']}"
+    refused = assert_error(
+        await gateway.post(f"{base}/close", json={"note": "done"}), 409, "confirm_firing"
+    )
+    assert refused["error"] == "still_firing"
+    assert "it still fires at orange, value 0.15 at its last change" in refused["detail"]
+    assert "confirm_firing" in refused["detail"]
+    pending = assert_error(await gateway.post(f"/v1/alerts/{fp['pending']}/close", json={}), 409)
+    assert "pending" in pending["detail"]
+    no_note = {"confirm_firing": True}
+    assert_error(await gateway.post(f"{base}/close", json=no_note), 422, "note")
+    blank = {"confirm_firing": True, "note": "  "}
+    assert_error(await gateway.post(f"{base}/close", json=blank), 422, "note")
+    assert_error(await gateway.post(f"{base}/close", json={"confirm_firing": "maybe"}), 422)
+    untouched = (await gateway.get(base)).json()
+    assert (untouched["ops"], untouched["transitions"]) == ("open", [])
+
+    body = {"confirm_firing": True, "note": "known fault, crew booked for 09:00"}
+    closed = await gateway.post(f"{base}/close", json=body)
+    assert closed.status_code == 200, closed.text
+    assert (closed.json()["ops"], closed.json()["closed_while_firing"]) == ("closed", True)
+    [line] = (await gateway.get(base)).json()["transitions"]
+    assert (line["kind"], line["actor"], line["note"], line["to_phase"], line["grade"]) == (
+        "closed",
+        "test-operator",
+        "known fault, crew booked for 09:00",
+        "firing",
+        "orange",
+    )
+    # The duty list (pending and firing) still shows it, marked; it can be asked for alone.
+    duty = await gateway.get("/v1/alerts", params=[("phase", "firing"), ("phase", "pending")])
+    marks = {a["fingerprint"]: a["closed_while_firing"] for a in duty.json()["items"]}
+    assert marks == {fp["firing"]: True, fp["pending"]: False}
+    only = (await gateway.get("/v1/alerts", params={"closed_while_firing": True})).json()
+    assert [a["fingerprint"] for a in only["items"]] == [fp["firing"]]
+    rest = (await gateway.get("/v1/alerts", params={"closed_while_firing": False})).json()
+    assert [a["fingerprint"] for a in rest["items"]] == [fp["inactive"], fp["pending"]]
+    # Closed is closed: a second close is a plain conflict, not a new confirmation question.
+    again = assert_error(await gateway.post(f"{base}/close", json=body), 409)
+    assert again["error"] == "conflict"

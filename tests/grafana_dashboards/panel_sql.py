@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from tests.grafana_dashboards.data_links import link_problems
 from tests.grafana_dashboards.grafana_sql import (
     Value,
     calculate_interval,
@@ -63,6 +64,8 @@ async def variable_sets(
         for values in sets:
             if variable["type"] == "custom":
                 options = [(o["value"], o["text"]) for o in variable["options"]]
+            elif variable["type"] == "textbox":  # what was typed, else its default
+                options = [(variable["query"], variable["query"])]
             else:
                 sql = expand(variable["query"], start, end, variables=values,
                              interval=timedelta(minutes=1), timescaledb=tsdb)  # fmt: skip
@@ -131,8 +134,8 @@ async def run_board(
 
 
 def check(panel: dict[str, Any], fmt: str, columns: dict[str, str], rows: list[Any]) -> list[str]:
-    """What the panel needs from its result, as Grafana reads it."""
-    problems: list[str] = []
+    """What the panel needs from its result, as Grafana reads it, its data links included."""
+    problems: list[str] = link_problems(panel, columns)
     if fmt == "time_series":
         if "time" not in columns:
             return ["no column named time"]

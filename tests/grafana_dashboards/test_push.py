@@ -65,3 +65,21 @@ def test_cli_push_names_the_step_that_failed(monkeypatch: pytest.MonkeyPatch) ->
         result = runner.invoke(app, ["grafana", "push", "--url", url, "--token", "wrong"])
     assert result.exit_code == 1
     assert "looking up folder cityvitals-zh: Grafana refused the credentials" in result.output
+
+
+def test_cli_push_sets_the_console_url_of_the_linked_boards(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with fake_grafana() as (url, grafana):
+        monkeypatch.setenv("CITYVITALS_GRAFANA_TOKEN", grafana.token)
+        push = ["grafana", "push", "--url", url, "--lang", "en"]
+        assert runner.invoke(app, push).exit_code == 0
+        moved = runner.invoke(app, [*push, "--console-url", "https://ops.example"])
+        assert moved.exit_code == 0, moved.output
+        assert "2 dashboards saved, 6 unchanged" in moved.output  # the alert and sensor boards
+        board = grafana.dashboards["cityvitals-sensor-en"]["dashboard"]
+        [variable] = [v for v in board["templating"]["list"] if v["name"] == "console_url"]
+        assert variable["query"] == "https://ops.example"
+        refused = runner.invoke(app, [*push, "--console-url", "ops.example"])
+        assert refused.exit_code == 1
+        assert "--console-url: the console URL 'ops.example'" in refused.output
