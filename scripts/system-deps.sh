@@ -44,6 +44,10 @@ missing=()
 [[ -n "$mosquitto_bin" ]] || missing+=(mosquitto)
 # tests/deploy makes throwaway TLS certificates for the secured broker
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# the ops console's front-end packages come from the npm registry (make setup: npm ci)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+# the console's browser tests drive Debian's chromium headless (tests/console/)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 
 if ((${#missing[@]} == 0)); then
     echo "system deps OK: PostgreSQL in $pg_bin, mosquitto at $mosquitto_bin"
@@ -66,6 +70,8 @@ else
             postgresql) echo "missing: PostgreSQL server binaries (postgres, initdb, psql)" >&2 ;;
             mosquitto) echo "missing: mosquitto" >&2 ;;
             openssl) echo "missing: openssl (the deployment tests make certificates)" >&2 ;;
+            npm) echo "missing: npm (make setup installs the console's packages with it)" >&2 ;;
+            chromium) echo "missing: chromium (the console's browser tests)" >&2 ;;
         esac
     done
     echo "install with: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
