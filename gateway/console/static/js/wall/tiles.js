@@ -1,0 +1,156 @@
+// The vital-sign tiles, one per domain: sensors online, alerts firing by grade, the main
+// figures (city-wide, from the stream's vital_signs events) and a sparkline of the last hours
+// of the first figure (from /v1/readings, the API's buckets across the type's sensors).
+import * as echarts from "/console/assets/vendor/echarts.esm.min.mjs";
+import { api } from "../api.js";
+import { GRADES_WORST_FIRST, GRADE_COLOURS } from "../grades.js";
+import { named, t } from "../i18n.js";
+
+const FIGURES = 3;
+export const SPARK_HOURS = 6;
+const SPARK_BUCKET = "10m";
+
+export class Tiles {
+  constructor(container, types) {
+    this.container = container;
+    this.types = types; // type name -> /v1/types summary (metric names)
+    this.tiles = new Map(); // domain -> {element, chart, signs, spark}
+  }
+
+  dispose() {
+    for (const tile of this.tiles.values()) tile.chart?.dispose();
+  }
+
+  update(signs) {
+    let tile = this.tiles.get(signs.domain);
+    if (!tile) {
+      tile = this.create(signs.domain);
+      this.tiles.set(signs.domain, tile);
+    }
+    tile.signs = signs;
+    this.draw(tile);
+  }
+
+  redraw() {
+    for (const tile of this.tiles.values()) this.draw(tile);
+  }
+
+  create(domain) {
+    const element = document.createElement("article");
+    element.className = "tile";
+    element.dataset.domain = domain;
+    element.innerHTML =
+      '<header><h3 class="name"></h3><span class="online"></span></header>' +
+      '<div class="chips"></div><div class="figures"></div>' +
+      '<div class="spark"><span class="spark-label"></span><div class="spark-chart"></div></div>';
+    this.container.append(element);
+    return { element, chart: null, signs: null, spark: null };
+  }
+
+  draw(tile) {
+    const { element, signs } = tile;
+    const city = signs.city;
+    element.style.setProperty("--domain", signs.colour);
+    element.querySelector(".name").textContent = named(signs);
+    element.querySelector(".online").textContent = city.sensors
+      ? t("wall.online", city)
+      : t("wall.no_sensors");
+    element.querySelector(".chips").replaceChildren(...chips(city.firing));
+    const shown = figures(city.metrics);
+    element.querySelector(".figures").replaceChildren(...shown.map((m) => this.figure(m)));
+    const first = shown[0];
+    element.querySelector(".spark-label").textContent = first
+      ? `${this.metricName(first)} · ${t("wall.last_hours", { hours: SPARK_HOURS })}`
+      : "";
+    if (first) this.drawSpark(tile, first);
+  }
+
+  figure(metric) {
+    const box = document.createElement("div");
+    box.className = "figure";
+    box.dataset.metric = `${metric.type}.${metric.metric}`;
+    const value = headline(metric);
+    box.innerHTML = '<span class="value"></span><span class="unit"></span><span class="label"></span>';
+    box.querySelector(".value").textContent = value === null ? t("wall.no_value") : format(value);
+    box.querySelector(".unit").textContent = metric.unit === "1" ? "" : metric.unit;
+    box.querySelector(".label").textContent = this.metricName(metric);
+    return box;
+  }
+
+  metricName(metric) {
+    const found = this.types.get(metric.type)?.metrics.find((m) => m.name === metric.metric);
+    return found ? named(found) : metric.metric;
+  }
+
+  // The sparkline's points: fetched when the figure changes and every few minutes after.
+  async drawSpark(tile, metric) {
+    const key = `${metric.type}.${metric.metric}`;
+    const due = !tile.spark || tile.spark.key !== key || Date.now() - tile.spark.at > 300000;
+    if (!tile.chart) {
+      tile.chart = echarts.init(tile.element.querySelector(".spark-chart"), null, {
+        renderer: "canvas",
+      });
+    }
+    if (due) {
+      tile.spark = { key, at: Date.now(), points: tile.spark?.key === key ? tile.spark.points : [] };
+      const start = new Date(Date.now() - SPARK_HOURS * 3600 * 1000).toISOString();
+      const query = new URLSearchParams({
+        type: metric.type,
+        metric: metric.metric,
+        start,
+        bucket: SPARK_BUCKET,
+      });
+      try {
+        const series = await api(`/v1/readings?${query}`);
+        tile.spark.points = series.points.map((p) => [p.start, p.avg]);
+      } catch {
+        tile.spark.at = 0; // asked again with the next figures
+      }
+    }
+    const colour = tile.signs.colour;
+    tile.chart.setOption({
+      animation: false,
+      grid: { left: 4, right: 4, top: 6, bottom: 4 },
+      xAxis: { type: "time", show: false },
+      yAxis: { type: "value", show: false, scale: true },
+      series: [
+        {
+          type: "line",
+          data: tile.spark.points,
+          showSymbol: false,
+          smooth: true,
+          lineStyle: { width: 3, color: colour },
+          areaStyle: { color: colour, opacity: 0.18 },
+        },
+      ],
+    });
+  }
+}
+
+function chips(firing) {
+  return GRADES_WORST_FIRST.filter((g) => firing[g] > 0).map((grade) => {
+    const chip = document.createElement("span");
+    chip.className = "chip";
+    chip.dataset.grade = grade;
+    chip.style.background = GRADE_COLOURS[grade];
+    chip.textContent = `${t(`grade.${grade}`)} ${firing[grade]}`;
+    return chip;
+  });
+}
+
+// The figures worth a tile: gauges with sensors reporting (a level reads at a glance; a
+// counter's cumulative total does not), counters only for a domain that has no gauge.
+function figures(metrics) {
+  const reporting = metrics.filter((m) => m.reporting > 0 && m.kind !== "state");
+  const gauges = reporting.filter((m) => m.kind === "gauge");
+  return (gauges.length ? gauges : reporting).slice(0, FIGURES);
+}
+
+function headline(metric) {
+  return metric.kind === "gauge" ? metric.avg : (metric.sum ?? metric.avg);
+}
+
+function format(value) {
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  return value.toLocaleString(undefined, { maximumFractionDigits: digits });
+}
