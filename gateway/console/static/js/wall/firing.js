@@ -15,6 +15,7 @@ export class FiringAlerts {
         this.byFingerprint.set(alert.fingerprint, {
           grade: alert.grade,
           subdistrict: alert.subject.subdistrict,
+          domain: alert.subject.domain,
         });
       }
     }
@@ -26,15 +27,19 @@ export class FiringAlerts {
       this.byFingerprint.set(transition.fingerprint, {
         grade: transition.grade,
         subdistrict: transition.subdistrict,
+        domain: transition.domain,
       });
     } else {
       this.byFingerprint.delete(transition.fingerprint);
     }
   }
 
-  counts() {
+  // grade -> how many fire (of one domain, or of all)
+  counts(domain = null) {
     const counts = Object.fromEntries(GRADES_WORST_FIRST.map((g) => [g, 0]));
-    for (const { grade } of this.byFingerprint.values()) counts[grade] += 1;
+    for (const alert of this.byFingerprint.values()) {
+      if (domain === null || alert.domain === domain) counts[alert.grade] += 1;
+    }
     return counts;
   }
 

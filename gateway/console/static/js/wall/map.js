@@ -11,12 +11,13 @@ export class CityMap {
   constructor(element) {
     this.chart = echarts.init(element, null, { renderer: "canvas" });
     this.places = new Map();
-    this.resize = () => this.chart.resize();
-    window.addEventListener("resize", this.resize);
+    // The panel settles after the tiles arrive (and with the window): the map follows it.
+    this.observer = new ResizeObserver(() => this.chart.resize());
+    this.observer.observe(element);
   }
 
   dispose() {
-    window.removeEventListener("resize", this.resize);
+    this.observer.disconnect();
     this.chart.dispose();
   }
 

@@ -6,19 +6,23 @@ import { api } from "../api.js";
 import { GRADES_WORST_FIRST, GRADE_COLOURS } from "../grades.js";
 import { named, t } from "../i18n.js";
 
-const FIGURES = 3;
+const FIGURES = 2;
 export const SPARK_HOURS = 6;
 const SPARK_BUCKET = "10m";
 
 export class Tiles {
-  constructor(container, types) {
+  constructor(container, types, firing) {
     this.container = container;
-    this.types = types; // type name -> /v1/types summary (metric names)
+    this.firing = firing; // the alerts firing now (the stream's, fresher than the figures')
+    this.types = types; // type name -> /v1/sensor-types summary (metric names)
     this.tiles = new Map(); // domain -> {element, chart, signs, spark}
   }
 
   dispose() {
-    for (const tile of this.tiles.values()) tile.chart?.dispose();
+    for (const tile of this.tiles.values()) {
+      tile.observer?.disconnect();
+      tile.chart?.dispose();
+    }
   }
 
   update(signs) {
@@ -40,8 +44,8 @@ export class Tiles {
     element.className = "tile";
     element.dataset.domain = domain;
     element.innerHTML =
-      '<header><h3 class="name"></h3><span class="online"></span></header>' +
-      '<div class="chips"></div><div class="figures"></div>' +
+      '<header><h3 class="name"></h3><span class="chips"></span><span class="online"></span></header>' +
+      '<div class="figures"></div>' +
       '<div class="spark"><span class="spark-label"></span><div class="spark-chart"></div></div>';
     this.container.append(element);
     return { element, chart: null, signs: null, spark: null };
@@ -55,8 +59,8 @@ export class Tiles {
     element.querySelector(".online").textContent = city.sensors
       ? t("wall.online", city)
       : t("wall.no_sensors");
-    element.querySelector(".chips").replaceChildren(...chips(city.firing));
-    const shown = figures(city.metrics);
+    element.querySelector(".chips").replaceChildren(...chips(this.firing.counts(signs.domain)));
+    const shown = figures(city.metrics, this.types);
     element.querySelector(".figures").replaceChildren(...shown.map((m) => this.figure(m)));
     const first = shown[0];
     element.querySelector(".spark-label").textContent = first
@@ -87,9 +91,10 @@ export class Tiles {
     const key = `${metric.type}.${metric.metric}`;
     const due = !tile.spark || tile.spark.key !== key || Date.now() - tile.spark.at > 300000;
     if (!tile.chart) {
-      tile.chart = echarts.init(tile.element.querySelector(".spark-chart"), null, {
-        renderer: "canvas",
-      });
+      const element = tile.element.querySelector(".spark-chart");
+      tile.chart = echarts.init(element, null, { renderer: "canvas" });
+      tile.observer = new ResizeObserver(() => tile.chart.resize());
+      tile.observer.observe(element);
     }
     if (due) {
       tile.spark = { key, at: Date.now(), points: tile.spark?.key === key ? tile.spark.points : [] };
@@ -138,12 +143,27 @@ function chips(firing) {
   });
 }
 
-// The figures worth a tile: gauges with sensors reporting (a level reads at a glance; a
-// counter's cumulative total does not), counters only for a domain that has no gauge.
-function figures(metrics) {
-  const reporting = metrics.filter((m) => m.reporting > 0 && m.kind !== "state");
-  const gauges = reporting.filter((m) => m.kind === "gauge");
-  return (gauges.length ? gauges : reporting).slice(0, FIGURES);
+// Device health (a battery's charge) describes the devices, not the city: not a tile's figure.
+const DEVICE_HEALTH = new Set(["battery"]);
+
+// The figures worth a tile: gauges (a level reads at a glance; a counter's cumulative total
+// does not: counters only for a domain without gauges) with sensors reporting, never a state;
+// first one per type (types with more sensors first), then the others.
+function figures(metrics, types) {
+  const usable = metrics.filter(
+    (m) => m.reporting > 0 && m.kind !== "state" && !DEVICE_HEALTH.has(m.metric),
+  );
+  const gauges = usable.filter((m) => m.kind === "gauge");
+  const candidates = gauges.length ? gauges : usable;
+  const place = (m) => types.get(m.type)?.metrics.findIndex((x) => x.name === m.metric) ?? 0;
+  const perType = new Map();
+  for (const m of candidates) {
+    const best = perType.get(m.type);
+    if (!best || place(m) < place(best)) perType.set(m.type, m);
+  }
+  const heads = [...perType.values()].sort((a, b) => b.sensors - a.sensors);
+  const rest = candidates.filter((m) => !heads.includes(m));
+  return [...heads, ...rest].slice(0, FIGURES);
 }
 
 function headline(metric) {

@@ -78,6 +78,7 @@ export function wallPage({ onLive }) {
       firing.apply(body);
       ticker.add(body);
       drawAlerts();
+      tiles.redraw();
     } else if (event === "vital_signs") {
       signsByDomain.set(body.domain, body);
       countSensors();
@@ -115,7 +116,7 @@ export function wallPage({ onLive }) {
       try {
         const [geography, types, audit] = await Promise.all([
           api("/v1/geography"),
-          api("/v1/types"),
+          api("/v1/sensor-types"),
           api("/v1/audit?limit=40"),
         ]);
         const places = new Map([
@@ -131,6 +132,7 @@ export function wallPage({ onLive }) {
         tiles = new Tiles(
           document.getElementById("wall-tiles"),
           new Map(types.map((type) => [type.name, type])),
+          firing,
         );
         ticker = new Ticker(document.getElementById("wall-ticker"), places);
         ticker.load(audit.items);
