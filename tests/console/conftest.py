@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,11 +20,12 @@ from playwright.async_api import Browser, Page, Request, async_playwright
 from alerts.engine.service import Engine, EngineConfig
 from cityvitals.configs import ingest_config
 from cityvitals.embedded import EmbeddedMosquitto
-from cityvitals.settings import load_settings
+from cityvitals.settings import Settings, load_settings
 from ingest.service import IngestService
 from schemas.geography import Geography
 from schemas.inventory import Inventory
 from schemas.registry import Registry
+from schemas.topics import telemetry_topic
 from simulators.engine import Simulation
 from simulators.model import SimSensor
 from simulators.signals import SignalModel
@@ -58,10 +59,28 @@ class City:
     geography: Geography
     registry: Registry
     inventory: Inventory
+    settings: Settings
+    serving: contextlib.AbstractAsyncContextManager[Served]
 
     @property
     def url(self) -> str:
         return self.gateway.url
+
+    async def restart_gateway(self, meanwhile: Callable[[], Awaitable[None]]) -> None:
+        """Stop the gateway (its streams end), run `meanwhile`, start it again on its port."""
+        port = int(self.url.rsplit(":", 1)[1])
+        await self.serving.__aexit__(None, None, None)
+        await meanwhile()
+        self.serving = serving(self.settings, port)
+        self.gateway = await self.serving.__aenter__()
+
+    async def publish(self, sensor: str, metrics: dict[str, float]) -> None:
+        """One reading of `sensor` now, over MQTT as the device would send it."""
+        record = self.inventory.sensors[sensor]
+        domain = self.registry.types[record.type].domain
+        body = {"ts": int(datetime.now(UTC).timestamp() * 1000), "metrics": metrics}
+        topic = telemetry_topic(domain, record.subdistrict, sensor)
+        await publish(self.mqtt_url, [(topic, orjson.dumps(body))])
 
 
 @dataclass
@@ -101,10 +120,23 @@ async def city(
         pool,
         registry,
     )
-    async with running(ingest), running_engine(engine), serving(settings) as gateway:
-        stack = City(gateway, mqtt_broker.url, pool, geography, registry, inventory)
-        await publish_history(stack, prepared.url)
-        yield stack
+    async with running(ingest), running_engine(engine):
+        served = serving(settings)
+        stack = City(
+            await served.__aenter__(),
+            mqtt_broker.url,
+            pool,
+            geography,
+            registry,
+            inventory,
+            settings,
+            served,
+        )
+        try:
+            await publish_history(stack, prepared.url)
+            yield stack
+        finally:
+            await stack.serving.__aexit__(None, None, None)
 
 
 @contextlib.asynccontextmanager

@@ -14,12 +14,32 @@ LABELS = STATIC_DIR / "i18n"
 # (The browser-storage names "cityvitals.key" and "cityvitals.lang" look like keys: left out.)
 USED = re.compile(r"""["'](?!cityvitals\.)([a-z]+\.[a-z_]+)["']""")
 FAMILIES = {
-    "grade.": ["red", "orange", "yellow", "blue", "none"]
-    + [f"{g}_long" for g in ("red", "orange", "yellow", "blue")],
+    "grade.": [
+        "red",
+        "orange",
+        "yellow",
+        "blue",
+        "none",
+        "red_long",
+        "orange_long",
+        "yellow_long",
+        "blue_long",
+    ],
     "role.": ["viewer", "operator", "admin", "ingest"],
     "live.": ["connecting", "live", "reconnecting"],
-    "kind.": ["pending", "firing", "grade_up", "grade_down", "resolved", "acknowledged"]
-    + ["assigned", "note", "closed", "reopened", "other"],
+    "kind.": [
+        "pending",
+        "firing",
+        "grade_up",
+        "grade_down",
+        "resolved",
+        "acknowledged",
+        "assigned",
+        "note",
+        "closed",
+        "reopened",
+        "other",
+    ],
 }
 
 
@@ -60,4 +80,3 @@ def test_the_placeholder_pattern_matches_between_languages() -> None:
     slots = re.compile(r"\{(\w+)\}")
     differing = [k for k in zh if set(slots.findall(zh[k])) != set(slots.findall(en[k]))]
     assert differing == []
-

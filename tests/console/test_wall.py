@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import orjson
-from playwright.async_api import Page
+from playwright.async_api import Page, Request
 
-from schemas.topics import telemetry_topic
 from tests.console.conftest import SCREENSHOTS, Browsing, City, sign_in
-from tests.ingest.traffic import publish
+from tests.waiting import wait_until
 
-SENSOR = "yp-wp-0004"  # a water-main pressure gauge of the example inventory
+SENSOR = "yp-wp-0004"  # water-main pressure gauges of the example inventory
+OTHER_SENSOR = "yp-wp-0003"
 GRADE_COLOURS = {"red": "#e5302d", "orange": "#f28a1c", "yellow": "#f2cf1d", "blue": "#1e6fd9"}
 NEUTRAL = "#24384f"
 MISSING_LABEL = re.compile(r"\[[a-z_]+\.[a-z_.]+\]")
@@ -56,9 +54,8 @@ async def test_the_wall_shows_the_city_and_turns_with_a_breach(
 
     # A breach over MQTT: the gauge reads 0.14 MPa (orange: below 0.16).
     place = city.inventory.sensors[SENSOR].subdistrict
-    body = {"ts": int(datetime.now(UTC).timestamp() * 1000), "metrics": {"pressure": 0.14}}
     published = time.monotonic()
-    await publish(city.mqtt_url, [(telemetry_topic("water", place, SENSOR), orjson.dumps(body))])
+    await city.publish(SENSOR, {"pressure": 0.14})
     ticker_item = f"#wall-ticker li[data-kind=firing][data-subject='{SENSOR}']"
     await page.wait_for_selector(ticker_item, timeout=WAIT_MS)
     await page.wait_for_function(
@@ -77,9 +74,9 @@ async def test_the_wall_shows_the_city_and_turns_with_a_breach(
     [alert] = answer.json()["items"]
     grade = alert["grade"]
     assert grade == "orange"
-    drawn = {d["name"]: d for d in await map_data(page)}
-    assert drawn[place]["itemStyle"]["areaColor"] == GRADE_COLOURS[grade]
-    assert {d["itemStyle"]["areaColor"] for n, d in drawn.items() if n != place} == {NEUTRAL}
+    by_name = {d["name"]: d for d in await map_data(page)}
+    assert by_name[place]["itemStyle"]["areaColor"] == GRADE_COLOURS[grade]
+    assert {d["itemStyle"]["areaColor"] for n, d in by_name.items() if n != place} == {NEUTRAL}
     count = await page.text_content(f"#wall-counts [data-grade={grade}] .n")
     assert count == "1"
     assert await page.get_attribute(ticker_item, "data-grade") == grade
@@ -112,3 +109,45 @@ async def test_the_wall_shows_the_city_and_turns_with_a_breach(
     assert outside == []
     key = city.gateway.keys["viewer"]
     assert [u for u in browsing.requests if key in u] == []
+
+
+async def test_the_wall_catches_up_after_a_gateway_restart(city: City, browsing: Browsing) -> None:
+    """The stream ends with the gateway; the wall reconnects with Last-Event-ID and gets the
+    alert that fired while the gateway was down, without a reload."""
+    page = browsing.page
+    stream_headers: list[dict[str, str]] = []
+
+    def record_stream(request: Request) -> None:
+        if request.url == f"{city.url}/v1/stream":
+            stream_headers.append(request.headers)
+
+    page.on("request", record_stream)
+    await sign_in(page, city.url, city.gateway.keys["operator"])
+    await page.wait_for_selector("#live[data-state=live]")
+    # One alert before the restart, so the wall has an event id to resume from.
+    await city.publish(SENSOR, {"pressure": 0.14})
+    await page.wait_for_selector(f"#wall-ticker li[data-kind=firing][data-subject='{SENSOR}']")
+
+    async def breach_while_down() -> None:
+        await city.publish(OTHER_SENSOR, {"pressure": 0.10})  # red: below 0.12
+
+        async def fired() -> bool:
+            phase = await city.pool.fetchval(
+                "SELECT phase FROM alerts WHERE subject_id = $1", OTHER_SENSOR
+            )
+            return bool(phase == "firing")
+
+        await wait_until(fired, timeout_s=30)
+
+    await city.restart_gateway(breach_while_down)
+    other = f"#wall-ticker li[data-kind=firing][data-subject='{OTHER_SENSOR}']"
+    await page.wait_for_selector(other, timeout=WAIT_MS)
+    await page.wait_for_selector("#live[data-state=live]")
+    place = city.inventory.sensors[OTHER_SENSOR].subdistrict
+    by_name = {d["name"]: d for d in await map_data(page)}
+    assert by_name[place]["itemStyle"]["areaColor"] == GRADE_COLOURS["red"]
+    assert await page.text_content("#wall-counts [data-grade=red] .n") == "1"
+    # The first connection had nothing to resume; the one after the restart did.
+    assert len(stream_headers) >= 2
+    assert "last-event-id" in stream_headers[-1]
+    assert int(stream_headers[-1]["last-event-id"]) > 0
