@@ -52,6 +52,7 @@ class GeographyOut(BaseModel):
                             "name_zh": "提篮桥街道",
                             "name_en": "Tilanqiao Subdistrict",
                             "district": "hongkou",
+                            "label_point": [121.4985, 31.2545],
                         },
                         "geometry": {"type": "Polygon", "coordinates": [[[121.5, 31.3]]]},
                     }
@@ -63,5 +64,8 @@ class GeographyOut(BaseModel):
     city: PlaceName
     districts: list[DistrictName]
     subdistricts: dict[str, Any] = Field(
-        description="A GeoJSON FeatureCollection: one Feature per configured subdistrict"
+        description=(
+            "A GeoJSON FeatureCollection: one Feature per configured subdistrict (properties "
+            "code, name_zh, name_en, district and label_point, [lon, lat] inside it for labels)"
+        )
     )

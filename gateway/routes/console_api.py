@@ -56,6 +56,7 @@ def geography_body(places: Geography) -> dict[str, Any]:
                 "name_zh": s.zh,
                 "name_en": s.en,
                 "district": s.district,
+                "label_point": [s.lon, s.lat],
             },
             "geometry": mapping(s.area),
         }

@@ -52,6 +52,7 @@ async def test_geography_is_every_configured_subdistrict_as_geojson(
             "name_zh": place.zh,
             "name_en": place.en,
             "district": place.district,
+            "label_point": [place.lon, place.lat],
         }
         assert shapely.equals(shape(feature["geometry"]), place.area), place.code
     assert_error(await gateway.get("/v1/geography", role=None), 401)
@@ -62,6 +63,9 @@ async def test_console_pages_and_files(gateway: Gateway) -> None:
     assert wall.status_code == 200, wall.text
     assert wall.headers["content-type"].startswith("text/html")
     assert '<script type="module" src="/console/assets/js/main.js">' in wall.text
+    policy = wall.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "connect-src 'self'" in policy
     bare = await gateway.get("/console", role=None)
     assert (bare.status_code, bare.headers["location"]) == (308, "/console/")
     for not_built in ("/console/alerts", "/console/alerts/abc", "/console/sensors/yp-wp-0001"):

@@ -28,10 +28,4 @@ export const session = {
   onRefused(listener) {
     listeners.add(listener);
   },
-
-  // Whether the signed-in role may do what `needed` (viewer < operator < admin) may.
-  may(needed) {
-    const rank = { viewer: 1, operator: 2, admin: 3 };
-    return (rank[this.who?.role] ?? 0) >= rank[needed];
-  },
 };

@@ -22,7 +22,13 @@ export class CityMap {
   }
 
   setGeography(geography) {
-    echarts.registerMap(MAP_NAME, geography.subdistricts);
+    // `cp` is where ECharts puts a region's label: the geography's point for maps (the
+    // centroid, or a point inside the polygon when a concave one's centroid falls outside).
+    const features = geography.subdistricts.features.map((f) => ({
+      ...f,
+      properties: { ...f.properties, cp: f.properties.label_point },
+    }));
+    echarts.registerMap(MAP_NAME, { type: "FeatureCollection", features });
     this.places = new Map(geography.subdistricts.features.map((f) => [f.id, f.properties]));
     const lats = geography.subdistricts.features.flatMap((f) => latitudes(f.geometry));
     const middle = lats.length ? (Math.min(...lats) + Math.max(...lats)) / 2 : 0;

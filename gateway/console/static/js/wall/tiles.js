@@ -16,6 +16,7 @@ export class Tiles {
     this.firing = firing; // the alerts firing now (the stream's, fresher than the figures')
     this.types = types; // type name -> /v1/sensor-types summary (metric names)
     this.tiles = new Map(); // domain -> {element, chart, signs, spark}
+    this.specs = new Map(); // type name -> Promise of its spec (thresholds), asked once
   }
 
   dispose() {
@@ -46,7 +47,8 @@ export class Tiles {
     element.innerHTML =
       '<header><h3 class="name"></h3><span class="chips"></span><span class="online"></span></header>' +
       '<div class="figures"></div>' +
-      '<div class="spark"><span class="spark-label"></span><div class="spark-chart"></div></div>';
+      '<div class="spark"><p class="spark-label"><span class="spark-name"></span>' +
+      '<span class="spark-levels"></span></p><div class="spark-chart"></div></div>';
     this.container.append(element);
     return { element, chart: null, signs: null, spark: null };
   }
@@ -63,7 +65,7 @@ export class Tiles {
     const shown = figures(city.metrics, this.types);
     element.querySelector(".figures").replaceChildren(...shown.map((m) => this.figure(m)));
     const first = shown[0];
-    element.querySelector(".spark-label").textContent = first
+    element.querySelector(".spark-name").textContent = first
       ? `${this.metricName(first)} · ${t("wall.last_hours", { hours: SPARK_HOURS })}`
       : "";
     if (first) this.drawSpark(tile, first);
@@ -106,18 +108,38 @@ export class Tiles {
         bucket: SPARK_BUCKET,
       });
       try {
-        const series = await api(`/v1/readings?${query}`);
+        const [series, levels] = await Promise.all([
+          api(`/v1/readings?${query}`),
+          this.thresholds(metric),
+        ]);
         tile.spark.points = series.points.map((p) => [p.start, p.avg]);
+        tile.spark.levels = levels;
       } catch {
         tile.spark.at = 0; // asked again with the next figures
       }
     }
     const colour = tile.signs.colour;
+    const levels = tile.spark.levels ?? [];
+    this.drawLevels(tile, levels);
+    // The line keeps its shape: the axis spans the data; an alert line shows once the data
+    // comes within half its span of it (the label above names the lines either way).
+    const values = tile.spark.points.map((p) => p[1]);
+    const low = Math.min(...values);
+    const high = Math.max(...values);
+    const near = Math.max(high - low, Math.abs(high) * 0.02, 1e-9) / 2;
+    const shown = levels.filter((l) => l.value >= low - near && l.value <= high + near);
+    const extent = [low, high, ...shown.map((l) => l.value)];
+    const pad = (Math.max(...extent) - Math.min(...extent)) * 0.1 || near;
     tile.chart.setOption({
       animation: false,
-      grid: { left: 4, right: 4, top: 6, bottom: 4 },
+      grid: { left: 4, right: 56, top: 8, bottom: 8 },
       xAxis: { type: "time", show: false },
-      yAxis: { type: "value", show: false, scale: true },
+      yAxis: {
+        type: "value",
+        show: false,
+        min: Math.min(...extent) - pad,
+        max: Math.max(...extent) + pad,
+      },
       series: [
         {
           type: "line",
@@ -125,10 +147,45 @@ export class Tiles {
           showSymbol: false,
           smooth: true,
           lineStyle: { width: 3, color: colour },
-          areaStyle: { color: colour, opacity: 0.18 },
+          areaStyle: { color: colour, opacity: 0.18, origin: "start" },
+          markLine: {
+            silent: true,
+            symbol: "none",
+            label: { position: "end", color: "#cfe2f7", fontSize: 13, formatter: "{c}" },
+            data: shown.map((l) => ({
+              yAxis: l.value,
+              lineStyle: { color: GRADE_COLOURS[l.grade], type: "dashed", width: 2 },
+            })),
+          },
         },
       ],
     });
+  }
+
+  drawLevels(tile, levels) {
+    const text = levels
+      .map((l) => `${l.side === "above" ? "≥" : "≤"} ${format(l.value)}`)
+      .join("  ");
+    const label = tile.element.querySelector(".spark-levels");
+    label.textContent = text ? `${t("wall.alert_lines")} ${text}` : "";
+  }
+
+  // Where alerts of the metric start, per direction: the least severe level of its type's
+  // thresholds above and below (rule files may override them: these are the type's own).
+  async thresholds(metric) {
+    if (!this.specs.has(metric.type)) {
+      const asked = api(`/v1/sensor-types/${encodeURIComponent(metric.type)}`);
+      asked.catch(() => this.specs.delete(metric.type)); // asked again next time
+      this.specs.set(metric.type, asked);
+    }
+    const detail = await this.specs.get(metric.type);
+    const limits = detail.spec.metrics[metric.metric]?.thresholds ?? {};
+    const levels = [];
+    for (const side of ["above", "below"]) {
+      const grade = [...GRADES_WORST_FIRST].reverse().find((g) => limits[side]?.[g] != null);
+      if (grade) levels.push({ side, grade, value: limits[side][grade] });
+    }
+    return levels;
   }
 }
 
