@@ -67,16 +67,26 @@ async function showPage() {
   await page.mount(main);
 }
 
-// Who the kept key is; false (and the sign-in form, saying why) when it is refused.
-async function identify() {
-  try {
-    session.who = await api("/v1/whoami");
-    return true;
-  } catch (error) {
-    session.forget();
-    const known = error.status === 401 || error.status === 403;
-    showSignIn(t(known ? "session.refused" : "session.unreachable", { detail: error.message }));
-    return false;
+// Who the kept key is; false (and the sign-in form, saying why) when it is refused. A wall
+// whose gateway is away (a restart, the network) keeps its key and asks again until it is back.
+async function identify({ typed = false } = {}) {
+  for (;;) {
+    try {
+      session.who = await api("/v1/whoami");
+      return true;
+    } catch (error) {
+      const refused = error.status === 401 || error.status === 403;
+      if (refused || typed) {
+        session.forget();
+        const why = refused ? "session.refused" : "session.unreachable";
+        showSignIn(t(why, { detail: error.message }));
+        return false;
+      }
+      const live = document.getElementById("live");
+      live.hidden = false;
+      setLive("reconnecting");
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+    }
   }
 }
 
@@ -88,7 +98,7 @@ signInForm.addEventListener("submit", async (event) => {
   signInProblem.textContent = t("session.checking");
   session.keep(key);
   keyInput.value = "";
-  if (await identify()) await showPage();
+  if (await identify({ typed: true })) await showPage();
 });
 
 document.getElementById("sign-out").addEventListener("click", () => {

@@ -72,9 +72,9 @@ export class CityMap {
             show: true,
             formatter: (p) => this.label(p.data),
             rich: {
-              name: { fontSize: 19, fontWeight: "bold", color: "#f4f8ff", lineHeight: 26 },
-              count: { fontSize: 15, color: "#cfe2f7", lineHeight: 20 },
-              off: { fontSize: 15, color: "#ffb0a8", lineHeight: 20 },
+              name: { fontSize: 18, fontWeight: "bold", color: "#f4f8ff", lineHeight: 24 },
+              count: { fontSize: 14, color: "#cfe2f7", lineHeight: 18 },
+              off: { fontSize: 14, color: "#ffb0a8", lineHeight: 18 },
             },
             textBorderColor: "#0b1622",
             textBorderWidth: 3,
