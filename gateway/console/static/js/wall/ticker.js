@@ -59,9 +59,10 @@ export class Ticker {
     const grade = span("grade", x.grade ? t(`grade.${x.grade}`) : "·");
     if (x.grade) grade.style.background = GRADE_COLOURS[x.grade];
     const kind = span("kind", t(KINDS.has(x.kind) ? `kind.${x.kind}` : "kind.other"));
-    const place = span("place", this.where(x));
-    const subject = span("subject", x.subject_kind === "sensor" ? x.subject_id : "");
-    li.append(time, grade, kind, place, subject);
+    const where = span("where", "");
+    where.append(span("place", this.where(x)));
+    if (x.subject_kind === "sensor") where.append(span("subject", x.subject_id));
+    li.append(time, grade, kind, where);
     return li;
   }
 
