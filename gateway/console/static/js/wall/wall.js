@@ -15,6 +15,7 @@ const TEMPLATE = `
 <section class="wall">
   <section class="panel map-panel">
     <h2 data-i18n="wall.map_title"></h2>
+    <p class="problem" id="wall-problem" hidden></p>
     <div id="wall-map" class="map"></div>
     <ul class="legend" id="wall-legend"></ul>
   </section>
@@ -32,14 +33,16 @@ const TEMPLATE = `
     <h2 data-i18n="wall.tiles_title"></h2>
     <div class="tiles" id="wall-tiles"></div>
   </section>
-  <p class="problem" id="wall-problem" hidden></p>
 </section>`;
+const RETRY_MS = 10000;
 
 export function wallPage({ onLive }) {
   let map = null;
   let tiles = null;
   let ticker = null;
   let stream = null;
+  let stopped = false;
+  let retry = null;
   const firing = new FiringAlerts();
   const sensors = new Map(); // subdistrict -> {sensors, online, offline}
   const signsByDomain = new Map();
@@ -108,46 +111,57 @@ export function wallPage({ onLive }) {
     );
   }
 
+  // What the wall starts from; a failure (the gateway away) is said on the wall and tried again.
+  async function start() {
+    let geography, types, audit, firingNow;
+    try {
+      [geography, types, audit] = await Promise.all([
+        api("/v1/geography"),
+        api("/v1/sensor-types"),
+        api("/v1/audit?limit=40"),
+      ]);
+      firingNow = await apiAll("/v1/alerts", { phase: "firing", limit: 500 });
+    } catch (error) {
+      if (stopped || error.status === 401) return; // a refused key: back to sign-in
+      const problem = document.getElementById("wall-problem");
+      problem.hidden = false;
+      problem.textContent = t("wall.load_failed", { detail: error.message });
+      retry = setTimeout(start, RETRY_MS); // a wall on a screen recovers by itself
+      return;
+    }
+    if (stopped) return;
+    document.getElementById("wall-problem").hidden = true;
+    const places = new Map([
+      ...geography.subdistricts.features.map((f) => [f.id, f.properties]),
+      ...geography.districts.map((d) => [d.code, d]),
+      [geography.city.code, geography.city],
+    ]);
+    placeNames = [geography.city, ...geography.districts];
+    drawPlaceNames();
+    map = new CityMap(document.getElementById("wall-map"));
+    map.setGeography(geography);
+    // A handle for people and tests looking at a running wall (the chart's option, the map).
+    window.cityvitals = { ...(window.cityvitals ?? {}), map: map.chart, geography };
+    tiles = new Tiles(
+      document.getElementById("wall-tiles"),
+      new Map(types.map((type) => [type.name, type])),
+      firing,
+    );
+    ticker = new Ticker(document.getElementById("wall-ticker"), places);
+    ticker.load(audit.items);
+    firing.load(firingNow);
+    drawAlerts();
+    const newest = audit.items.length ? String(audit.items[0].id) : null;
+    stream = new LiveStream("/v1/stream", { onEvent, onState: onLive, lastEventId: newest });
+    stream.run();
+  }
+
   return {
     async mount(root) {
       root.innerHTML = TEMPLATE;
       drawStatic();
       applyLabels(root);
-      try {
-        const [geography, types, audit] = await Promise.all([
-          api("/v1/geography"),
-          api("/v1/sensor-types"),
-          api("/v1/audit?limit=40"),
-        ]);
-        const places = new Map([
-          ...geography.subdistricts.features.map((f) => [f.id, f.properties]),
-          ...geography.districts.map((d) => [d.code, d]),
-          [geography.city.code, geography.city],
-        ]);
-        placeNames = [geography.city, ...geography.districts];
-        drawPlaceNames();
-        map = new CityMap(document.getElementById("wall-map"));
-        map.setGeography(geography);
-        window.cityvitals = { ...(window.cityvitals ?? {}), map: map.chart, geography };
-        tiles = new Tiles(
-          document.getElementById("wall-tiles"),
-          new Map(types.map((type) => [type.name, type])),
-          firing,
-        );
-        ticker = new Ticker(document.getElementById("wall-ticker"), places);
-        ticker.load(audit.items);
-        firing.load(await apiAll("/v1/alerts", { phase: "firing", limit: 500 }));
-        drawAlerts();
-        const newest = audit.items.length ? String(audit.items[0].id) : null;
-        stream = new LiveStream("/v1/stream", { onEvent, onState: onLive, lastEventId: newest });
-        stream.run();
-      } catch (error) {
-        const problem = document.getElementById("wall-problem");
-        if (problem) {
-          problem.hidden = false;
-          problem.textContent = t("wall.load_failed", { detail: error.message });
-        }
-      }
+      await start();
     },
 
     relabel(root) {
@@ -159,6 +173,8 @@ export function wallPage({ onLive }) {
     },
 
     unmount() {
+      stopped = true;
+      clearTimeout(retry);
       stream?.stop();
       tiles?.dispose();
       map?.dispose();
