@@ -30,7 +30,7 @@ from simulators.engine import Simulation
 from simulators.model import SimSensor
 from simulators.signals import SignalModel
 from storage.backend import Backend
-from tests.gateway.conftest import INVENTORY
+from tests.gateway.conftest import INVENTORY, gateway_settings
 from tests.gateway.serving import Served, serving
 from tests.harness import POSTGRES_ONLY, ScratchDatabase
 from tests.ingest.traffic import count_readings, publish, running
@@ -167,6 +167,15 @@ async def publish_history(city: City, database_url: str) -> None:
         return await count_readings(database_url) >= readings
 
     await wait_until(all_stored, timeout_s=120, poll_s=0.5)
+
+
+@pytest.fixture
+async def served(
+    prepared: ScratchDatabase, mqtt_broker: EmbeddedMosquitto
+) -> AsyncIterator[Served]:
+    """The gateway alone, on a prepared database (no readings, no ingest, no engine)."""
+    async with serving(gateway_settings(prepared.url, mqtt_broker.url)) as gateway:
+        yield gateway
 
 
 @pytest.fixture
