@@ -22,4 +22,6 @@ async def docs(request: Request) -> HTMLResponse:
         swagger_js_url=VENDOR + "swagger-ui-bundle.js",
         swagger_css_url=VENDOR + "swagger-ui.css",
         swagger_favicon_url=VENDOR + "swagger-favicon.png",
+        # No online validator: it would send the document to validator.swagger.io.
+        swagger_ui_parameters={"validatorUrl": None},
     )
