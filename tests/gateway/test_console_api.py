@@ -4,6 +4,8 @@ without the front-end packages); /docs from the gateway's own Swagger UI."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import shapely
 from shapely.geometry import shape
 
 from cityvitals.embedded import EmbeddedMosquitto
+from gateway.console_files import VENDOR
 from schemas.geography import Geography
 from tests.gateway.conftest import Gateway, assert_error, gateway_settings, running_gateway
 from tests.harness import ScratchDatabase
@@ -114,3 +117,23 @@ async def test_without_the_packages_the_console_says_to_run_make_setup(
             assert str(missing) in body["detail"], path
         # The API itself is unaffected.
         assert (await gateway.get("/v1/whoami")).status_code == 200
+
+
+def test_a_build_made_after_setup_carries_the_vendor_files(tmp_path: Path) -> None:
+    # What `pip install .` puts into the image (deploy/Dockerfile): the allow-listed vendor
+    # files and their licences, from the node_modules `make setup` filled.
+    root = Path(__file__).parents[2]
+    build = ["-c", "import setuptools; setuptools.setup()", "-q", "build_py"]
+    subprocess.run(
+        [sys.executable, *build, "--build-lib", str(tmp_path)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    built = tmp_path / "gateway" / "console" / "node_modules"
+    for name, inside in VENDOR.items():
+        assert (built / inside).is_file(), name
+    for package in ("echarts", "swagger-ui-dist"):
+        assert (built / package / "LICENSE").is_file(), package
+    assert (tmp_path / "gateway" / "console" / "static" / "js" / "main.js").is_file()
+    assert not (built / "echarts" / "package.json").exists()  # only what is listed
