@@ -5,10 +5,13 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The ops console's front-end packages (ECharts, Swagger UI), pinned by package-lock.json.
+CONSOLE := gateway/console
+CONSOLE_STAMP := $(CONSOLE)/node_modules/.installed-stamp
 
 .PHONY: setup system-deps demo test lint bench clean
 
-setup: system-deps $(STAMP)
+setup: system-deps $(STAMP) $(CONSOLE_STAMP)
 
 system-deps:
 	@scripts/system-deps.sh
@@ -18,6 +21,13 @@ $(STAMP): pyproject.toml
 		{ [ -x $(BIN)/python ] || "$$python" -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
+
+# npm ci installs exactly the lock file; --prefer-offline reuses npm's cache after the first time.
+# No install scripts: the packages are served as they come (and swagger-ui-dist's dependency
+# @scarf/scarf would report the install to its maker: scarfSettings in package.json says no too).
+$(CONSOLE_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
+	cd $(CONSOLE) && npm ci --no-audit --no-fund --prefer-offline --ignore-scripts
+	@touch $@
 
 demo: setup
 	$(BIN)/cityvitals demo
@@ -40,4 +50,4 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache $(CONSOLE)/node_modules

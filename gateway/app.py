@@ -24,7 +24,10 @@ from gateway.metrics import GatewayMetrics, MetricsMiddleware
 from gateway.openapi import TAGS
 from gateway.routes import (
     alerts,
+    console,
+    console_api,
     dead_letters,
+    docs,
     export,
     ingest,
     keys,
@@ -48,7 +51,10 @@ from storage.writer import ReadingWriter
 log = logging.getLogger(__name__)
 POOL_CLOSE_TIMEOUT_S = 10.0
 _MODULES = (ops, registry, sensors, readings, export, vital_signs, alerts, silences)
-ROUTERS = tuple(m.router for m in (*_MODULES, ingest, dead_letters, stream, keys))
+ROUTERS = tuple(m.router for m in (*_MODULES, ingest, dead_letters, stream, keys, console_api))
+# Open without a key: the console's pages and files hold no data (the pages ask the API, with
+# the key the person signed in with), and /docs is the API's public description.
+OPEN_ROUTERS = (console.router,)
 
 DESCRIPTION = """
 The HTTP API of CityVitals, the sensor backbone of a city-operations centre (一网统管).
@@ -88,15 +94,17 @@ def create_app(config: GatewayConfig, *, clock: Clock | None = None) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
         openapi_url="/openapi.json" if config.docs else None,
-        docs_url="/docs" if config.docs else None,
+        docs_url=None,  # served by routes/docs.py from the gateway's own Swagger UI files
         redoc_url=None,
         # A redirect to the path without its trailing slash would be built from the request's
         # Host header: a link to any host a client names. The API has exact paths instead.
         redirect_slashes=False,
     )
     handlers.install(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, *OPEN_ROUTERS):
         app.include_router(router)
+    if config.docs:
+        app.include_router(docs.router)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware,

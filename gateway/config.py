@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.console_files import PACKAGES_DIR
 from ingest.config import Limits
 from schemas.geography import Geography, load_geography
 from schemas.inventory import UnknownSensorPolicy
@@ -43,6 +44,8 @@ class GatewayConfig:
     stream_keepalive: float = 15.0
     max_streams: int = 100
     docs: bool = True
+    # The console's front-end packages (`npm ci` by `make setup`); missing: the console answers 503.
+    console_packages: Path = PACKAGES_DIR
     auth_failures_per_minute: int = 20
     max_streams_per_key: int = 5
     max_export_duration: float = 1800.0

@@ -28,6 +28,7 @@ TAGS = [
     {"name": "ingest", "description": "Readings pushed over HTTP (NB-IoT platforms)"},
     {"name": "dead letters", "description": "Payloads set aside: inspect and replay"},
     {"name": "stream", "description": "Server-Sent Events of vital signs and alerts"},
+    {"name": "console", "description": "What the ops console starts from: the key, the map"},
     {"name": "keys", "description": "API keys (also `cityvitals keys`)"},
     {"name": "operations", "description": "Health, readiness, Prometheus metrics"},
 ]

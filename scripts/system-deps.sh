@@ -44,6 +44,12 @@ missing=()
 [[ -n "$mosquitto_bin" ]] || missing+=(mosquitto)
 # tests/deploy makes throwaway TLS certificates for the secured broker
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# the ops console's front-end packages come from the npm registry (make setup: npm ci)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+# the console's browser tests drive Debian's chromium headless (tests/console/)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+# ...which draws the wall's Chinese labels (and its screenshots) with these fonts
+compgen -G '/usr/share/fonts/opentype/noto/NotoSansCJK*' >/dev/null || missing+=(fonts-noto-cjk)
 
 if ((${#missing[@]} == 0)); then
     echo "system deps OK: PostgreSQL in $pg_bin, mosquitto at $mosquitto_bin"
@@ -66,6 +72,9 @@ else
             postgresql) echo "missing: PostgreSQL server binaries (postgres, initdb, psql)" >&2 ;;
             mosquitto) echo "missing: mosquitto" >&2 ;;
             openssl) echo "missing: openssl (the deployment tests make certificates)" >&2 ;;
+            npm) echo "missing: npm (make setup installs the console's packages with it)" >&2 ;;
+            chromium) echo "missing: chromium (the console's browser tests)" >&2 ;;
+            fonts-noto-cjk) echo "missing: fonts-noto-cjk (Chinese text in the browser)" >&2 ;;
         esac
     done
     echo "install with: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2

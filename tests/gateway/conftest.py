@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -95,10 +96,13 @@ async def gateway(
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(settings: Settings, url: str, now: datetime) -> AsyncIterator[Gateway]:
-    """The app with its lifespan run, a key per role, and a client on it."""
+async def running_gateway(
+    settings: Settings, url: str, now: datetime, **config: Any
+) -> AsyncIterator[Gateway]:
+    """The app with its lifespan run, a key per role, and a client on it; `config` replaces
+    fields of the GatewayConfig the settings make (those no setting reaches)."""
     clock = Clock(now)
-    app = create_app(gateway_config(settings), clock=clock)
+    app = create_app(dataclasses.replace(gateway_config(settings), **config), clock=clock)
     async with app.router.lifespan_context(app):
         state: GatewayState = app.state.gateway
         keys = {}

@@ -112,7 +112,7 @@ async def test_every_endpoint_needs_a_key_of_its_role_and_bounds_its_body(
     gateway: Gateway,
 ) -> None:
     endpoints = required_roles()
-    assert len(endpoints) == 29  # every operation but /healthz and /readyz
+    assert len(endpoints) == 31  # every operation but /healthz and /readyz
     too_big = b"x" * (gateway.state.config.max_request_bytes + 1)
     for method, path, role in endpoints:
         assert role is not None, f"{method} {path} is open without a key"
