@@ -49,6 +49,7 @@ from cityvitals.demo_banner import (
 )
 from cityvitals.demo_database import FIRST_BACKFILL, demo_keys, ensure_database, history_to_fill
 from cityvitals.demo_files import (
+    BACKFILL_FILE,
     BackfillState,
     write_backfill_state,
     write_receivers_file,
@@ -284,7 +285,13 @@ async def _serve(
     ingest = IngestService(ingest_config(settings), pool, backend)
     maintenance = Maintenance(pool, backend, settings.storage.policy())
     engine = Engine(engine_config(settings), pool, registry)
-    gateway = _EmbeddedServer(gateway_server(_as(settings, broker, GATEWAY_ACCOUNT), graceful_s=2))
+    gateway = _EmbeddedServer(
+        gateway_server(
+            _as(settings, broker, GATEWAY_ACCOUNT),
+            graceful_s=2,
+            history_state=run.data_dir / BACKFILL_FILE,
+        )
+    )
     stop = threading.Event()
     ingesting = asyncio.create_task(ingest.run())
     await ingest.ready.wait()

@@ -5,8 +5,8 @@
   holds the database's and the broker's passwords, so only the demo's owner may read it, like
   the password files next to it.
 - ``receivers.yaml``: every alert goes to the demo duty officer (`demo_receiver`).
-- ``backfill.json``: whether the history is still being filled, for the console's wall
-  (`BackfillState`).
+- ``backfill.json``: whether the history is still being filled (`BackfillState`); the demo's
+  gateway repeats its state in `/healthz` (`history`), for the console's wall.
 """
 
 from __future__ import annotations

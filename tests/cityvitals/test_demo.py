@@ -259,8 +259,10 @@ def test_demo_fills_every_domain_stops_on_ctrl_c_and_keeps_data(data_dir: Path) 
     ]
     alerts = subprocess.run([*CLI, "alerts", "list"], env=env, capture_output=True, text=True)
     assert alerts.returncode == 0, alerts.stderr
-    # The history is filled, said on the terminal and in backfill.json for the console.
+    # The history is filled: said on the terminal, in backfill.json and by /healthz (for the
+    # console's wall).
     second.wait_for("history filled: 1 h in")
+    assert httpx.get(f"{gateway}/healthz", timeout=10).json()["history"] == "done"
     backfill = orjson.loads((data_dir / "backfill.json").read_bytes())
     assert backfill["state"] == "done"
     assert backfill["done_at"] > backfill["started_at"]
