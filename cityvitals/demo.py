@@ -127,20 +127,22 @@ async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_00
         await asyncio.to_thread(ensure_database, postgres)
         gateway_port = choose_port("gateway", wanted_gateway_port)
         # What a shell needs to reach this demo; the demo runs on the same file.
-        settings_file = write_settings_file(
-            data_dir,
-            {
-                "database_url": postgres.url_for(DATABASE),
-                "mqtt_url": broker.url_for(SIMULATOR_ACCOUNT),
-                "inventory_path": str(DEMO_INVENTORY),
-                "gateway": {"port": gateway_port.port},
-            },
-        )
+        shell = {
+            "database_url": postgres.url_for(DATABASE),
+            "mqtt_url": broker.url_for(SIMULATOR_ACCOUNT),
+            "inventory_path": str(DEMO_INVENTORY),
+            "gateway": {"port": gateway_port.port},
+        }
+        settings_file = write_settings_file(data_dir, shell)
         async with DemoReceiver.running(secret) as receiver:
             receivers = write_receivers_file(data_dir, receiver.url, DEMO_SECRET_ENV)
             os.environ[DEMO_SECRET_ENV] = secret  # read by the engine when it loads receivers
+            # The demo's own servers and ports over any CITYVITALS_* variable set in this shell
+            # (which outrank a settings file): a production CITYVITALS_DATABASE_URL stays unused.
             settings = load_settings(
                 settings_file,
+                database_url=shell["database_url"],
+                inventory_path=DEMO_INVENTORY,
                 mqtt_url=broker.url_for(INGEST_ACCOUNT),  # the other services: _as
                 ingest={"client_id": "cityvitals-demo-ingest", "metrics_port": 0},
                 alerts={
@@ -148,7 +150,7 @@ async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_00
                     "engine_name": "cityvitals-demo-alerts",
                     "metrics_port": 0,
                 },
-                gateway={"port": gateway_port.port},  # over CITYVITALS_GATEWAY__PORT
+                gateway={"port": gateway_port.port},
             )
             prepared = await prepare(settings)
             keys = await demo_keys(settings.database_url)

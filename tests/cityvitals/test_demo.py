@@ -285,10 +285,15 @@ def test_demo_fills_every_domain_stops_on_ctrl_c_and_keeps_data(data_dir: Path) 
 def test_the_demos_servers_let_in_only_its_accounts_and_it_prints_no_password(
     data_dir: Path,
 ) -> None:
-    # The gateway's usual port is taken: the demo takes the next free one and says so.
+    # The gateway's usual port is taken: the demo takes the next free one and says so. A
+    # database URL exported for another platform does not lead the demo away from its own.
     with socket.create_server(("127.0.0.1", 0)) as taken:
         busy = taken.getsockname()[1]
-        demo = Demo(data_dir, "--sensors", "50", env={"CITYVITALS_GATEWAY__PORT": str(busy)})
+        env = {
+            "CITYVITALS_GATEWAY__PORT": str(busy),
+            "CITYVITALS_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/elsewhere",
+        }
+        demo = Demo(data_dir, "--sensors", "50", env=env)
         lines = demo.wait_for(UP)
     [moved] = _moved(lines, "gateway")
     found = re.search(rf"gateway: port {busy} busy: using (\d+)", moved)
