@@ -4,8 +4,13 @@ Starts a PostgreSQL cluster and a Mosquitto broker of its own (data under `data_
 run finds the earlier data), prepares storage, and runs the ingest, storage maintenance, the alert
 engine, the HTTP gateway and a simulated city of about 2,000 sensors with an incident every few
 minutes. The first run backfills six hours of history so the walls have something to show; later
-runs fill the last hour. A demo duty officer (a local webhook receiver) prints every alert
-message the engine sends.
+runs fill the last hour (the banner says so, a line says when it is done, and `backfill.json`
+tells the console). A demo duty officer (a local webhook receiver) prints every alert message the
+engine sends: with the summary, that is all the terminal shows; the rest goes to the log file.
+
+The ports stay the same from one run to the next (`DEMO_PORTS`; another only when one is busy,
+which the banner says), and the demo writes its settings file (`demo_files`) so that the
+`cityvitals` commands of another shell reach it after the one `export` line the banner prints.
 
 Ctrl-C, SIGTERM and SIGHUP (a closed terminal) stop it the same orderly way (`_StopSignals`): the
 services stop and the pools close before the servers do. If the demo is killed instead, the
@@ -24,50 +29,68 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-import asyncpg
 import uvicorn
 
 from alerts.engine.service import Engine
 from cityvitals.configs import engine_config, ingest_config
+from cityvitals.demo_banner import (
+    DEMO_DATABASE,
+    history_done_line,
+    history_line,
+    print_banner,
+    storage_line,
+)
+from cityvitals.demo_database import FIRST_BACKFILL, demo_keys, ensure_database, history_to_fill
+from cityvitals.demo_files import (
+    BACKFILL_FILE,
+    BackfillState,
+    write_backfill_state,
+    write_receivers_file,
+    write_settings_file,
+)
 from cityvitals.demo_receiver import DemoReceiver
 from cityvitals.demo_summary import print_summaries
 from cityvitals.embedded import (
     EmbeddedMosquitto,
-    EmbeddedPostgres,
     EmbeddedServiceError,
     EmbeddedStack,
 )
-from cityvitals.embedded.ports import free_port
+from cityvitals.embedded.ports import choose_port
 from cityvitals.embedded.stack import (
-    DEVICE_ACCOUNT,
     GATEWAY_ACCOUNT,
     INGEST_ACCOUNT,
     SIMULATOR_ACCOUNT,
 )
+from cityvitals.logs import configure_demo_logging
 from cityvitals.services import gateway_server
-from cityvitals.settings import Settings, load_settings
+from cityvitals.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from cityvitals.simulate import CityPlan, build_city, publish_city, register_fleet
 from cityvitals.startup import load_vocabulary, prepare
-from gateway.keys import create_key
 from ingest.service import IngestService
 from simulators.engine import Simulation
 from simulators.faults import FaultRates
-from storage.api_keys import list_keys, revoke_key
-from storage.backend import Backend, BackendPreference
+from storage.backend import Backend
 from storage.maintenance import Maintenance
-from storage.pool import create_pool, redact_dsn
+from storage.pool import create_pool
 
 log = logging.getLogger(__name__)
 
 DEMO_INVENTORY = Path(__file__).parents[1] / "schemas" / "inventory" / "example.yaml"
-DATABASE = "cityvitals"
+DATABASE = DEMO_DATABASE
 DEMO_SECRET_ENV = "CITYVITALS_DEMO_WEBHOOK_SECRET"
-DEMO_KEY_NAME = "demo"
+# The ports a person finds the demo on every time (PostgreSQL's and Mosquitto's moved off their
+# usual ports, where a system server often listens). The gateway's may be set as the gateway's
+# setting is: CITYVITALS_GATEWAY__PORT.
+DEMO_PORTS = {"gateway": 8080, "PostgreSQL": 15432, "Mosquitto": 11883}
+GATEWAY_PORT_ENV = f"{ENV_PREFIX}GATEWAY__PORT"
+LOG_FILE = "demo.log"
 DEMO_SCENARIOS = (
     "water_main_burst",
     "heatwave_grid_stress",
@@ -80,11 +103,16 @@ DEMO_SCENARIOS = (
 async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_000) -> None:
     """Run until `duration_s` passes or a signal stops it (see `_StopSignals`); `data_dir`
     exists."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_demo_logging(data_dir / LOG_FILE)
+    try:
+        wanted_gateway_port = _wanted_gateway_port()
+    except SettingsError as error:
+        _say(f"demo: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
     signals = _StopSignals()
-    servers = EmbeddedStack(data_dir)
+    servers = EmbeddedStack(
+        data_dir, postgres_port=DEMO_PORTS["PostgreSQL"], broker_port=DEMO_PORTS["Mosquitto"]
+    )
     postgres, broker = servers.postgres, servers.broker
     secret = secrets.token_urlsafe(24)
     try:
@@ -94,28 +122,63 @@ async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_00
         signals.remove()
         _say(f"demo: {error}", file=sys.stderr)
         raise SystemExit(1) from None
+    failed = False
     try:
-        await asyncio.to_thread(_ensure_database, postgres)
+        await asyncio.to_thread(ensure_database, postgres)
+        gateway_port = choose_port("gateway", wanted_gateway_port)
+        # What a shell needs to reach this demo; the demo runs on the same file.
+        shell = {
+            "database_url": postgres.url_for(DATABASE),
+            "mqtt_url": broker.url_for(SIMULATOR_ACCOUNT),
+            "inventory_path": str(DEMO_INVENTORY),
+            "gateway": {"port": gateway_port.port},
+        }
+        settings_file = write_settings_file(data_dir, shell)
         async with DemoReceiver.running(secret) as receiver:
-            receivers = _receivers_file(data_dir, receiver.url)
+            receivers = write_receivers_file(data_dir, receiver.url, DEMO_SECRET_ENV)
             os.environ[DEMO_SECRET_ENV] = secret  # read by the engine when it loads receivers
+            # The demo's own servers and ports over any CITYVITALS_* variable set in this shell
+            # (which outrank a settings file): a production CITYVITALS_DATABASE_URL stays unused.
             settings = load_settings(
-                database_url=postgres.url_for(DATABASE),
-                mqtt_url=broker.url_for(INGEST_ACCOUNT),  # the other services: _as
+                settings_file,
+                database_url=shell["database_url"],
                 inventory_path=DEMO_INVENTORY,
+                mqtt_url=broker.url_for(INGEST_ACCOUNT),  # the other services: _as
                 ingest={"client_id": "cityvitals-demo-ingest", "metrics_port": 0},
                 alerts={
                     "receivers_path": receivers,
                     "engine_name": "cityvitals-demo-alerts",
                     "metrics_port": 0,
                 },
-                gateway={"port": free_port()},
+                gateway={"port": gateway_port.port},
             )
             prepared = await prepare(settings)
-            key = await _demo_key(settings.database_url)
-            storage = await _storage_line(servers, prepared.backend, settings.storage.backend)
-            _banner(settings, servers, storage, key)
-            await _serve(settings, broker, prepared.backend, duration_s, sensors, signals.requested)
+            keys = await demo_keys(settings.database_url)
+            backfill, now = await history_to_fill(settings.database_url), datetime.now(UTC)
+            start = now - backfill
+            state = BackfillState.filling(start, now)
+            write_backfill_state(data_dir, state)
+            moved = [c for c in [gateway_port, *servers.port_choices] if c.moved]
+            print_banner(
+                settings,
+                servers,
+                storage=await storage_line(servers, prepared.backend, settings.storage.backend),
+                keys=keys,
+                moved=moved,
+                history=history_line(backfill, first_run=backfill == FIRST_BACKFILL),
+                settings_file=settings_file,
+                log_file=data_dir / LOG_FILE,
+            )
+            await _serve(
+                settings,
+                broker,
+                prepared.backend,
+                _Run(start, sensors, duration_s, data_dir, state),
+                signals.requested,
+            )
+    except (SettingsError, EmbeddedServiceError) as error:  # CITYVITALS_* settings, all ports busy
+        _say(f"demo: {error}", file=sys.stderr)
+        failed = True
     except asyncio.CancelledError:
         if not signals.forced:
             raise
@@ -127,6 +190,18 @@ async def run_demo(data_dir: Path, duration_s: float | None, sensors: int = 2_00
         await asyncio.to_thread(servers.stop)
         signals.remove()
         _say(f"demo stopped; data kept in {data_dir}")
+    if failed:
+        raise SystemExit(1)
+
+
+def _wanted_gateway_port() -> int:
+    """The gateway's usual port: DEMO_PORTS', or the one CITYVITALS_GATEWAY__PORT names."""
+    raw = os.environ.get(GATEWAY_PORT_ENV, "").strip()
+    if not raw:
+        return DEMO_PORTS["gateway"]
+    if not raw.isdigit() or not 1 <= int(raw) <= 65_535:
+        raise SettingsError(f"{GATEWAY_PORT_ENV}: {raw!r} is not a port (1 to 65535)")
+    return int(raw)
 
 
 class _StopSignals:
@@ -148,10 +223,10 @@ class _StopSignals:
 
     def _received(self, sig: signal.Signals) -> None:
         if not self.requested.is_set():
-            log.info("%s: stopping (once more to stop at once)", sig.name)
+            _say(f"{sig.name}: stopping (once more to stop at once)")
             self.requested.set()
         elif not (self.forced or self._finishing) and self._task is not None:
-            log.info("%s: stopping at once", sig.name)
+            _say(f"{sig.name}: stopping at once")
             self.forced = True
             self._task.cancel()
 
@@ -174,123 +249,51 @@ def _say(text: str, file: TextIO = sys.stdout) -> None:
         print(text, file=file, flush=True)
 
 
-def _ensure_database(postgres: EmbeddedPostgres) -> None:
-    exists = postgres.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'").strip()
-    if not exists:
-        postgres.create_database(DATABASE)
-
-
-def _receivers_file(data_dir: Path, url: str) -> Path:
-    path = data_dir / "receivers.yaml"
-    path.write_text(
-        "# Written by `cityvitals demo`: every alert goes to the demo duty officer.\n"
-        f"receivers: [{{name: demo-duty, kind: webhook, url: '{url}', "
-        f"secret_env: {DEMO_SECRET_ENV}}}]\n"
-        "default_receiver: demo-duty\n"
-        "allow_local_urls: true  # the demo duty officer listens on this host\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-async def _demo_key(database_url: str) -> str:
-    """A fresh operator key for this run; the previous run's demo keys are revoked."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        now = datetime.now(UTC)
-        for old in await list_keys(conn):
-            if old.name == DEMO_KEY_NAME:
-                await revoke_key(conn, old.id, now)
-        _, secret = await create_key(conn, DEMO_KEY_NAME, "admin")
-        return secret
-    finally:
-        await conn.close()
-
-
-async def _storage_line(
-    servers: EmbeddedStack, backend: Backend, preference: BackendPreference
-) -> str:
-    """Which backend the demo runs on, and why (the banner's `storage` line)."""
-    if backend is Backend.TIMESCALEDB:
-        version = await asyncio.to_thread(
-            servers.postgres.psql,
-            "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'",
-            DATABASE,
-        )
-        return (
-            f"TimescaleDB {version.strip()}: a hypertable in daily chunks, compressed per "
-            "sensor, continuous aggregates"
-        )
-    if not servers.timescaledb_installed:
-        why = "TimescaleDB is not installed for this PostgreSQL"
-    elif preference is BackendPreference.POSTGRES:
-        why = "storage.backend says so"
-    else:  # `auto` found the backend recorded in the database: its layout stays
-        why = (
-            "this data dir was made on it and keeps its layout, although TimescaleDB is "
-            f"installed now (remove {servers.base_dir} to start over on TimescaleDB)"
-        )
-    return f"plain PostgreSQL (daily partitions, rollup tables): {why}"
-
-
 def _as(settings: Settings, broker: EmbeddedMosquitto, account: str) -> Settings:
     """`settings` for a service that logs in to the broker with `account`."""
     return settings.model_copy(update={"mqtt_url": broker.url_for(account)})
 
 
-def _banner(settings: Settings, servers: EmbeddedStack, storage: str, key: str) -> None:
-    """What a person needs to look and to connect; no password whole (they are in files only
-    the demo's owner can read, which the banner names)."""
-    postgres, broker = servers.postgres, servers.broker
-    api = f"http://{settings.gateway.host}:{settings.gateway.port}"
-    accounts = broker.accounts_path
-    print(
-        "\nCityVitals demo is running (Ctrl-C stops it)\n"
-        f"  database  {redact_dsn(settings.database_url)}   (password in {postgres.password_path};"
-        f" log {postgres.log_path})\n"
-        f"  storage   {storage}\n"
-        f"  broker    {broker.url}   (no anonymous clients; accounts and passwords in {accounts})\n"
-        f"  device    mosquitto_pub -h {broker.host} -p {broker.port} -u {DEVICE_ACCOUNT} "
-        f"-P \"$(sed -n 's/^{DEVICE_ACCOUNT}://p' {accounts})\" -q 1 "
-        "-t city/v1/water/changbai_xincun/yp-wp-0003/telemetry "
-        '-m "{\\"ts\\": $(date +%s000), \\"metrics\\": {\\"pressure\\": 0.31}}"\n'
-        "  topics    city/v1/<domain>/<subdistrict>/<sensor>/telemetry (see README)\n"
-        f"  gateway   {api}   (OpenAPI: {api}/docs, health: {api}/healthz)\n"
-        f"  api key   {key}   (admin, this run only)\n"
-        f"            curl -H 'Authorization: Bearer {key}' {api}/v1/alerts\n"
-        "  alerts    the engine evaluates every second; the demo duty officer prints each\n"
-        "            message below (🔔 firing, ✅ resolved)\n"
-        f"  data      {servers.base_dir}\n",
-        flush=True,
-    )
+@dataclass(frozen=True)
+class _Run:
+    """What `_serve` runs: the city from `start`, the backfill's state to report."""
+
+    start: datetime
+    sensors: int
+    duration_s: float | None
+    data_dir: Path
+    backfill: BackfillState
 
 
 async def _serve(
     settings: Settings,
     broker: EmbeddedMosquitto,
     backend: Backend,
-    duration_s: float | None,
-    sensors: int,
+    run: _Run,
     stop_requested: asyncio.Event,
 ) -> None:
     pool = await create_pool(settings.database_url, max_size=6, application_name="cityvitals-demo")
     registry, geography, _ = load_vocabulary(settings)
-    now = datetime.now(UTC)
-    history = await pool.fetchval("SELECT EXISTS (SELECT 1 FROM readings)")
-    start = now - (timedelta(hours=1) if history else timedelta(hours=6))
+    start = run.start
     plan = CityPlan(
-        sensors=sensors,
+        sensors=run.sensors,
         seed=1,
         faults=FaultRates.realistic(),
         scenarios=DEMO_SCENARIOS,
-        first_scenario_after=(now - start) + timedelta(minutes=1),
+        first_scenario_after=(datetime.now(UTC) - start) + timedelta(minutes=1),
     )
     simulation = build_city(registry, geography, plan, start)
     await register_fleet(settings.database_url, simulation.fleet)
     ingest = IngestService(ingest_config(settings), pool, backend)
     maintenance = Maintenance(pool, backend, settings.storage.policy())
     engine = Engine(engine_config(settings), pool, registry)
-    gateway = _EmbeddedServer(gateway_server(_as(settings, broker, GATEWAY_ACCOUNT), graceful_s=2))
+    gateway = _EmbeddedServer(
+        gateway_server(
+            _as(settings, broker, GATEWAY_ACCOUNT),
+            graceful_s=2,
+            history_state=run.data_dir / BACKFILL_FILE,
+        )
+    )
     stop = threading.Event()
     ingesting = asyncio.create_task(ingest.run())
     await ingest.ready.wait()
@@ -303,14 +306,20 @@ async def _serve(
             print_summaries(pool, len(simulation.fleet), ingest.metrics.stored_total)
         ),
         asyncio.create_task(
-            _simulate(_as(settings, broker, SIMULATOR_ACCOUNT), simulation, start, stop)
+            _simulate(
+                _as(settings, broker, SIMULATOR_ACCOUNT),
+                simulation,
+                start,
+                stop,
+                partial(_backfill_done, run),
+            )
         ),
     ]
     try:
         stopping = asyncio.create_task(stop_requested.wait())
         running = [ingesting, *services, *helpers]
         first = asyncio.FIRST_COMPLETED
-        await asyncio.wait([stopping, *running], timeout=duration_s, return_when=first)
+        await asyncio.wait([stopping, *running], timeout=run.duration_s, return_when=first)
         stopping.cancel()
         # Until a stop was asked for, a task that ended is one that failed: say why, unless its
         # output had nowhere to go (the terminal closed, SIGHUP on its way: stop the same way).
@@ -357,8 +366,21 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
+def _backfill_done(run: _Run) -> None:
+    """The city has caught up with the present: a line on the terminal, and `backfill.json`
+    says `done` (for the console's wall). Called in the event loop, once."""
+    now = datetime.now(UTC)
+    write_backfill_state(run.data_dir, run.backfill.done(now))
+    began = datetime.fromisoformat(run.backfill.started_at)
+    _say(history_done_line(began - run.start, (now - began).total_seconds()))
+
+
 async def _simulate(
-    settings: Settings, simulation: Simulation, start: datetime, stop: threading.Event
+    settings: Settings,
+    simulation: Simulation,
+    start: datetime,
+    stop: threading.Event,
+    caught_up: Callable[[], None],
 ) -> None:
     """The city: history since `start` at full speed, then real time (simulated = wall time)."""
     await asyncio.to_thread(
@@ -371,4 +393,5 @@ async def _simulate(
         stop=stop,
         anchor=start.timestamp(),
         client_prefix="cityvitals-demo-sim",
+        on_caught_up=partial(asyncio.get_running_loop().call_soon_threadsafe, caught_up),
     )

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is worth keeping.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -70,12 +72,36 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# The demo's log file: rotated so a demo left running for weeks keeps its disk.
+DEMO_LOG_BYTES = 20 * 1024 * 1024
+DEMO_LOG_BACKUPS = 3
+
+
+def configure_demo_logging(log_path: Path) -> None:
+    """The demo's terminal is for people: its summary and the duty officer's messages (printed,
+    not logged) and warnings. Everything else, access logs and INFO chatter included, goes to
+    `log_path` (rotated at DEMO_LOG_BYTES, DEMO_LOG_BACKUPS kept)."""
+    to_file = logging.handlers.RotatingFileHandler(
+        log_path, maxBytes=DEMO_LOG_BYTES, backupCount=DEMO_LOG_BACKUPS, encoding="utf-8"
+    )
+    to_file.setFormatter(logging.Formatter(_TEXT_FORMAT))
+    to_terminal = logging.StreamHandler()
+    to_terminal.setLevel(logging.WARNING)
+    to_terminal.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    for handler in (to_file, to_terminal):
+        handler.addFilter(RedactSecrets())
+    root = logging.getLogger()
+    root.handlers[:] = [to_file, to_terminal]
+    root.setLevel(logging.INFO)
+
+
 def configure_logging(level: str, fmt: str = "text") -> None:
     handler = logging.StreamHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(_TEXT_FORMAT))
     handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import math
 import signal
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cityvitals.configs import engine_config, gateway_config, ingest_config
@@ -64,14 +66,18 @@ async def run_alerts(settings: Settings) -> None:
         log.info("alert engine %s stopped", alerts.engine_name)
 
 
-def gateway_server(settings: Settings, *, graceful_s: int = 5) -> uvicorn.Config:
+def gateway_server(
+    settings: Settings, *, graceful_s: int = 5, history_state: Path | None = None
+) -> uvicorn.Config:
     import uvicorn  # here, not at the top: `cityvitals ingest` starts faster without it
 
     from gateway.app import create_app
 
     gateway = settings.gateway
+    # The demo's backfill state, which /healthz repeats; no setting, as only the demo has one.
+    config = replace(gateway_config(settings), history_state_path=history_state)
     return uvicorn.Config(
-        create_app(gateway_config(settings)),
+        create_app(config),
         host=gateway.host,
         port=gateway.port,
         log_config=None,  # our logging (cityvitals.logs), text or JSON

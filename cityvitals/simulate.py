@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -82,8 +83,10 @@ def publish_city(
     anchor: float | None = None,
     connections: int = 4,
     client_prefix: str = "cityvitals-sim",
+    on_caught_up: Callable[[], object] | None = None,
 ) -> RunStats:
-    """Births, then the traffic from `start` to `end` (or until `stop`), then a clean flush."""
+    """Births, then the traffic from `start` to `end` (or until `stop`), then a clean flush;
+    `on_caught_up`: see `drive`."""
     publisher = FleetPublisher(
         settings.mqtt_url,
         client_prefix,
@@ -102,6 +105,7 @@ def publish_city(
             speed=speed,
             stop=stop,
             anchor=anchor,
+            on_caught_up=on_caught_up,
         )
     finally:
         publisher.stop()

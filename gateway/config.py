@@ -26,6 +26,9 @@ class GatewayConfig:
     ingest_limits: Limits = field(default_factory=Limits)
     # Districts and subdistricts: placing registered sensors, validating subdistrict codes.
     geography: Geography = field(default_factory=load_geography)
+    # `make demo` only: its backfill.json (JSON, "state": "filling" or "done"), which /healthz
+    # repeats as `history` so the console's wall can say that history is being filled.
+    history_state_path: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8080
     max_request_bytes: int = 1_048_576

@@ -311,6 +311,10 @@ class Health(BaseModel):
 
     status: str = Field(description="ok, or wedged")
     detail: str | None = Field(default=None, description="What is wedged")
+    history: str | None = Field(
+        default=None,
+        description="`make demo` only: filling while its history is being backfilled, then done",
+    )
 
 
 class Readiness(BaseModel):

@@ -33,6 +33,7 @@ def drive(
     stop: threading.Event | None = None,
     anchor: float | None = None,
     clock: Callable[[], float] = time.time,
+    on_caught_up: Callable[[], object] | None = None,
 ) -> RunStats:
     """Send the simulation's messages from `start` to `end`.
 
@@ -40,7 +41,8 @@ def drive(
     hour a minute. With a speed, a message simulated at `at` leaves at
     wall start + (at - start) / speed. `anchor` pins simulated `start` to that wall time instead
     of now: with `anchor=start.timestamp()` and speed 1, a start in the past is caught up as fast
-    as possible (backfill) and the run then continues in real time.
+    as possible (backfill) and the run then continues in real time. `on_caught_up` is called
+    once, when the first message has to wait for its time: the backfill is done.
     """
     stop = stop or threading.Event()
     stats = RunStats(started_at=clock())
@@ -49,6 +51,9 @@ def drive(
     for message in simulation.run(start, end):
         if speed is not None:
             delay = wall_origin + (message.at - origin) / speed - clock()
+            if delay > 0 and on_caught_up is not None:
+                on_caught_up()
+                on_caught_up = None
             if delay > 0 and stop.wait(delay):
                 break
         if stop.is_set():

@@ -103,6 +103,12 @@ class EmbeddedMosquitto:
     def port(self) -> int:
         return self._port
 
+    def use_port(self, port: int) -> None:
+        """Listen on ``port`` from the next start (the demo's fixed ports, `EmbeddedStack`)."""
+        if self.running:
+            raise RuntimeError(f"running on port {self._port}: stop it before changing its port")
+        self._port = port
+
     @property
     def url(self) -> str:
         """The broker's address, with no account: enough only for a broker with ``anonymous``."""

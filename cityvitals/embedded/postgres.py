@@ -108,6 +108,12 @@ class EmbeddedPostgres:
     def port(self) -> int:
         return self._port
 
+    def use_port(self, port: int) -> None:
+        """Listen on ``port`` from the next start (the demo's fixed ports, `EmbeddedStack`)."""
+        if self.running:
+            raise RuntimeError(f"running on port {self._port}: stop it before changing its port")
+        self._port = port
+
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self.running and self._proc else None

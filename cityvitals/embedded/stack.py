@@ -26,6 +26,7 @@ from cityvitals.embedded.errors import DirectoryInUse
 from cityvitals.embedded.mosquitto import EmbeddedMosquitto
 from cityvitals.embedded.mosquitto_accounts import BrokerAccount
 from cityvitals.embedded.pgbin import find_pg_bin_dir, timescaledb_available
+from cityvitals.embedded.ports import PortChoice, choose_port
 from cityvitals.embedded.postgres import TIMESCALEDB_SETTINGS, EmbeddedPostgres
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,16 @@ BROKER_ACCOUNTS = (
 
 
 class EmbeddedStack:
-    """``base_dir/postgres`` (data), ``base_dir/mosquitto`` (broker) and ``base_dir/owner.lock``."""
+    """``base_dir/postgres`` (data), ``base_dir/mosquitto`` (broker) and ``base_dir/owner.lock``.
 
-    def __init__(self, base_dir: Path) -> None:
+    With ``postgres_port`` and ``broker_port`` the servers listen there, or on the next free port
+    when one is busy (`port_choices` says which), chosen once a killed earlier owner's servers,
+    which held them, are stopped. Without them, on any free port.
+    """
+
+    def __init__(
+        self, base_dir: Path, *, postgres_port: int | None = None, broker_port: int | None = None
+    ) -> None:
         self.base_dir = Path(base_dir).absolute()
         self.timescaledb_installed = timescaledb_available(find_pg_bin_dir())
         # Preloading TimescaleDB changes nothing for a database made on plain PostgreSQL: the
@@ -64,11 +72,14 @@ class EmbeddedStack:
         self.postgres = EmbeddedPostgres(self.base_dir / "postgres", extra_settings=settings)
         self.broker = EmbeddedMosquitto(self.base_dir / "mosquitto", accounts=BROKER_ACCOUNTS)
         self._lock: IO[str] | None = None
+        self._wanted_ports = {"PostgreSQL": postgres_port, "Mosquitto": broker_port}
+        self.port_choices: list[PortChoice] = []
 
     def start(self) -> None:
         """Claim the directory, stop what a killed earlier owner left running, start both."""
         self._claim()
         self._stop_leftovers()
+        self._choose_ports()
         self.postgres.start()
         self.broker.start()
 
@@ -99,6 +110,18 @@ class EmbeddedStack:
         lock.write(f"{os.getpid()}\n")
         lock.flush()
         self._lock = lock
+
+    def _choose_ports(self) -> None:
+        servers: dict[str, EmbeddedPostgres | EmbeddedMosquitto] = {
+            "PostgreSQL": self.postgres,
+            "Mosquitto": self.broker,
+        }
+        self.port_choices = []
+        for service, wanted in self._wanted_ports.items():
+            if wanted is not None:
+                choice = choose_port(service, wanted)
+                servers[service].use_port(choice.port)
+                self.port_choices.append(choice)
 
     def _stop_leftovers(self) -> None:
         stopped = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -46,15 +47,29 @@ async def healthz(request: Request) -> JSONResponse:
     """Alive: the process serves and is not wedged. 200 while the database or the broker is
     down (that is /readyz); 503 when every pooled database connection is held and none comes
     back within half a second, which restarting the process cures. No key needed."""
-    pool = get_state(request).pool
+    state = get_state(request)
+    pool = state.pool
     if pool.get_idle_size() > 0 or await _handed_back(pool):
-        return JSONResponse(Health(status="ok").model_dump(exclude_none=True))
+        history = _history(state.config.history_state_path)
+        return JSONResponse(Health(status="ok", history=history).model_dump(exclude_none=True))
     in_use = pool.get_size() - pool.get_idle_size()
     detail = (
         f"no pooled database connection came free within {HEALTH_WAIT_S:g} s "
         f"({in_use} of {pool.get_max_size()} held)"
     )
     return JSONResponse(Health(status="wedged", detail=detail).model_dump(), status_code=503)
+
+
+def _history(path: Path | None) -> str | None:
+    """The demo's backfill state, or None (not a demo, or a file not written yet or unreadable:
+    health does not depend on it). A read of a few bytes the demo replaces whole (a rename)."""
+    if path is None:
+        return None
+    try:
+        state = json.loads(path.read_bytes()).get("state")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return state if state in ("filling", "done") else None
 
 
 async def _handed_back(pool: asyncpg.Pool) -> bool:

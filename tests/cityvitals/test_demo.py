@@ -15,6 +15,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -169,12 +170,47 @@ async def _until_stored(database_url: str, sql: str) -> None:
         await conn.close()
 
 
+def _console(lines: list[str]) -> str:
+    """The console's URL: the banner's first line, the first line the demo prints."""
+    assert lines[0].startswith("console   http://127.0.0.1:"), "".join(lines)
+    url = lines[0].split()[1]
+    assert url.endswith("/console/"), lines[0]
+    return url
+
+
+def _moved(lines: list[str], service: str) -> list[str]:
+    return [line for line in lines if line.strip().startswith(f"ports     {service}: port")]
+
+
+def _shell_env(lines: list[str]) -> dict[str, str]:
+    """The environment of another shell after the one line the banner says to type there."""
+    line = next(line for line in lines if line.strip().startswith("shell"))
+    found = re.search(r"export (CITYVITALS_CONFIG)=(\S+)", line)
+    assert found, line
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYVITALS_")}
+    return {**env, found.group(1): found.group(2)}
+
+
+def _quiet(output: str) -> None:
+    """The terminal holds the banner, summaries and the duty officer's lines: no log chatter."""
+    chatter = [line for line in output.splitlines() if re.search(r"\b(INFO|DEBUG)\b", line)]
+    assert chatter == [], output
+    assert "uvicorn" not in output
+    assert "HTTP Request" not in output
+
+
 def test_demo_fills_every_domain_stops_on_ctrl_c_and_keeps_data(data_dir: Path) -> None:
     first = Demo(data_dir, "--sensors", "400", "--duration", "30")
     output = first.wait_exit()
     assert first.process.returncode == 0, output
-    assert "applied migrations on" in output
+    lines = output.splitlines(keepends=True)
+    console, earlier = _console(lines), _line(lines, "operator")
+    # What used to fill the terminal is in the log file the banner names.
+    log_file = Path(_line(lines, "log"))
+    assert "applied migrations on" in log_file.read_text()
+    _quiet(output)
     assert "CityVitals demo is running" in output
+    assert "filling the last 6 h of history at full speed, the first run" in output
     # The banner says which backend it runs on: TimescaleDB wherever it is installed.
     expected = "storage   TimescaleDB" if timescaledb_available() else "storage   plain PostgreSQL"
     assert expected in output
@@ -194,6 +230,10 @@ def test_demo_fills_every_domain_stops_on_ctrl_c_and_keeps_data(data_dir: Path) 
     # Nothing was lost between the runs: the first summary already counts the earlier readings.
     first_count = int(lines[-1].split("readings")[1].split()[0])
     assert first_count >= stored
+    # The same console URL as the first run's, unless its port was taken meanwhile (then the
+    # banner says so: another test's demo may hold it).
+    assert _console(lines) == console or _moved(lines, "gateway"), "".join(lines)
+    assert "filling the last 1 h of history at full speed, since the last run" in "".join(lines)
     # The demo's ingest stores what any device publishes to the demo's broker.
     reading_ms = int(time.time() * 1000) - 1234
     body = orjson.dumps({"ts": reading_ms, "metrics": {"pressure": 0.421}})
@@ -201,8 +241,31 @@ def test_demo_fills_every_domain_stops_on_ctrl_c_and_keeps_data(data_dir: Path) 
     asyncio.run(publish(_device_url(lines), [(topic, body)]))
     # The gateway the banner names answers its health and readiness checks.
     gateway = _line(lines, "gateway")
+    assert _console(lines) == f"{gateway}/console/"
     assert httpx.get(f"{gateway}/healthz", timeout=10).status_code == 200
     assert httpx.get(f"{gateway}/readyz", timeout=10).status_code == 200
+    # This run's keys sign in, the operator's and the viewer's; the first run's no longer do.
+    keys = {label: _line(lines, label) for label in ("operator", "viewer")}
+    for key in (*keys.values(), earlier):
+        answer = httpx.get(f"{gateway}/v1/alerts", headers={"X-API-Key": key}, timeout=10)
+        assert answer.status_code == (401 if key == earlier else 200), answer.text
+    # Another shell, after the banner's export line: the commands reach this demo.
+    env = _shell_env(lines)
+    listed = subprocess.run([*CLI, "keys", "list"], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(line.split()[1:3] for line in listed.stdout.splitlines()) == [
+        ["operator", "demo-operator"],
+        ["viewer", "demo-viewer"],
+    ]
+    alerts = subprocess.run([*CLI, "alerts", "list"], env=env, capture_output=True, text=True)
+    assert alerts.returncode == 0, alerts.stderr
+    # The history is filled: said on the terminal, in backfill.json and by /healthz (for the
+    # console's wall).
+    second.wait_for("history filled: 1 h in")
+    assert httpx.get(f"{gateway}/healthz", timeout=10).json()["history"] == "done"
+    backfill = orjson.loads((data_dir / "backfill.json").read_bytes())
+    assert backfill["state"] == "done"
+    assert backfill["done_at"] > backfill["started_at"]
     mine = (
         "SELECT r.value FROM readings r JOIN sensors s ON s.id = r.sensor_id "
         f"WHERE s.external_id = 'yp-wp-0003' AND r.ts = to_timestamp({reading_ms} / 1000.0)"
@@ -211,6 +274,9 @@ def test_demo_fills_every_domain_stops_on_ctrl_c_and_keeps_data(data_dir: Path) 
     output = second.stop(signal.SIGINT)
     assert second.process.returncode == 0, output
     assert "Traceback" not in output  # Ctrl-C: pools closed before PostgreSQL stopped
+    # The requests above were logged, to the file only.
+    assert '"GET /healthz HTTP/1.1" 200' in log_file.read_text()
+    _quiet(output)
     assert "applied migrations" not in output
     assert STOPPED in output
     assert "0.421" in _query(data_dir, mine)  # 3 decimals: the precision stored
@@ -219,8 +285,21 @@ def test_demo_fills_every_domain_stops_on_ctrl_c_and_keeps_data(data_dir: Path) 
 def test_the_demos_servers_let_in_only_its_accounts_and_it_prints_no_password(
     data_dir: Path,
 ) -> None:
-    demo = Demo(data_dir, "--sensors", "50")
-    lines = demo.wait_for(UP)
+    # The gateway's usual port is taken: the demo takes the next free one and says so. A
+    # database URL exported for another platform does not lead the demo away from its own.
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        busy = taken.getsockname()[1]
+        env = {
+            "CITYVITALS_GATEWAY__PORT": str(busy),
+            "CITYVITALS_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/elsewhere",
+        }
+        demo = Demo(data_dir, "--sensors", "50", env=env)
+        lines = demo.wait_for(UP)
+    [moved] = _moved(lines, "gateway")
+    found = re.search(rf"gateway: port {busy} busy: using (\d+)", moved)
+    assert found, moved
+    assert _console(lines) == f"http://127.0.0.1:{found.group(1)}/console/"
+    assert httpx.get(_console(lines).replace("/console/", "/healthz"), timeout=10).is_success
     broker, device = _line(lines, "broker"), _device_url(lines)
 
     async def mqtt_connect(url: str) -> None:
