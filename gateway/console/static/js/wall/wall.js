@@ -7,6 +7,7 @@ import { GRADES_WORST_FIRST, GRADE_COLOURS } from "../grades.js";
 import { applyLabels, named, t } from "../i18n.js";
 import { LiveStream } from "../sse.js";
 import { FiringAlerts } from "./firing.js";
+import { HistoryNotice } from "./history.js";
 import { CityMap } from "./map.js";
 import { Ticker } from "./ticker.js";
 import { Tiles } from "./tiles.js";
@@ -16,6 +17,7 @@ const TEMPLATE = `
   <section class="panel map-panel">
     <h2 data-i18n="wall.map_title"></h2>
     <p class="problem" id="wall-problem" hidden></p>
+    <p class="notice" id="wall-history" data-i18n="wall.history_filling" hidden></p>
     <div id="wall-map" class="map"></div>
     <ul class="legend" id="wall-legend"></ul>
   </section>
@@ -43,6 +45,7 @@ export function wallPage({ onLive }) {
   let stream = null;
   let stopped = false;
   let retry = null;
+  let history = null;
   const firing = new FiringAlerts();
   const sensors = new Map(); // subdistrict -> {sensors, online, offline}
   const signsByDomain = new Map();
@@ -161,6 +164,8 @@ export function wallPage({ onLive }) {
       root.innerHTML = TEMPLATE;
       drawStatic();
       applyLabels(root);
+      history = new HistoryNotice(document.getElementById("wall-history"));
+      history.check();
       await start();
     },
 
@@ -175,6 +180,7 @@ export function wallPage({ onLive }) {
     unmount() {
       stopped = true;
       clearTimeout(retry);
+      history?.stop();
       stream?.stop();
       tiles?.dispose();
       map?.dispose();
