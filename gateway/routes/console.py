@@ -9,6 +9,7 @@ header, so these routes need no key (they hold no data).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -19,9 +20,10 @@ from gateway.errors import NotFound, Unavailable
 from gateway.state import get_state
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-# The page paths under /console/ the console draws today (the wall). The duty console, sensor
-# and dead-letter pages join this set when they are built.
-PAGES = frozenset({""})
+# The page paths under /console/ the console draws today (the wall), as patterns of the path
+# without its slashes at either end (a page of one alert: re.compile(r"alerts/[^/]+")). The duty
+# console, sensor and dead-letter pages join them when they are built (and js/router.js's ROUTES).
+PAGES: tuple[re.Pattern[str], ...] = (re.compile(r""),)
 # Our own files change with the code: the browser asks again each time (a 304 when unchanged).
 # Vendor files change only with package-lock.json.
 OWN_CACHE = "no-cache"
@@ -83,7 +85,7 @@ async def asset(request: Request, name: str) -> FileResponse:
 
 @router.get("/{page:path}")
 async def page(request: Request, page: str) -> FileResponse:
-    if page.strip("/") not in PAGES:
+    if not any(pattern.fullmatch(page.strip("/")) for pattern in PAGES):
         raise NotFound(f"console: no page /console/{page}", field="path")
     files = console_files(request)
     installed(files)

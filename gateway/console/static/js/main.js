@@ -33,7 +33,7 @@ function drawHeader() {
   }
   const nav = document.getElementById("nav");
   nav.replaceChildren(
-    ...(session.who ? ROUTES : []).map((route) => {
+    ...(session.who ? ROUTES.filter((route) => route.nav !== false) : []).map((route) => {
       const link = document.createElement("a");
       link.href = route.path;
       link.textContent = t(route.label);
@@ -63,7 +63,7 @@ async function showPage() {
   drawHeader();
   const route = routeFor(location.pathname);
   if (!route) return; // the gateway serves no other path
-  page = route.page({ onLive: setLive });
+  page = route.page({ onLive: setLive, params: route.params });
   await page.mount(main);
 }
 

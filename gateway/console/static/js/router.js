@@ -1,10 +1,23 @@
 // The console's pages by path. The gateway answers the index page only for the paths listed
 // here (gateway/routes/console.py: PAGES), so a page is added in both places when it is built.
+// A path may hold parameters (`/console/alerts/:fingerprint/`), handed to the page as `params`;
+// `nav: false` keeps a page reached only by links (one alert, one sensor) out of the navigation.
 import { wallPage } from "./wall/wall.js";
 
 export const ROUTES = [{ path: "/console/", label: "nav.wall", page: wallPage }];
 
+const PARAMETER = /:([a-z_]+)/g;
+
 export function routeFor(pathname) {
   const path = pathname.endsWith("/") ? pathname : `${pathname}/`;
-  return ROUTES.find((route) => route.path === path) ?? null;
+  for (const route of ROUTES) {
+    const names = [...route.path.matchAll(PARAMETER)].map((match) => match[1]);
+    const pattern = new RegExp(`^${route.path.replace(PARAMETER, "([^/]+)")}$`);
+    const found = pattern.exec(path);
+    if (found) {
+      const values = found.slice(1).map((value) => decodeURIComponent(value));
+      return { ...route, params: Object.fromEntries(names.map((name, i) => [name, values[i]])) };
+    }
+  }
+  return null;
 }
