@@ -74,8 +74,11 @@ async def test_schemathesis_finds_no_server_errors(settings: Settings, tmp_path:
             "20",
             "--seed",
             "6",
+            # One worker: with two threads, CPython 3.11.7 now and then raised a spurious
+            # "SystemError: AST constructor recursion depth mismatch" inside schemathesis
+            # (python/cpython gh-106905), failing the run with no finding about our API.
             "--workers",
-            "2",
+            "1",
             "--request-timeout",
             "20",
         ]
