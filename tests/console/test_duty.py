@@ -47,9 +47,7 @@ async def open_duty_list(page: Page, city: City, role: str) -> None:
     await page.wait_for_selector("#live[data-state=live]")
 
 
-async def test_an_operator_closes_the_loop_from_the_console(
-    city: City, browsing: Browsing
-) -> None:
+async def test_an_operator_closes_the_loop_from_the_console(city: City, browsing: Browsing) -> None:
     page = browsing.page
     await open_duty_list(page, city, "operator")
     assert await page.text_content("#duty-rows tr.empty") == "当前没有待处置的告警"
@@ -119,6 +117,10 @@ async def test_an_operator_closes_the_loop_from_the_console(
     await page.fill("form[data-action=silence] input[name=comment]", "计划检修")
     await page.click("form[data-action=silence] button")
     await page.wait_for_selector("#duty-action-done:text('静默')")
+    await page.wait_for_selector("#alert-silenced", state="visible")
+    silenced = await page.text_content("#alert-silenced") or ""
+    assert silenced.startswith("已静默至")
+    assert "served-operator：计划检修" in silenced
 
     # Closing while it still fires: the page asks for a confirmation and a note first.
     await page.click("form[data-action=close] button")
@@ -173,9 +175,7 @@ async def test_an_operator_closes_the_loop_from_the_console(
     assert [u for u in browsing.requests if key in u] == []
 
 
-async def test_a_viewer_sees_no_action_and_cannot_forge_one(
-    city: City, browsing: Browsing
-) -> None:
+async def test_a_viewer_sees_no_action_and_cannot_forge_one(city: City, browsing: Browsing) -> None:
     page = browsing.page
     await open_duty_list(page, city, "viewer")
     await city.publish(SENSOR, {"pressure": 0.14})

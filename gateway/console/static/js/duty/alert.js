@@ -9,6 +9,7 @@ import { LiveStream } from "../sse.js";
 import { Actions, mayAct } from "./actions.js";
 import { AlertChart } from "./chart.js";
 import { element } from "./list.js";
+import { silencesOver } from "./silences.js";
 import {
   Vocabulary,
   dateTimeText,
@@ -32,6 +33,7 @@ const TEMPLATE = `
   </header>
   <p class="problem" id="alert-problem" hidden></p>
   <p class="notice" id="alert-closed-firing" data-i18n="duty.closed_while_firing_notice" hidden></p>
+  <p class="notice" id="alert-silenced" hidden></p>
   <div class="alert-body">
     <section class="panel chart-panel">
       <h2 data-i18n="duty.chart_title"></h2>
@@ -70,6 +72,7 @@ export function alertPage({ onLive, params }) {
   let vocabulary = null;
   let alert = null;
   let trail = [];
+  let silences = [];
   let chart = null;
   let actions = null;
   let stream = null;
@@ -89,6 +92,7 @@ export function alertPage({ onLive, params }) {
         api(`/v1/alerts/${encodeURIComponent(fingerprint)}`),
         apiAll("/v1/audit", { fingerprint, limit: 200 }, { maxPages: 5 }),
       ]);
+      silences = await silencesOver(alert);
     } catch (error) {
       if (stopped || error.status === 401) return false;
       problem(t(error.status === 404 ? "duty.not_found" : "duty.load_failed", { detail: error.message }));
@@ -127,6 +131,14 @@ export function alertPage({ onLive, params }) {
       ["duty.fact_note", alert.note ?? "—"],
     ]);
     document.getElementById("alert-closed-firing").hidden = !alert.closed_while_firing;
+    const silenced = document.getElementById("alert-silenced");
+    silenced.hidden = silences.length === 0;
+    silenced.textContent = silences
+      .map((s) => {
+        const until = dateTimeText(s.ends_at);
+        return t("duty.silenced", { until, by: s.created_by, comment: s.comment || "—" });
+      })
+      .join("；");
     actions?.show(alert);
     drawTrail();
     await drawChart();
