@@ -16,6 +16,7 @@ from tests.console.conftest import SCREENSHOTS, Browsing, City, sign_in
 
 SENSOR = "yp-wp-0004"  # water-main pressure gauges of the example inventory
 OTHER_SENSOR = "yp-wp-0003"
+THIRD_SENSOR = "yp-wp-0002"
 MISSING_LABEL = re.compile(r"\[[a-z_]+\.[a-z_.]+\]")
 WAIT_MS = 30_000  # generous: a loaded machine must not fail the test
 ROW = "#duty-rows tr[data-subject='{}']"
@@ -57,19 +58,23 @@ async def test_an_operator_closes_the_loop_from_the_console(city: City, browsing
     await page.wait_for_selector(ROW.format(SENSOR), timeout=WAIT_MS)
     await city.publish(OTHER_SENSOR, {"pressure": 0.10})  # red: below 0.12
     await page.wait_for_selector(ROW.format(OTHER_SENSOR), timeout=WAIT_MS)
+    await city.publish(THIRD_SENSOR, {"pressure": 0.19})  # yellow: below 0.20
+    await page.wait_for_selector(ROW.format(THIRD_SENSOR), timeout=WAIT_MS)
     order = await page.eval_on_selector_all(
         "#duty-rows tr", "rows => rows.map(r => r.dataset.subject)"
     )
-    assert order == [OTHER_SENSOR, SENSOR]
+    assert order == [OTHER_SENSOR, SENSOR, THIRD_SENSOR]  # worst first
     row = page.locator(ROW.format(SENSOR))
     assert await row.get_attribute("data-grade") == "orange"
     text = await row.inner_text()
     place = city.geography.subdistricts[city.inventory.sensors[SENSOR].subdistrict]
-    for shown in ("橙色预警", place.zh, "供水管网压力计", SENSOR, "0.14 MPa"):
+    sensor_name = city.inventory.sensors[SENSOR].name
+    assert sensor_name
+    for shown in ("橙色预警", place.zh, sensor_name, "供水管网压力计", SENSOR, "0.14 MPa"):
         assert shown in text
     assert "阈值 ≤ 0.16 MPa" in text
     assert "待处置" in text
-    assert await page.text_content("#duty-count") == "共 2 条"
+    assert await page.text_content("#duty-count") == "共 3 条"
 
     # Filters: by grade, then by subdistrict.
     await page.select_option("#duty-filters select[name=grade]", "red")
@@ -87,8 +92,6 @@ async def test_an_operator_closes_the_loop_from_the_console(city: City, browsing
     await page.select_option("#duty-filters select[name=subdistrict]", "")
     await page.wait_for_selector(ROW.format(OTHER_SENSOR))
     await labels_complete(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / "duty.zh.png"))
 
     # One alert's page: the readings around it with the orange and the other grades' lines.
     await page.click(f"{ROW.format(SENSOR)} td.place a")
@@ -131,13 +134,14 @@ async def test_an_operator_closes_the_loop_from_the_console(city: City, browsing
     await page.click("#duty-confirm-yes")  # without a note: refused by the page
     assert await page.text_content("#duty-action-problem") == "关闭仍在触发的告警需要写明原因。"
     await page.fill("#duty-confirm-note", "主管网已修复，等待压力回升")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "alert.zh.png"))
     await page.click("#duty-confirm-yes")
     await page.wait_for_selector(".alert-page[data-closed-while-firing=true]")
     await page.wait_for_selector("#alert-audit li[data-kind=closed]")
     assert await page.is_visible("#alert-closed-firing")
     assert await page.is_hidden("form[data-action=close]")
     await labels_complete(page)
-    await page.screenshot(path=str(SCREENSHOTS / "alert.zh.png"))
 
     # The audit trail (API) has every action under the key's name.
     audit = await api_get(city, "/v1/audit", fingerprint=fingerprint)
@@ -156,6 +160,7 @@ async def test_an_operator_closes_the_loop_from_the_console(city: City, browsing
     await page.click(".alert-head .back")
     await page.wait_for_selector(f"{ROW.format(SENSOR)}[data-closed-while-firing=true]")
     assert "已关闭（仍在告警）" in await page.locator(ROW.format(SENSOR)).inner_text()
+    await page.screenshot(path=str(SCREENSHOTS / "duty.zh.png"))
 
     # English, complete, on both pages.
     await page.click("#lang")

@@ -32,7 +32,7 @@ const TEMPLATE = `
   <section class="confirm" id="duty-confirm" role="alertdialog" aria-labelledby="duty-confirm-title" hidden>
     <h3 id="duty-confirm-title" data-i18n="duty.confirm_title"></h3>
     <p data-i18n="duty.confirm_text"></p>
-    <p class="api-says" id="duty-confirm-detail"></p>
+    <details class="api-says"><summary data-i18n="duty.confirm_api"></summary><p id="duty-confirm-detail"></p></details>
     <textarea name="note" id="duty-confirm-note" maxlength="2000" rows="2" data-i18n-placeholder="duty.confirm_note"></textarea>
     <div class="confirm-buttons">
       <button type="button" class="danger" id="duty-confirm-yes" data-i18n="duty.confirm_yes"></button>
@@ -68,6 +68,8 @@ export class Actions {
     }
     panel.querySelector("#duty-confirm-yes").addEventListener("click", () => this.confirmClose());
     panel.querySelector("#duty-confirm-no").addEventListener("click", () => this.confirming(null));
+    // A complaint about a missing field goes once the person types.
+    panel.addEventListener("input", () => this.say("", ""));
   }
 
   relabel() {

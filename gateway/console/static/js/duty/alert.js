@@ -116,7 +116,9 @@ export function alertPage({ onLive, params }) {
     const place = vocabulary.placeName(alert.subject.subdistrict ?? alert.subject.id);
     document.getElementById("alert-title").textContent = `${place} · ${vocabulary.typeName(alert)}`;
     const metric = named(vocabulary.metric(alert)) || alert.labels.metric || "";
-    const subject = alert.subject.kind === "sensor" ? alert.subject.id : place;
+    const sensorName = await vocabulary.sensorName(alert);
+    const subject =
+      alert.subject.kind === "sensor" ? `${alert.subject.id} ${sensorName}`.trim() : place;
     document.getElementById("alert-subtitle").textContent =
       `${vocabulary.domainName(alert.subject.domain)} · ${subject} · ${metric} · ${alert.rule_id}`;
     const limit = await vocabulary.threshold(alert);
@@ -125,7 +127,7 @@ export function alertPage({ onLive, params }) {
       ["duty.col_value", vocabulary.valueText(alert)],
       ["duty.threshold", limit ? thresholdText(limit) : "—"],
       ["duty.fact_phase", phaseText(alert.phase)],
-      ["duty.col_since", start ? `${dateTimeText(start)}（${sinceText(start)}）` : "—"],
+      ["duty.col_since", start ? t("duty.since_at", { at: dateTimeText(start), ago: sinceText(start) }) : "—"],
       ["duty.col_ops", opsText(alert)],
       ["duty.fact_acknowledged_by", alert.acknowledged_by ?? "—"],
       ["duty.fact_note", alert.note ?? "—"],

@@ -70,7 +70,14 @@ export class AlertChart {
           nameTextStyle: { color: "#8fa9c4", fontSize: 14 },
           min: low - pad,
           max: high + pad,
-          axisLabel: { color: "#8fa9c4", fontSize: 14, formatter: (v) => format(v) },
+          // The padded ends are not round numbers: only the axis's own steps are labelled.
+          axisLabel: {
+            color: "#8fa9c4",
+            fontSize: 14,
+            formatter: (v) => format(v),
+            showMinLabel: false,
+            showMaxLabel: false,
+          },
           splitLine: { lineStyle: { color: "#1c3550" } },
         },
         series: [

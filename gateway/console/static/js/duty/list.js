@@ -88,12 +88,15 @@ export function dutyListPage({ onLive }) {
       return;
     }
     const shown = alerts; // a newer answer may replace `alerts` while the thresholds load
-    const limits = await Promise.all(shown.map((alert) => vocabulary.threshold(alert)));
+    const [limits, names] = await Promise.all([
+      Promise.all(shown.map((alert) => vocabulary.threshold(alert))),
+      Promise.all(shown.map((alert) => vocabulary.sensorName(alert))),
+    ]);
     if (stopped || shown !== alerts) return;
-    rows.replaceChildren(...shown.map((alert, i) => row(alert, limits[i])));
+    rows.replaceChildren(...shown.map((alert, i) => row(alert, limits[i], names[i])));
   }
 
-  function row(alert, limit) {
+  function row(alert, limit, sensorName) {
     const tr = document.createElement("tr");
     tr.dataset.fingerprint = alert.fingerprint;
     tr.dataset.grade = alert.grade ?? "";
@@ -110,10 +113,13 @@ export function dutyListPage({ onLive }) {
     link.href = `/console/alerts/${encodeURIComponent(alert.fingerprint)}/`;
     place.append(link, element("small", "", vocabulary.domainName(alert.subject.domain)));
     const subject = cell("subject");
-    subject.append(
-      element("span", "", vocabulary.typeName(alert)),
-      element("small", "", alert.subject.kind === "sensor" ? alert.subject.id : metricName(alert)),
-    );
+    const what = `${vocabulary.typeName(alert)} · ${metricName(alert)}`;
+    if (alert.subject.kind === "sensor") {
+      subject.append(
+        element("span", "", sensorName || alert.subject.id),
+        element("small", "", `${alert.subject.id} · ${what}`),
+      );
+    } else subject.append(element("span", "", what));
     const value = cell("value");
     value.append(element("strong", "", vocabulary.valueText(alert)));
     if (limit) value.append(element("small", "", `${t("duty.threshold")} ${thresholdText(limit)}`));

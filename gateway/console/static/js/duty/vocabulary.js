@@ -39,6 +39,25 @@ export class Vocabulary {
     this.types = new Map(types.map((type) => [type.name, type]));
     this.domains = domains.map((d) => ({ code: d.domain, name_zh: d.name_zh, name_en: d.name_en }));
     this.specs = new Map(); // type name -> Promise of its detail
+    this.sensorNames = new Map(); // sensor id -> Promise of its name (or "")
+  }
+
+  // A sensor's own name ("江浦路辽源西路口 压力"), asked once; "" when it has none or when the
+  // gateway cannot say (the id is shown anyway).
+  sensorName(alert) {
+    const id = alert.labels.sensor;
+    if (!id) return Promise.resolve("");
+    if (!this.sensorNames.has(id)) {
+      const asked = api(`/v1/sensors/${encodeURIComponent(id)}?history=0`).then(
+        (sensor) => sensor.name ?? "",
+        () => {
+          this.sensorNames.delete(id); // asked again next time
+          return "";
+        },
+      );
+      this.sensorNames.set(id, asked);
+    }
+    return this.sensorNames.get(id);
   }
 
   placeName(code) {
