@@ -172,6 +172,18 @@ async def test_an_operator_closes_the_loop_from_the_console(city: City, browsing
     await page.wait_for_selector("#alert-audit li[data-kind=closed]")
     assert await page.text_content(".actions-panel h2") == "Actions"
     await labels_complete(page)
+    await page.wait_for_function(f"() => ({CHART_POINTS})() > 10")
+    await page.screenshot(path=str(SCREENSHOTS / "alert.en.png"))
+
+    # Once the pressure is back the alert resolves: the page follows without a reload, and
+    # only then does the closed alert leave the duty list.
+    await city.publish(SENSOR, {"pressure": 0.30})
+    await page.wait_for_selector(".alert-page[data-phase=resolved]", timeout=WAIT_MS)
+    await page.wait_for_selector("#alert-transitions li[data-kind=resolved]")
+    assert await page.is_hidden("#alert-closed-firing")
+    await page.click(".alert-head .back")
+    await page.wait_for_selector(ROW.format(OTHER_SENSOR))
+    assert await page.locator(ROW.format(SENSOR)).count() == 0
 
     # Every request stayed on the gateway, and the key was in no URL.
     outside = [u for u in browsing.requests if not u.startswith(city.url + "/")]
