@@ -71,7 +71,9 @@ async def test_console_pages_and_files(gateway: Gateway) -> None:
     assert "connect-src 'self'" in policy
     bare = await gateway.get("/console", role=None)
     assert (bare.status_code, bare.headers["location"]) == (308, "/console/")
-    for not_built in ("/console/alerts", "/console/alerts/abc", "/console/sensors/yp-wp-0001"):
+    for duty_page in ("/console/alerts", "/console/alerts/", "/console/alerts/abc/"):
+        assert (await gateway.get(duty_page, role=None)).status_code == 200, duty_page
+    for not_built in ("/console/alerts/abc/more", "/console/sensors/yp-wp-0001"):
         assert_error(await gateway.get(not_built, role=None), 404, "path")
     script = await gateway.get("/console/assets/js/main.js", role=None)
     assert script.status_code == 200

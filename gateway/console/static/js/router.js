@@ -2,9 +2,15 @@
 // here (gateway/routes/console.py: PAGES), so a page is added in both places when it is built.
 // A path may hold parameters (`/console/alerts/:fingerprint/`), handed to the page as `params`;
 // `nav: false` keeps a page reached only by links (one alert, one sensor) out of the navigation.
+import { alertPage } from "./duty/alert.js";
+import { dutyListPage } from "./duty/list.js";
 import { wallPage } from "./wall/wall.js";
 
-export const ROUTES = [{ path: "/console/", label: "nav.wall", page: wallPage }];
+export const ROUTES = [
+  { path: "/console/", label: "nav.wall", page: wallPage },
+  { path: "/console/alerts/", label: "nav.duty", page: dutyListPage },
+  { path: "/console/alerts/:fingerprint/", label: "nav.duty", page: alertPage, nav: false },
+];
 
 const PARAMETER = /:([a-z_]+)/g;
 
