@@ -37,7 +37,7 @@ function drawHeader() {
       const link = document.createElement("a");
       link.href = route.path;
       link.textContent = t(route.label);
-      if (route.path === routeFor(location.pathname)?.path) link.setAttribute("aria-current", "page");
+      if (route.label === routeFor(location.pathname)?.label) link.setAttribute("aria-current", "page");
       return link;
     }),
   );

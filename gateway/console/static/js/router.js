@@ -1,7 +1,8 @@
 // The console's pages by path. The gateway answers the index page only for the paths listed
 // here (gateway/routes/console.py: PAGES), so a page is added in both places when it is built.
 // A path may hold parameters (`/console/alerts/:fingerprint/`), handed to the page as `params`;
-// `nav: false` keeps a page reached only by links (one alert, one sensor) out of the navigation.
+// `nav: false` keeps a page reached only by links (one alert, one sensor) out of the navigation;
+// the navigation marks the entry of the same label (an alert's page marks 值班处置).
 import { alertPage } from "./duty/alert.js";
 import { dutyListPage } from "./duty/list.js";
 import { wallPage } from "./wall/wall.js";
