@@ -5,9 +5,10 @@ demo-sized city (bench/console_city.py) at 1920x1080, signed in (the key already
 session, as on a wall that reloads). Measured on the page's performance clock from navigation
 start (performance.now() = 0) to the first animation frame at which the map series holds every
 configured subdistrict with its sensor counts from the stream (some online), the firing counts
-are drawn, and every domain's tile shows a figure. The sparklines, fetched after the figures,
-are not waited for. Each load is a fresh browser context (an empty HTTP cache, as a wall
-switched on); one load warms the gateway first, the figure is the median of LOADS.
+add up to the alerts firing, and every domain's tile shows a figure. The sparklines, fetched
+after the figures, are not waited for. Each load is a fresh browser context (an empty HTTP
+cache, as a wall switched on); one load warms the gateway first; the figure is the median of
+LOADS.
 
 `console.wall.db_queries_per_min` (and `..._20_walls`): vital-signs computations the gateway ran
 (its metric cityvitals_gateway_vital_signs_computed; 4 SQL queries each) while 1, then 20 walls
@@ -50,10 +51,11 @@ STREAMS = "cityvitals_gateway_streams"
 SESSION_KEY = "cityvitals.key"  # where the console keeps the signed-in key (js/session.js)
 
 # Returns the performance clock's time once the wall is drawn, false before.
-DRAWN = """([subdistricts]) => {
+DRAWN = """([subdistricts, firing]) => {
   const data = window.cityvitals?.map?.getOption()?.series?.[0]?.data ?? [];
   const map = data.length === subdistricts && data.some((d) => d.online > 0);
-  const counts = document.querySelectorAll("#wall-counts .count .n").length === 4;
+  const counts = [...document.querySelectorAll("#wall-counts .count .n")]
+    .reduce((sum, n) => sum + Number(n.textContent), 0) === firing;
   const tiles = [...document.querySelectorAll("#wall-tiles .tile")];
   const figures = tiles.length > 0 && tiles.every((tile) =>
     [...tile.querySelectorAll(".figure .value")].some((v) => /[0-9]/.test(v.textContent)));
@@ -75,7 +77,7 @@ async def first_paint_ms(browser: Browser, city: ServedCity) -> float:
         )
         await page.goto(f"{city.url}/console/")
         drawn = await page.wait_for_function(
-            DRAWN, arg=[len(city.geography)], polling="raf", timeout=GUARD_MS
+            DRAWN, arg=[len(city.geography), city.firing], polling="raf", timeout=GUARD_MS
         )
         if outside:
             raise RuntimeError(f"the wall asked outside the gateway: {outside}")
@@ -162,7 +164,8 @@ async def measure(url: str) -> list[Figure]:
         one, one_min = await computations(city, 1, ttl)
         many, many_min = await computations(city, WALLS, ttl)
     city_note = (
-        f"{SENSORS:,} sensors, {len(city.geography)} subdistricts, {city.readings:,} readings"
+        f"{SENSORS:,} sensors, {len(city.geography)} subdistricts, {city.readings:,} readings, "
+        f"{city.firing} alerts firing"
     )
     bound = 60 / ttl
     one_rate, many_rate = one / one_min, many / many_min
