@@ -6,6 +6,7 @@ import sys
 
 from bench import (
     alerts_bench,
+    console_bench,
     decode_bench,
     gateway_bench,
     ingest_bench,
@@ -23,6 +24,7 @@ GROUPS = {
     "gateway": gateway_bench.run,
     "alerts": alerts_bench.run,
     "scaleout": scaleout_bench.run,
+    "console": console_bench.run,
 }
 
 

@@ -140,7 +140,13 @@ async def _start(config: GatewayConfig, metrics: GatewayMetrics, clock: Clock) -
             source="http",
         )
         await resolver.check_types(clock(), force=True)
-        vital = VitalSignsSource(pool, clock, config.geography, config.vital_signs_ttl)
+        vital = VitalSignsSource(
+            pool,
+            clock,
+            config.geography,
+            config.vital_signs_ttl,
+            on_compute=metrics.vital_signs_computed.inc,
+        )
         hub = StreamHub(
             pool,
             vital,

@@ -41,6 +41,13 @@ class GatewayMetrics:
             ["reason"],
             registry=r,
         )
+        # What connected walls cost the database: one computation serves every client within
+        # gateway.vital_signs_ttl, so this grows with time, not with the number of walls.
+        self.vital_signs_computed = Counter(
+            "cityvitals_gateway_vital_signs_computed",
+            "Vital-signs computations run against the database (4 queries each)",
+            registry=r,
+        )
         self.streams = Gauge(
             "cityvitals_gateway_streams", "Live-stream clients connected", registry=r
         )

@@ -41,8 +41,11 @@ class VitalSignsSource:
         clock: Callable[[], datetime],
         geography: Geography,
         ttl_s: float = 5.0,
+        *,
+        on_compute: Callable[[], object] = lambda: None,
     ) -> None:
         self._pool = pool
+        self._on_compute = on_compute  # counted in the gateway's metrics
         self._clock = clock
         self._geography = geography
         self._ttl_s = ttl_s
@@ -62,6 +65,7 @@ class VitalSignsSource:
         return VitalSigns(at=signs.at, domains=[d for d in signs.domains if d.domain == domain])
 
     async def _compute(self, now: datetime) -> VitalSigns:
+        self._on_compute()
         async with connection(self._pool, "computing vital signs") as conn:
             declared = await domains_in_use(conn)
             metrics = await metric_figures(conn, now)

@@ -1,7 +1,8 @@
 """`cityvitals demo`: its own servers, a simulated city in every domain, kept data, servers
 that let in only the demo's own accounts, and every way of stopping it.
 
-The smoke test CI runs: about 30 s of the demo, then the data is checked. Then the stops: Ctrl-C,
+The smoke test CI runs: about 30 s of the demo, then the data is checked; the second run's
+console, opened in headless chromium, shows the city with live figures. Then the stops: Ctrl-C,
 SIGTERM, SIGHUP and a closed terminal stop the servers with the demo; a killed demo's servers are
 stopped by their watchdog, or, if that was killed too, by the next run, which says so in one line.
 """
@@ -35,6 +36,7 @@ from cityvitals.embedded import EmbeddedStack, timescaledb_available
 from cityvitals.embedded._procfs import alive, wait_gone
 from ingest.transport.client import MqttClient, MqttError
 from schemas.topics import telemetry_topic
+from tests.cityvitals.demo_console import open_wall
 from tests.ingest.traffic import publish
 from tests.waiting import wait_until
 
@@ -249,6 +251,20 @@ def test_demo_fills_every_domain_stops_on_ctrl_c_and_keeps_data(data_dir: Path) 
     for key in (*keys.values(), earlier):
         answer = httpx.get(f"{gateway}/v1/alerts", headers={"X-API-Key": key}, timeout=10)
         assert answer.status_code == (401 if key == earlier else 200), answer.text
+    # The banner's console URL in a browser, signed in with its viewer key: the city with live
+    # figures (every subdistrict on the map, sensors online, a tile's figure), nothing asked
+    # outside the gateway, the key in no URL.
+    geography = httpx.get(
+        f"{gateway}/v1/geography", headers={"X-API-Key": keys["viewer"]}, timeout=10
+    ).json()
+    codes = sorted(feature["id"] for feature in geography["subdistricts"]["features"])
+    wall = asyncio.run(open_wall(_console(lines), keys["viewer"], len(codes)))
+    assert sorted(item["name"] for item in wall.drawn) == codes
+    assert any(item["online"] > 0 for item in wall.drawn), wall.drawn
+    assert any(character.isdigit() for character in wall.figure), wall.figure
+    assert wall.requests
+    assert [url for url in wall.requests if not url.startswith(f"{gateway}/")] == []
+    assert [url for url in wall.requests if keys["viewer"] in url] == []
     # Another shell, after the banner's export line: the commands reach this demo.
     env = _shell_env(lines)
     listed = subprocess.run([*CLI, "keys", "list"], env=env, capture_output=True, text=True)
