@@ -20,10 +20,14 @@ from gateway.errors import NotFound, Unavailable
 from gateway.state import get_state
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-# The page paths under /console/ the console draws today (the wall), as patterns of the path
-# without its slashes at either end (a page of one alert: re.compile(r"alerts/[^/]+")). The duty
-# console, sensor and dead-letter pages join them when they are built (and js/router.js's ROUTES).
-PAGES: tuple[re.Pattern[str], ...] = (re.compile(r""),)
+# The page paths under /console/ the console draws today, as patterns of the path without its
+# slashes at either end (a page of one alert: re.compile(r"alerts/[^/]+")); js/router.js's
+# ROUTES draws them. The wall; one sensor; the dead letters.
+PAGES: tuple[re.Pattern[str], ...] = (
+    re.compile(r""),
+    re.compile(r"sensors/[^/]+"),
+    re.compile(r"dead-letters"),
+)
 # Our own files change with the code: the browser asks again each time (a 304 when unchanged).
 # Vendor files change only with package-lock.json.
 OWN_CACHE = "no-cache"

@@ -1,10 +1,22 @@
 // The console's pages by path. The gateway answers the index page only for the paths listed
 // here (gateway/routes/console.py: PAGES), so a page is added in both places when it is built.
 // A path may hold parameters (`/console/alerts/:fingerprint/`), handed to the page as `params`;
-// `nav: false` keeps a page reached only by links (one alert, one sensor) out of the navigation.
+// `nav: false` keeps a page reached only by links (one alert, one sensor) out of the navigation;
+// `roles` shows a page's link only to those roles (the API refuses the others anyway).
+import { deadLettersPage } from "./dead_letters/dead_letters.js";
+import { sensorPage } from "./sensors/sensor.js";
 import { wallPage } from "./wall/wall.js";
 
-export const ROUTES = [{ path: "/console/", label: "nav.wall", page: wallPage }];
+export const ROUTES = [
+  { path: "/console/", label: "nav.wall", page: wallPage },
+  { path: "/console/sensors/:sensor/", page: sensorPage, nav: false },
+  {
+    path: "/console/dead-letters/",
+    label: "dead_letters.nav",
+    page: deadLettersPage,
+    roles: ["admin"],
+  },
+];
 
 const PARAMETER = /:([a-z_]+)/g;
 
