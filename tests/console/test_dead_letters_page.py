@@ -21,9 +21,11 @@ from cityvitals.configs import ingest_config
 from cityvitals.embedded import EmbeddedMosquitto
 from cityvitals.settings import load_settings
 from ingest.service import IngestService
+from schemas.telemetry import RejectReason
 from schemas.topics import telemetry_topic
 from storage.backend import Backend
 from tests.console.conftest import SCREENSHOTS, Browsing, sign_in
+from tests.console.test_labels import labels
 from tests.console.test_wall import MISSING_LABEL
 from tests.gateway.conftest import INVENTORY
 from tests.gateway.serving import Served, serving
@@ -102,6 +104,8 @@ async def test_an_admin_sees_letters_by_reason_and_replays_one(
         "items => items.map(li => [li.dataset.reason, li.querySelector('.waiting').textContent])",
     )
     assert reasons == [["", "3"], ["unknown_sensor", "2"], ["bad_json", "1"]]
+    words = await page.text_content("#dead-letters-reasons li[data-reason=unknown_sensor] .reason")
+    assert words == "未登记的传感器 (unknown_sensor)"
 
     # The hostile payload is text on the page, not markup: nothing of it ran or was built.
     hostile = "#dead-letters-list li[data-reason=bad_json] pre.payload"
@@ -111,14 +115,15 @@ async def test_an_admin_sees_letters_by_reason_and_replays_one(
     built = "() => document.querySelectorAll('main img, main script').length"
     assert await page.evaluate(built) == 0
 
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "dead_letters.zh.png"))
+
     # One reason at a time.
     await page.click("#dead-letters-reasons li[data-reason=unknown_sensor] button")
     shown = await page.eval_on_selector_all(
         "#dead-letters-list li.letter", "items => items.map(li => li.dataset.reason)"
     )
     assert shown == ["unknown_sensor", "unknown_sensor"]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / "dead_letters.zh.png"))
 
     # Before the cause is fixed a replay fails, and says why; the letter stays.
     newest = max(x["id"] for x in await letters(gateway) if x["reason"] == "unknown_sensor")
@@ -184,3 +189,10 @@ async def test_others_see_no_replay_and_the_api_refuses_them(
     assert listed.status_code == (200 if role == "operator" else 403)
     assert all(x["replayed_at"] is None for x in await letters(gateway))
     assert all(url.startswith(gateway.url) for url in browsing.requests)
+
+
+def test_every_reason_has_words_in_both_languages() -> None:
+    for lang in ("zh", "en"):
+        named = labels(lang)
+        missing = [r.value for r in RejectReason if f"dead_letters.reason_{r.value}" not in named]
+        assert missing == [], f"{lang}.json names no reason {missing}"

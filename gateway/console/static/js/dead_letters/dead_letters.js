@@ -6,6 +6,7 @@
 import { api, apiAll } from "../api.js";
 import { applyLabels, clockText, currentLang, t } from "../i18n.js";
 import { session } from "../session.js";
+import { reasonText } from "./reasons.js";
 
 const TEMPLATE = `
 <section class="dead-letters">
@@ -93,7 +94,8 @@ export function deadLettersPage() {
       reason = group.reason;
       draw();
     });
-    const name = span("reason", group.reason ?? t("dead_letters.all_reasons"));
+    const words = group.reason ? reasonText(group.reason) : t("dead_letters.all_reasons");
+    const name = span("reason", words);
     const waiting = span("waiting", String(group.waiting));
     waiting.title = t("dead_letters.waiting");
     const replayed = span("replayed", t("dead_letters.replayed_count", { n: group.replayed }));
@@ -105,7 +107,7 @@ export function deadLettersPage() {
   function drawLetters() {
     const shown = letters.filter((x) => reason === null || x.reason === reason);
     document.getElementById("dead-letters-list-title").textContent = reason
-      ? t("dead_letters.list_of", { reason, n: shown.length })
+      ? t("dead_letters.list_of", { reason: reasonText(reason), n: shown.length })
       : t("dead_letters.list_all", { n: shown.length });
     const actions = document.getElementById("dead-letters-actions");
     actions.replaceChildren();
@@ -114,7 +116,7 @@ export function deadLettersPage() {
       const all = document.createElement("button");
       all.type = "button";
       all.className = "replay-reason";
-      all.textContent = t("dead_letters.replay_reason", { reason, n: waiting.length });
+      all.textContent = t("dead_letters.replay_reason", { n: waiting.length });
       all.addEventListener("click", () => replay({ reason, limit: Math.min(waiting.length, 1000) }));
       actions.append(all);
     }
@@ -133,7 +135,7 @@ export function deadLettersPage() {
       span("id", `#${letter.id}`),
       span("time", when(letter.received_at)),
       span("source", letter.source),
-      span("reason", letter.reason),
+      span("reason", reasonText(letter.reason)),
       span("topic", letter.topic ?? ""),
     );
     const detail = document.createElement("p");
