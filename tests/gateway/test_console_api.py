@@ -71,8 +71,12 @@ async def test_console_pages_and_files(gateway: Gateway) -> None:
     assert "connect-src 'self'" in policy
     bare = await gateway.get("/console", role=None)
     assert (bare.status_code, bare.headers["location"]) == (308, "/console/")
-    for not_built in ("/console/alerts", "/console/alerts/abc", "/console/sensors/yp-wp-0001"):
+    for not_built in ("/console/alerts", "/console/alerts/abc"):
         assert_error(await gateway.get(not_built, role=None), 404, "path")
+    for built in ("/console/sensors/yp-wp-0001", "/console/sensors/x/", "/console/dead-letters"):
+        assert (await gateway.get(built, role=None)).text == wall.text
+    for no_page in ("/console/sensors/", "/console/sensors/a/b", "/console/dead-letters/1"):
+        assert_error(await gateway.get(no_page, role=None), 404, "path")
     script = await gateway.get("/console/assets/js/main.js", role=None)
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
