@@ -22,10 +22,10 @@ from gateway.state import get_state
 router = APIRouter(prefix="/console", include_in_schema=False)
 # The page paths under /console/ the console draws today, as patterns of the path without its
 # slashes at either end (a page of one alert: re.compile(r"alerts/[^/]+")); js/router.js's
-# ROUTES draws them. The wall; one sensor; the dead letters.
+# ROUTES draws them. The wall; the sensors and one sensor; the dead letters.
 PAGES: tuple[re.Pattern[str], ...] = (
     re.compile(r""),
-    re.compile(r"sensors/[^/]+"),
+    re.compile(r"sensors(/[^/]+)?"),
     re.compile(r"dead-letters"),
 )
 # Our own files change with the code: the browser asks again each time (a 304 when unchanged).

@@ -146,3 +146,30 @@ async def test_an_unknown_sensor_is_said_plainly(served: Served, browsing: Brows
         assert (await api.get("/console/sensors/a/b")).status_code == 404  # not a page
     assert json.dumps(browsing.requests)  # every request stayed on the gateway
     assert all(url.startswith(served.url) for url in browsing.requests)
+
+
+async def test_the_sensor_list_finds_by_type_subdistrict_and_id(
+    served: Served, browsing: Browsing
+) -> None:
+    page = browsing.page
+    rows = "#sensor-rows tr"
+    ids = "items => items.map(tr => tr.dataset.id)"
+    await sign_in(page, served.url, served.keys["viewer"])
+    await page.click("#nav a[href='/console/sensors/']")
+    await page.wait_for_selector("#sensor-rows[data-loaded='|']", state="attached")
+    assert len(await page.query_selector_all(rows)) == 54  # the example inventory
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "sensors.zh.png"))
+
+    await page.select_option("#sensor-type", TYPE)
+    await page.select_option("#sensor-place", "yinhang")
+    await page.wait_for_selector(f"#sensor-rows[data-loaded='{TYPE}|yinhang']", state="attached")
+    assert await page.eval_on_selector_all(rows, ids) == ["yp-wp-0001", "yp-wp-0002"]
+    await page.fill("#sensor-search", "0002")
+    assert await page.eval_on_selector_all(rows, ids) == ["yp-wp-0002"]
+    assert await page.text_content("#sensor-count") == "共 1 个传感器"
+
+    await page.click("#sensor-rows a")
+    await page.wait_for_selector("#sensor-identity dd[data-field=id]")
+    assert await page.text_content("#sensor-identity dd[data-field=id]") == "yp-wp-0002"
+    assert all(url.startswith(served.url) for url in browsing.requests)

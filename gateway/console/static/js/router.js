@@ -5,10 +5,12 @@
 // `roles` shows a page's link only to those roles (the API refuses the others anyway).
 import { deadLettersPage } from "./dead_letters/dead_letters.js";
 import { sensorPage } from "./sensors/sensor.js";
+import { sensorListPage } from "./sensors/sensor_list.js";
 import { wallPage } from "./wall/wall.js";
 
 export const ROUTES = [
   { path: "/console/", label: "nav.wall", page: wallPage },
+  { path: "/console/sensors/", label: "sensor.nav", page: sensorListPage },
   { path: "/console/sensors/:sensor/", page: sensorPage, nav: false },
   {
     path: "/console/dead-letters/",
