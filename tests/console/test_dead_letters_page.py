@@ -151,6 +151,13 @@ async def test_an_admin_sees_letters_by_reason_and_replays_one(
     )
     assert counts == "1"
 
+    # A whole reason at once: a payload that is not JSON still is not, and stays.
+    await page.click("#dead-letters-reasons li[data-reason=bad_json] button")
+    await page.click("#dead-letters-actions button.replay-reason")
+    await page.wait_for_selector("#dead-letters-outcome[data-replayed='0'][data-failed='1']")
+    assert "bad_json" in (await page.text_content("#dead-letters-outcome") or "")
+    assert {x["reason"]: x["replayed_at"] for x in await letters(gateway)}["bad_json"] is None
+
     # English renders as well, with no label missing.
     await page.click("#lang")
     await page.wait_for_function(

@@ -128,8 +128,16 @@ export class MetricChart {
         yAxis: {
           type: "value",
           ...this.extent(points, levels),
-          // The padded ends are not round numbers: only the axis's own ticks are labelled.
-          axisLabel: { color: "#8fa9c4", showMinLabel: false, showMaxLabel: false },
+          // The padded ends are not round numbers: only the axis's own ticks are labelled; a
+          // state's stored index reads as its label (0 -> "normal").
+          axisLabel: {
+            color: "#8fa9c4",
+            showMinLabel: false,
+            showMaxLabel: false,
+            formatter: this.metric.states
+              ? (value) => this.metric.states[value] ?? ""
+              : undefined,
+          },
           splitLine: { lineStyle: { color: "#1c3550" } },
         },
         series: [
