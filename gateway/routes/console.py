@@ -21,12 +21,15 @@ from gateway.state import get_state
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 # The page paths under /console/ the console draws today, as patterns of the path without its
-# slashes at either end: the wall, the duty list and one alert's page. The sensor and dead-letter
-# pages join them when they are built (and js/router.js's ROUTES).
+# slashes at either end (one alert's page: re.compile(r"alerts/[^/]+")); js/router.js's
+# ROUTES draws them: the wall; the duty list and one alert; the sensors and one sensor; the
+# dead letters.
 PAGES: tuple[re.Pattern[str], ...] = (
     re.compile(r""),
     re.compile(r"alerts"),
     re.compile(r"alerts/[^/]+"),
+    re.compile(r"sensors(/[^/]+)?"),
+    re.compile(r"dead-letters"),
 )
 # Our own files change with the code: the browser asks again each time (a 304 when unchanged).
 # Vendor files change only with package-lock.json.

@@ -9,10 +9,11 @@ import re
 from gateway.console_files import STATIC_DIR
 
 LABELS = STATIC_DIR / "i18n"
-# Literal keys only (attributes and every "family.key" string in the scripts); a key built from
-# a value (`grade.${grade}`) is checked by its family below.
+# Literal keys only (attributes and every "family.key" string in the scripts; a family may hold
+# an underscore: "dead_letters.replay", a key a digit: "dead_letters.reason_bad_utf8"); a key
+# built from a value (`grade.${grade}`) is checked by its family below.
 # (The browser-storage names "cityvitals.key" and "cityvitals.lang" look like keys: left out.)
-USED = re.compile(r"""["'](?!cityvitals\.)([a-z]+\.[a-z_]+)["']""")
+USED = re.compile(r"""["'](?!cityvitals\.)([a-z][a-z_]*\.[a-z][a-z0-9_]*)["']""")
 FAMILIES = {
     "grade.": [
         "red",

@@ -88,6 +88,8 @@ async def test_the_wall_shows_the_city_and_turns_with_a_breach(
     assert ticker_text is not None
     assert "橙" in ticker_text
     assert "触发" in ticker_text
+    link = f"{ticker_item} a.subject"
+    assert await page.get_attribute(link, "href") == f"/console/sensors/{SENSOR}/"
 
     # Chinese by default, complete; a screenshot for people to look at.
     assert await page.text_content(".bar h1") == "城市生命体征"
@@ -111,6 +113,11 @@ async def test_the_wall_shows_the_city_and_turns_with_a_breach(
     assert outside == []
     key = city.gateway.keys["viewer"]
     assert [u for u in browsing.requests if key in u] == []
+
+    # The ticker's sensor leads to the sensor's page.
+    await page.click(link)
+    await page.wait_for_selector("#sensor-identity dd[data-field=id]")
+    assert await page.text_content("#sensor-identity dd[data-field=id]") == SENSOR
 
 
 async def test_the_wall_catches_up_after_a_gateway_restart(city: City, browsing: Browsing) -> None:

@@ -73,8 +73,12 @@ async def test_console_pages_and_files(gateway: Gateway) -> None:
     assert (bare.status_code, bare.headers["location"]) == (308, "/console/")
     for duty_page in ("/console/alerts", "/console/alerts/", "/console/alerts/abc/"):
         assert (await gateway.get(duty_page, role=None)).status_code == 200, duty_page
-    for not_built in ("/console/alerts/abc/more", "/console/sensors/yp-wp-0001"):
+    for not_built in ("/console/alerts/abc/more",):
         assert_error(await gateway.get(not_built, role=None), 404, "path")
+    for built in ("/console/sensors/", "/console/sensors/yp-wp-0001", "/console/dead-letters"):
+        assert (await gateway.get(built, role=None)).text == wall.text
+    for no_page in ("/console/sensors/a/b", "/console/dead-letters/1"):
+        assert_error(await gateway.get(no_page, role=None), 404, "path")
     script = await gateway.get("/console/assets/js/main.js", role=None)
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")

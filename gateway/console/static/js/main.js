@@ -16,6 +16,12 @@ function setLive(state) {
   const live = document.getElementById("live");
   live.dataset.state = state;
   live.textContent = t(`live.${state}`);
+  live.hidden = false;
+}
+
+// A page's link is drawn for the roles that may use it (`roles`), never for a link-only page.
+function inNavigation(route, role) {
+  return route.nav !== false && (!route.roles || route.roles.includes(role));
 }
 
 function drawHeader() {
@@ -32,8 +38,9 @@ function drawHeader() {
     out.hidden = true;
   }
   const nav = document.getElementById("nav");
+  const linked = session.who ? ROUTES.filter((r) => inNavigation(r, session.who.role)) : [];
   nav.replaceChildren(
-    ...(session.who ? ROUTES.filter((route) => route.nav !== false) : []).map((route) => {
+    ...linked.map((route) => {
       const link = document.createElement("a");
       link.href = route.path;
       link.textContent = t(route.label);
@@ -42,7 +49,7 @@ function drawHeader() {
     }),
   );
   const live = document.getElementById("live");
-  live.hidden = !session.who;
+  live.hidden = !session.who || !live.dataset.state; // only pages with a stream say it
   if (live.dataset.state) live.textContent = t(`live.${live.dataset.state}`);
 }
 

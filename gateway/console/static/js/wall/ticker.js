@@ -61,7 +61,7 @@ export class Ticker {
     const kind = span("kind", t(KINDS.has(x.kind) ? `kind.${x.kind}` : "kind.other"));
     const where = span("where", "");
     where.append(span("place", this.where(x)));
-    if (x.subject_kind === "sensor") where.append(span("subject", x.subject_id));
+    if (x.subject_kind === "sensor") where.append(sensorLink(x.subject_id));
     li.append(time, grade, kind, where);
     return li;
   }
@@ -77,4 +77,13 @@ function span(className, text) {
   el.className = className;
   el.textContent = text;
   return el;
+}
+
+// The sensor's own page (/console/sensors/:sensor/): its metrics, thresholds and status history.
+function sensorLink(sensorId) {
+  const link = document.createElement("a");
+  link.className = "subject";
+  link.href = `/console/sensors/${encodeURIComponent(sensorId)}/`;
+  link.textContent = sensorId;
+  return link;
 }
