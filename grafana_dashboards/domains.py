@@ -76,6 +76,7 @@ def history_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> Pane
 def now_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> PanelBuilder:
     metric = sensor_type.metrics[metric_name]
     type_sql, metric_sql = sql.quote(sensor_type.name), sql.quote(metric_name)
+    bounds: tuple[float, float] | None = None  # counters and state counts: Grafana's own scale
     if metric.kind is MetricKind.COUNTER:
         title = f"{name(metric.display_name, lang)} · {text('by_subdistrict_range', lang)}"
         query = sql.increase_by_subdistrict(type_sql, metric_sql, lang)
@@ -90,6 +91,7 @@ def now_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> PanelBui
             type_sql, metric_sql, lookback(sensor_type), latest_aggregate(metric), lang
         )
         steps = panels.metric_thresholds(metric)
+        bounds = (metric.range.min, metric.range.max)  # the registry's physical range
     return panels.bars_by_row(
         title,
         query,
@@ -97,6 +99,7 @@ def now_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> PanelBui
         thresholds=steps,
         decimals=decimals(metric),
         width=4,
+        bounds=bounds,
     )
 
 

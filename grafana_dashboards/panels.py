@@ -202,8 +202,11 @@ def bars_by_row(
     decimals: int | None = None,
     width: int = 12,
     height: int = 8,
+    bounds: tuple[float, float] | None = None,
 ) -> bargauge.Panel:
-    """One bar per row of a table (the first text column names the bar)."""
+    """One bar per row of a table (the first text column names the bar). `bounds` fixes the
+    bars' scale (a metric's physical range); without it Grafana scales to the values shown, so
+    the lowest bar is drawn empty."""
     panel = (
         bargauge.Panel()
         .title(title)
@@ -219,6 +222,8 @@ def bars_by_row(
     )
     if decimals is not None:
         panel.decimals(decimals)
+    if bounds is not None:
+        panel.min(bounds[0]).max(bounds[1])
     return panel
 
 
