@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
 
-from grafana_dashboards import panels, sql
+from grafana_dashboards import panels, sql, tables
 from grafana_dashboards.boards import Layout, board, grade_variable, subdistrict_variable
 from grafana_dashboards.console_links import (
     FINGERPRINT,
@@ -20,7 +20,8 @@ from grafana_dashboards.console_links import (
     hidden_column,
 )
 from grafana_dashboards.i18n import Lang, name_column, text
-from grafana_dashboards.overview import alerts_by_grade_sql, grade_colours, grade_labels
+from grafana_dashboards.labels import grade_colours, grade_labels
+from grafana_dashboards.overview import alerts_by_grade_sql
 
 GRADES = "${grade:sqlstring}"
 IN_PLACE = f"(a.subdistrict IS NULL OR a.subdistrict IN ({sql.SUBDISTRICTS}))"
@@ -123,7 +124,7 @@ def alert_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
     ).overrides(panels.colour_by_name(grade_colours(lang)))
     layout.add(timeline)
     open_alerts = (
-        panels.rows_table(text("open_alerts", lang), open_alerts_sql(lang), height=10)
+        tables.rows_table(text("open_alerts", lang), open_alerts_sql(lang), height=10)
         .data_links(alert_links(lang))
         .overrides([hidden_column(FINGERPRINT)])
     )

@@ -16,6 +16,7 @@ from grafana_dashboards import panels, sql
 from grafana_dashboards.boards import Layout, board, online_window_variable, subdistrict_variable
 from grafana_dashboards.i18n import Lang, domain_name, name, text
 from grafana_dashboards.panels import PanelBuilder
+from grafana_dashboards.units import metric_unit
 from schemas.domains import DomainSpec
 from schemas.registry import Registry
 from schemas.sensor_type import Metric, MetricKind, SensorType
@@ -65,7 +66,7 @@ def history_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> Pane
     return panels.time_series(
         metric_title(sensor_type, metric, lang),
         query,
-        unit=panels.metric_unit(metric),
+        unit=metric_unit(metric),
         decimals=decimals(metric),
         thresholds=thresholds,
         bars=metric.kind is MetricKind.COUNTER,
@@ -95,7 +96,7 @@ def now_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> PanelBui
     return panels.bars_by_row(
         title,
         query,
-        unit=panels.metric_unit(metric),
+        unit=metric_unit(metric),
         thresholds=steps,
         decimals=decimals(metric),
         width=4,

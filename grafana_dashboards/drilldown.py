@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
 
-from grafana_dashboards import panels, sql
+from grafana_dashboards import panels, sql, tables
 from grafana_dashboards.boards import (
     Layout,
     board,
@@ -25,7 +25,7 @@ from grafana_dashboards.console_links import (
     sensor_link,
 )
 from grafana_dashboards.i18n import Lang, name_column, text
-from grafana_dashboards.overview import grade_labels
+from grafana_dashboards.labels import grade_labels
 
 TYPE = "${type:sqlstring}"
 METRIC = "${metric:sqlstring}"
@@ -120,7 +120,7 @@ def drilldown_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
         .with_variable(console_url_variable(console_url, lang))
     )
     layout = Layout(target)
-    sensors = panels.rows_table(text("sensor_table", lang), sensors_table_sql(lang), height=7)
+    sensors = tables.rows_table(text("sensor_table", lang), sensors_table_sql(lang), height=7)
     layout.add(sensors.overrides([sensor_link("sensor", lang)]))
     series = (
         panels.time_series("${metric:text}", metric_series_sql(lang), unit="none")
@@ -131,12 +131,12 @@ def drilldown_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
     layout.add(series)
     online = {1: (text("online_state", lang), "green"), 0: (text("offline_state", lang), "red")}
     layout.add(
-        panels.state_timeline(
-            text("status_history", lang), STATUS_SQL, panels.value_texts(online), height=7
+        tables.state_timeline(
+            text("status_history", lang), STATUS_SQL, tables.value_texts(online), height=7
         )
     )
     alerts = (
-        panels.rows_table(text("sensor_alerts", lang), sensor_alerts_sql(lang), height=7)
+        tables.rows_table(text("sensor_alerts", lang), sensor_alerts_sql(lang), height=7)
         .data_links(alert_links(lang))
         .overrides([hidden_column(FINGERPRINT), sensor_link("sensor", lang)])
     )

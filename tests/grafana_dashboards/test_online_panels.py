@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from grafana_dashboards import drilldown, overview, sql
+from grafana_dashboards import drilldown, sql, subdistrict_map
 from grafana_dashboards.i18n import Lang
 from schemas.geography import load_geography
 from storage.backend import Backend
@@ -75,7 +75,7 @@ async def test_the_walls_count_telemetry_only_sensors_like_the_vital_signs(
         counts = await sensor_counts(conn, now)
     assert float(share[0]["online"]) == round(100.0 / gauges, 1)
 
-    on_the_map = await _wall(pool, overview.map_sql(Lang.EN), now, {})
+    on_the_map = await _wall(pool, subdistrict_map.map_sql(Lang.EN), now, {})
     by_code = {r["code"]: (r["online"], r["offline"]) for r in on_the_map}
     assert by_code["yinhang"] == (1, 1)
     expected: dict[str, tuple[int, int]] = {s.code: (0, 0) for s in SUBDISTRICTS}
