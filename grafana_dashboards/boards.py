@@ -45,7 +45,7 @@ def board(slug: str, title: str, lang: Lang, *, refresh: str = "1m") -> dashboar
             .tags([f"{TAG}-{lang.value}"])
             .as_dropdown(True)
             .keep_time(True)
-            .include_vars(False)
+            .include_vars(True)  # the chosen subdistricts follow to the next board
             .target_blank(False)
         )
         .link(
@@ -142,6 +142,23 @@ class Layout:
         self.board.with_panel(panel)
         self._x += size.w
         self._line = max(self._line, size.h)
+
+    def stack(self, panels: list[cogbuilder.Builder[models.Panel]]) -> None:
+        """Panels one above the other in a column as wide as the widest (beside a tall panel
+        such as the map, where the line would otherwise leave a hole)."""
+        built = [p.build() for p in panels]
+        width = max((b.grid_pos or models.GridPos()).w for b in built)
+        if self._x + width > self.WIDTH:
+            self._newline()
+        y = self._y
+        for panel, b in zip(panels, built, strict=True):
+            size = b.grid_pos or models.GridPos()
+            b.grid_pos = models.GridPos(h=size.h, w=size.w, x=self._x, y=y)
+            b.id_val = self._take_id()
+            self.board.with_panel(panel)
+            y += size.h
+        self._x += width
+        self._line = max(self._line, y - self._y)
 
     def _newline(self) -> None:
         if self._x:

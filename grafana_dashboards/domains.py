@@ -8,33 +8,22 @@ states as the number of sensors in that state. A new YAML type appears here on t
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders import common, dashboard, stat
+from grafana_foundation_sdk.models import dashboard as models
 
 from grafana_dashboards import panels, sql
+from grafana_dashboards.board_links import board_link
 from grafana_dashboards.boards import Layout, board, online_window_variable, subdistrict_variable
-from grafana_dashboards.i18n import Lang, domain_name, name, text
+from grafana_dashboards.console_links import hidden_column
+from grafana_dashboards.i18n import Lang, domain_name, grade_name, name, text
 from grafana_dashboards.panels import PanelBuilder
 from grafana_dashboards.units import metric_unit
+from grafana_dashboards.vital_signs import place_thresholds, place_value
 from schemas.domains import DomainSpec
 from schemas.registry import Registry
-from schemas.sensor_type import Metric, MetricKind, SensorType
+from schemas.sensor_type import GRADES_BY_SEVERITY, Metric, MetricKind, SensorType
 
-MIN_LOOKBACK = timedelta(minutes=15)
 ONLINE_STEPS = ((None, "red"), (80.0, "orange"), (90.0, "yellow"), (95.0, "green"))
-FIRING_STEPS = ((None, "green"), (1.0, "orange"), (5.0, "red"))
-
-
-def lookback(sensor_type: SensorType) -> timedelta:
-    """How far back a sensor's newest reading still counts as 'now': three report intervals."""
-    return max(MIN_LOOKBACK, 3 * timedelta(seconds=sensor_type.reporting_interval))
-
-
-def latest_aggregate(metric: Metric) -> str:
-    """How sensors' current values add up: counts and two-valued states are summed, levels
-    averaged (enumerated states are counted per label instead: `sql.sensors_by_state`)."""
-    return "sum" if metric.kind is MetricKind.STATE or metric.unit == "count" else "avg"
 
 
 def decimals(metric: Metric) -> int:
@@ -75,25 +64,30 @@ def history_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> Pane
 
 
 def now_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> PanelBuilder:
+    """The metric per subdistrict now (a bar each); a bar opens this board on its subdistrict
+    and the sensor board on the type's sensors there."""
     metric = sensor_type.metrics[metric_name]
     type_sql, metric_sql = sql.quote(sensor_type.name), sql.quote(metric_name)
     bounds: tuple[float, float] | None = None  # counters and state counts: Grafana's own scale
+    per_subdistrict = True
+    steps = panels.fixed_steps((None, panels.NEUTRAL))  # a count, no grade: no grade colour
     if metric.kind is MetricKind.COUNTER:
         title = f"{name(metric.display_name, lang)} · {text('by_subdistrict_range', lang)}"
         query = sql.increase_by_subdistrict(type_sql, metric_sql, lang)
-        steps = panels.fixed_steps((None, "blue"))
     elif metric.states is not None:  # one bar per declared state, by label
         title = f"{name(metric.display_name, lang)} · {text('in_state', lang)}"
-        query = sql.sensors_by_state(type_sql, metric_sql, metric.states, lookback(sensor_type))
-        steps = panels.fixed_steps((None, "blue"))
+        lookback = sql.lookback(sensor_type)
+        query = sql.sensors_by_state(type_sql, metric_sql, metric.states, lookback)
+        per_subdistrict = False
     else:
         title = f"{name(metric.display_name, lang)} · {text('by_subdistrict_now', lang)}"
+        worst = place_value(metric, "l.value")  # one red sensor shows, not the average
         query = sql.latest_by_subdistrict(
-            type_sql, metric_sql, lookback(sensor_type), latest_aggregate(metric), lang
+            type_sql, metric_sql, sql.lookback(sensor_type), worst, lang
         )
-        steps = panels.metric_thresholds(metric)
+        steps = place_thresholds(metric)
         bounds = (metric.range.min, metric.range.max)  # the registry's physical range
-    return panels.bars_by_row(
+    bars = panels.bars_by_row(
         title,
         query,
         unit=metric_unit(metric),
@@ -101,6 +95,52 @@ def now_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> PanelBui
         decimals=decimals(metric),
         width=4,
         bounds=bounds,
+    )
+    type_name = {"type": sensor_type.name}
+    if not per_subdistrict:
+        return bars.data_links(
+            [board_link(text("sensor", lang), "sensor", lang, type_name, carry=("subdistrict",))]
+        )
+    place = {"subdistrict": "${__data.fields.code}"}
+    return (
+        bars.display_name("${__data.fields.subdistrict}")  # not "name code": the code is for links
+        .data_links(
+            [
+                board_link(text("this_subdistrict", lang), sensor_type.domain, lang, place),
+                board_link(text("sensor", lang), "sensor", lang, {**type_name, **place}),
+            ]
+        )
+        .overrides([hidden_column("code")])
+    )
+
+
+def firing_of_type_tile(sensor_type: SensorType, lang: Lang) -> stat.Panel:
+    """Alerts firing on the type's sensors: '0' calm, else 'n · <worst grade>' in that grade's
+    colour. A stat colours by its own value, so the grade travels in the text and a regex
+    mapping per grade colours it (a count alone cannot say which grade it is)."""
+    mappings: list[models.ValueMapping] = [
+        models.RegexMap(
+            options=models.DashboardRegexMapOptions(
+                pattern=f".* {grade_name(g, lang)}$",
+                result=models.ValueMappingResult(color=panels.GRADE_COLOURS[g], index=i),
+            )
+        )
+        for i, g in enumerate(GRADES_BY_SEVERITY)
+    ]
+    return (
+        panels.big_number(
+            f"{name(sensor_type.display_name, lang)} · {text('open_alerts_type', lang)}",
+            sql.firing_alerts_of_type(
+                sql.quote(sensor_type.name),
+                sql.worst_grade_name([grade_name(g, lang) for g in GRADES_BY_SEVERITY]),
+            ),
+            unit="none",
+            thresholds=panels.fixed_steps((None, panels.CALM)),
+            width=3,
+        )
+        .mappings(mappings)
+        .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).fields("/.*/"))
+        .data_links([board_link(text("alerts", lang), "alerts", lang, carry=("subdistrict",))])
     )
 
 
@@ -114,17 +154,19 @@ def type_health(layout: Layout, sensor_type: SensorType, lang: Lang) -> None:
             thresholds=panels.fixed_steps(*ONLINE_STEPS),
             decimals=1,
             width=3,
+        ).data_links(
+            [
+                board_link(
+                    text("sensor", lang),
+                    "sensor",
+                    lang,
+                    {"type": sensor_type.name},
+                    carry=("subdistrict",),
+                )
+            ]
         )
     )
-    layout.add(
-        panels.big_number(
-            f"{label} · {text('open_alerts_type', lang)}",
-            sql.firing_alerts_of_type(type_sql),
-            unit="short",
-            thresholds=panels.fixed_steps(*FIRING_STEPS),
-            width=3,
-        )
-    )
+    layout.add(firing_of_type_tile(sensor_type, lang))
 
 
 def domain_board(registry: Registry, domain: DomainSpec, lang: Lang) -> dashboard.Dashboard:

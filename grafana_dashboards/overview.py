@@ -1,63 +1,22 @@
-"""The city overview wall: vital signs per domain, the subdistrict map, alerts, ingest health."""
+"""The city overview wall: the map and the alerts, vital signs per domain, ingest health."""
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders import dashboard, stat, table
+from grafana_foundation_sdk.models import dashboard as models
 
-from grafana_dashboards import panels, sql
+from grafana_dashboards import panels, sql, tables
+from grafana_dashboards.board_links import board_link
 from grafana_dashboards.boards import Layout, board, online_window_variable
-from grafana_dashboards.domains import latest_aggregate, lookback
-from grafana_dashboards.i18n import Lang, domain_name, grade_name, name, overview_title, text
+from grafana_dashboards.console_links import hidden_column
+from grafana_dashboards.i18n import Lang, grade_name, overview_title, text
 from grafana_dashboards.ingest_health import ingest_health
-from grafana_dashboards.labels import domain_labels, grade_colours
+from grafana_dashboards.labels import domain_labels
 from grafana_dashboards.subdistrict_map import map_sql, subdistrict_map
-from grafana_dashboards.units import metric_unit
+from grafana_dashboards.vital_signs import vital_signs
 from schemas.geography import Geography
 from schemas.registry import Registry
-from schemas.sensor_type import GRADES_BY_SEVERITY, Metric, MetricKind, SensorType
-
-
-def vital_metric(sensor_type: SensorType) -> str:
-    """The metric that stands for the type on the wall: the first one (in the YAML file's order)
-    that carries alert thresholds, else the first one; an enumerated state only when the type
-    has nothing else (a district-wide sum of state indexes would mean nothing)."""
-    candidates = [n for n, m in sensor_type.metrics.items() if m.states is None]
-    candidates = candidates or list(sensor_type.metrics)
-    for metric_name in candidates:
-        if sensor_type.metrics[metric_name].thresholds is not None:
-            return metric_name
-    return candidates[0]
-
-
-def _vital_decimals(metric: Metric) -> int:
-    return 0 if metric.kind is MetricKind.STATE else metric.precision
-
-
-def vital_signs(layout: Layout, registry: Registry, lang: Lang) -> None:
-    for domain in registry.domains_in_use():
-        types = sorted(registry.by_domain(domain.code), key=lambda t: t.name)
-        layout.row(f"{text('vital_signs', lang)} · {domain_name(domain, lang)}")
-        width = max(3, min(6, 24 // len(types)))
-        for sensor_type in types:
-            metric_name = vital_metric(sensor_type)
-            metric = sensor_type.metrics[metric_name]
-            query = sql.latest_district(
-                sql.quote(sensor_type.name),
-                sql.quote(metric_name),
-                lookback(sensor_type),
-                latest_aggregate(metric),
-            )
-            title = f"{name(sensor_type.display_name, lang)} · {name(metric.display_name, lang)}"
-            layout.add(
-                panels.big_number(
-                    title,
-                    query,
-                    unit=metric_unit(metric),
-                    thresholds=panels.metric_thresholds(metric),
-                    decimals=_vital_decimals(metric),
-                    width=width,
-                )
-            )
+from schemas.sensor_type import GRADES_BY_SEVERITY, Grade
 
 
 def alerts_by_grade_sql(lang: Lang, where: str = "TRUE") -> str:
@@ -69,43 +28,102 @@ def alerts_by_grade_sql(lang: Lang, where: str = "TRUE") -> str:
 
 
 def alerts_by_domain_sql(registry: Registry, lang: Lang) -> str:
-    """Every domain with types, in wall order, with its firing alerts (0 too)."""
+    """Every domain with types, in wall order, with its firing alerts per grade (0 too)."""
     values = ", ".join(
         f"({sql.quote(d.code)}, {i})" for i, d in enumerate(registry.domains_in_use())
     )
-    return f"""SELECT {domain_labels(registry, lang, "dom.code")} AS domain,
-       count(a.fingerprint) AS firing
+    grades = ",\n       ".join(
+        f"count(a.fingerprint) FILTER (WHERE a.grade = {sql.quote(g.value)}) "
+        f'AS "{grade_name(g, lang)}"'
+        for g in reversed(GRADES_BY_SEVERITY)
+    )
+    return f"""SELECT {domain_labels(registry, lang, "dom.code")} AS domain, dom.code AS code,
+       {grades}
 FROM (VALUES {values}) AS dom(code, ord)
 LEFT JOIN alerts a ON a.domain = dom.code AND a.phase = 'firing'
 GROUP BY dom.code, dom.ord
 ORDER BY dom.ord"""
 
 
+def alerts_by_grade_panel(
+    lang: Lang, where: str = "TRUE", *, width: int, height: int
+) -> stat.Panel:
+    """Firing alerts per grade: a tile per grade, calm (no colour) at zero and in the grade's
+    own colour from one; a click opens the alert board on that grade."""
+    overrides = [
+        panels.field_override(
+            grade_name(g, lang),
+            {"thresholds": grade_count_steps(g).build(), "links": [_alert_board_link(g, lang)]},
+        )
+        for g in GRADES_BY_SEVERITY
+    ]
+    return panels.big_number(
+        text("active_by_grade", lang),
+        alerts_by_grade_sql(lang, where),
+        unit="short",
+        thresholds=panels.fixed_steps((None, panels.CALM)),
+        width=width,
+        height=height,
+    ).overrides(overrides)
+
+
+def _alert_board_link(grade: Grade, lang: Lang) -> models.DashboardLink:
+    return board_link(text("alerts", lang), "alerts", lang, {"grade": grade.value}).build()
+
+
+def grade_count_steps(grade: Grade) -> dashboard.ThresholdsConfig:
+    """A count of alerts of one grade: calm at zero, the grade's colour from one."""
+    return panels.fixed_steps((None, panels.CALM), (1.0, panels.GRADE_COLOURS[grade]))
+
+
+def alerts_by_domain_panel(
+    registry: Registry, lang: Lang, *, width: int, height: int
+) -> table.Panel:
+    """Firing alerts per domain and grade: the grade cells coloured from one, the domain
+    linking to its board, a grade cell to the alert board on that grade."""
+    domain_link = board_link(text("domain_board", lang), "${__data.fields.code}", lang)
+    overrides = [
+        hidden_column("code"),
+        panels.field_override(
+            "domain", {"displayName": text("domain", lang), "links": [domain_link.build()]}
+        ),
+    ]
+    overrides += [
+        panels.field_override(
+            grade_name(g, lang),
+            {
+                "thresholds": grade_count_steps(g).build(),
+                "custom.cellOptions": {"type": "color-background"},
+                "links": [_alert_board_link(g, lang)],
+            },
+        )
+        for g in GRADES_BY_SEVERITY
+    ]
+    return (
+        tables.rows_table(
+            text("active_by_domain", lang),
+            alerts_by_domain_sql(registry, lang),
+            width=width,
+            height=height,
+        )
+        .thresholds(panels.fixed_steps((None, panels.CALM)))
+        .overrides(overrides)
+    )
+
+
 def overview_board(registry: Registry, geography: Geography, lang: Lang) -> dashboard.Dashboard:
+    """One 1920x1080 screen (`KIOSK_ROWS` grid rows): the map and the alerts at the top, the
+    vital signs of every domain across, ingest health at the bottom."""
     title = overview_title(geography, lang)
     target = board("overview", title, lang, refresh="30s").with_variable(online_window_variable())
     layout = Layout(target)
-    vital_signs(layout, registry, lang)
-    layout.row(text("map", lang))
-    layout.add(subdistrict_map(text("map", lang), map_sql(lang), width=12, height=14))
-    by_grade = panels.big_number(
-        text("active_by_grade", lang),
-        alerts_by_grade_sql(lang),
-        unit="short",
-        thresholds=panels.fixed_steps((None, "text")),
-        width=12,
-        height=5,
-    ).overrides(panels.colour_by_name(grade_colours(lang)))
-    layout.add(by_grade)
-    layout.add(
-        panels.bars_by_row(
-            text("active_by_domain", lang),
-            alerts_by_domain_sql(registry, lang),
-            unit="short",
-            thresholds=panels.fixed_steps((None, "green"), (1.0, "orange"), (5.0, "red")),
-            width=12,
-            height=9,
-        )
+    layout.add(subdistrict_map(text("map", lang), map_sql(lang), width=10, height=13))
+    layout.stack(
+        [
+            alerts_by_grade_panel(lang, width=14, height=4),
+            alerts_by_domain_panel(registry, lang, width=14, height=9),
+        ]
     )
+    vital_signs(layout, registry, lang)
     ingest_health(layout, registry, lang)
     return target

@@ -22,6 +22,10 @@ from schemas.sensor_type import GRADES_BY_SEVERITY, Grade, Metric
 
 PanelBuilder = cogbuilder.Builder[models.Panel]
 GREEN = "green"
+# Zero alerts: no colour at all, so that a wall at rest is calm (a green or grey tile still
+# draws the eye); and counts that carry no grade: grey, never a grade's blue.
+CALM = "transparent"
+NEUTRAL = "#8e8e8e"
 GRADE_COLOURS: dict[Grade, str] = {g: g.value for g in GRADES_BY_SEVERITY}  # Grafana names
 
 
@@ -53,6 +57,18 @@ def grade_steps() -> dashboard.ThresholdsConfig:
     """For a grade rank 0 (none) .. 4 (red)."""
     return fixed_steps(
         (None, GREEN), *((float(i), GRADE_COLOURS[g]) for i, g in enumerate(GRADES_BY_SEVERITY, 1))
+    )
+
+
+Override = cogbuilder.Builder[models.DashboardFieldConfigSourceOverrides]
+
+
+def field_override(field: str, properties: dict[str, object]) -> Override:
+    """Settings for the field (column, series) named `field`: {"unit": "short", ...}."""
+    return (
+        dashboard.DashboardFieldConfigSourceOverrides()
+        .matcher(models.MatcherConfig(id_val="byName", options=field))
+        .properties([models.DynamicConfigValue(id_val=k, value=v) for k, v in properties.items()])
     )
 
 

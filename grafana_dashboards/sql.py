@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from grafana_dashboards.i18n import Lang, name_column
 from schemas.grades import GRADES_BY_SEVERITY
+from schemas.sensor_type import SensorType
 from storage.online import online_join
 from storage.queries import HOURLY_SPAN_FROM, RAW_SPAN_LIMIT
 
@@ -38,6 +39,14 @@ GRADE_RANK = (
     + " ".join(f"WHEN '{grade.value}' THEN {i}" for i, grade in enumerate(GRADES_BY_SEVERITY, 1))
     + " ELSE 0 END"
 )
+
+
+MIN_LOOKBACK = timedelta(minutes=15)
+
+
+def lookback(sensor_type: SensorType) -> timedelta:
+    """How far back a sensor's newest reading still counts as 'now': three report intervals."""
+    return max(MIN_LOOKBACK, 3 * timedelta(seconds=sensor_type.reporting_interval))
 
 
 def quote(value: str) -> str:
@@ -81,7 +90,7 @@ def samples(type_sql: str, metric_sql: str, lang: Lang, sensor_extra: str = "") 
     raw, hourly = interval(RAW_SPAN_LIMIT), interval(HOURLY_SPAN_FROM)
     return f"""
     SELECT s.id AS sensor_id, s.external_id AS sensor, d.id AS subdistrict_id,
-           d.{name_column(lang)} AS subdistrict, r.t, r.n, r.total, r.lo, r.hi, r.last
+           d.{name_column(lang)} AS subdistrict, d.code, r.t, r.n, r.total, r.lo, r.hi, r.last
     FROM sensors s
     JOIN subdistricts d ON d.id = s.subdistrict_id
     CROSS JOIN LATERAL (
@@ -146,9 +155,10 @@ def newest_reading(type_sql: str, metric_sql: str, lookback: timedelta) -> str:
 def latest_by_subdistrict(
     type_sql: str, metric_sql: str, lookback: timedelta, aggregate: str, lang: Lang
 ) -> str:
-    """`aggregate` (avg, sum) of each sensor's newest reading before the range's end, per
-    selected subdistrict (table: subdistrict, value)."""
-    return f"""SELECT d.{name_column(lang)} AS subdistrict, {aggregate}(l.value) AS value
+    """`aggregate` (an SQL aggregate of `l.value`, e.g. `max(l.value)`) of each sensor's newest
+    reading before the range's end, per selected subdistrict (table: subdistrict, code,
+    value)."""
+    return f"""SELECT d.{name_column(lang)} AS subdistrict, d.code, {aggregate} AS value
 FROM subdistricts d
 JOIN sensors s ON s.subdistrict_id = d.id AND s.sensor_type_id = {type_id(type_sql)}
 {newest_reading(type_sql, metric_sql, lookback)}
@@ -158,23 +168,16 @@ ORDER BY d.id"""
 
 
 def increase_by_subdistrict(type_sql: str, metric_sql: str, lang: Lang) -> str:
-    """Counter increase over the whole range per subdistrict (table: subdistrict, value)."""
-    return f"""SELECT g.subdistrict, sum(g.increase) AS value
+    """Counter increase over the whole range per subdistrict (table: subdistrict, code,
+    value)."""
+    return f"""SELECT g.subdistrict, min(g.code) AS code, sum(g.increase) AS value
 FROM (
-    SELECT r.subdistrict_id, r.subdistrict, max(r.hi) - min(r.lo) AS increase
+    SELECT r.subdistrict_id, r.subdistrict, r.code, max(r.hi) - min(r.lo) AS increase
     FROM ({samples(type_sql, metric_sql, lang)}) r
-    GROUP BY r.sensor_id, r.subdistrict_id, r.subdistrict
+    GROUP BY r.sensor_id, r.subdistrict_id, r.subdistrict, r.code
 ) g
 GROUP BY g.subdistrict_id, g.subdistrict
 ORDER BY g.subdistrict_id"""
-
-
-def latest_district(type_sql: str, metric_sql: str, lookback: timedelta, aggregate: str) -> str:
-    """District-wide `aggregate` of each sensor's newest reading (table: value)."""
-    return f"""SELECT {aggregate}(l.value) AS value
-FROM sensors s
-{newest_reading(type_sql, metric_sql, lookback)}
-WHERE s.sensor_type_id = {type_id(type_sql)}"""
 
 
 def online_share(type_sql: str) -> str:
@@ -187,8 +190,17 @@ FROM sensors s
 WHERE s.id IN {sensors_of(type_sql)}"""
 
 
-def firing_alerts_of_type(type_sql: str) -> str:
-    return f"""SELECT count(*) AS firing
+def worst_grade_name(names: list[str]) -> str:
+    """SQL aggregate over alerts `a`: the name (`names`, least severe first) of the worst grade."""
+    whens = " ".join(f"WHEN {i} THEN {quote(n)}" for i, n in enumerate(names, 1))
+    return f"CASE max({GRADE_RANK.format(col='a.grade')}) {whens} END"
+
+
+def firing_alerts_of_type(type_sql: str, worst_name: str) -> str:
+    """'0', or the number of alerts firing on the type's sensors and the worst grade's name
+    (`worst_name`, from `worst_grade_name`): '3 · 红色'."""
+    return f"""SELECT CASE WHEN count(*) = 0 THEN '0'
+            ELSE count(*) || ' · ' || {worst_name} END AS firing
 FROM alerts a
 JOIN sensors s ON a.subject_kind = 'sensor' AND s.external_id = a.subject_id
 WHERE a.phase = 'firing' AND s.id IN {sensors_of(type_sql)}"""

@@ -8,9 +8,9 @@ each problem can name its exact key. The JSON Schema editors use is generated fr
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.durations import Duration, Offset
@@ -201,6 +201,14 @@ class Metric(_Strict):
         ),
     )
     description: str | None = None
+    additive: bool = Field(
+        default=False,
+        description=(
+            "The sensors' values add up to a figure for a place (power drawn, free spaces): "
+            "walls show their sum. Otherwise walls show the worst value in the direction of "
+            "the thresholds (the highest for 'above', the lowest for 'below')"
+        ),
+    )
     thresholds: Thresholds | None = None
     simulator: MetricSimulation | None = None
 
@@ -251,6 +259,14 @@ class SensorType(_Strict):
         max_length=MAX_METRICS,
         description=f"The readings it reports, by name: 1 to {MAX_METRICS}",
     )
+    vital: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description=(
+            "The metric that stands for the type on the city overview (its vital sign); "
+            "default: the first metric that is not a counter"
+        ),
+    )
     simulator: TypeSimulation = Field(default_factory=TypeSimulation)
 
     @field_validator("metrics", mode="before")
@@ -264,5 +280,23 @@ class SensorType(_Strict):
             )
         return value
 
+    @model_validator(mode="after")
+    def _vital_is_a_metric(self) -> Self:
+        if self.vital is not None and self.vital not in self.metrics:
+            raise PydanticCustomError(
+                "unknown_vital_metric",
+                "vital names {vital!r}, which is not one of its metrics: {metrics}",
+                {"vital": self.vital, "metrics": ", ".join(self.metrics)},
+            )
+        return self
+
     def metric(self, name: str) -> Metric:
         return self.metrics[name]
+
+    def vital_metric(self) -> str:
+        """The metric on the overview: `vital`, else the first that is not a counter (a
+        counter's running total says nothing about now), else the first."""
+        if self.vital is not None:
+            return self.vital
+        gauges = [n for n, m in self.metrics.items() if m.kind is not MetricKind.COUNTER]
+        return (gauges or list(self.metrics))[0]

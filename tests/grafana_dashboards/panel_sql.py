@@ -154,7 +154,9 @@ def check(panel: dict[str, Any], fmt: str, columns: dict[str, str], rows: list[A
         if times != sorted(times):
             problems.append("rows are not sorted by time")
     elif panel["type"] in ("stat", "bargauge"):
-        if not any(kind in NUMERIC for kind in columns.values()):
+        # A stat set to show every field ("/.*/") shows text too (a count with its grade's name).
+        shown = NUMERIC | TEXT if _shows_text(panel) else NUMERIC
+        if not any(kind in shown for kind in columns.values()):
             problems.append(f"no numeric column in {columns}")
     elif panel["type"] == "geomap":
         for name in ("latitude", "longitude", "worst_grade", "sensors"):
@@ -163,3 +165,7 @@ def check(panel: dict[str, Any], fmt: str, columns: dict[str, str], rows: list[A
         if columns.get("name") not in TEXT:
             problems.append("geomap needs a text name column")
     return problems
+
+
+def _shows_text(panel: dict[str, Any]) -> bool:
+    return panel["type"] == "stat" and panel["options"]["reduceOptions"].get("fields") == "/.*/"

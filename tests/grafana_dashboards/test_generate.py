@@ -36,7 +36,7 @@ def test_dashboard_matches_grafanas_dashboard_model(path: Path) -> None:
 
 def test_validation_catches_what_grafana_would_not_understand() -> None:
     board = json.loads((DASHBOARDS_DIR / "zh" / "overview.json").read_text(encoding="utf-8"))
-    panel = _panels(board)[0]
+    panel = next(p for p in _panels(board) if p["type"] == "stat")
     panel["titel"] = "typo"
     panel["options"]["colorMode"] = "rainbow"
     panel["gridPos"]["w"] = "wide"
