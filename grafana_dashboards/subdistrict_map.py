@@ -1,17 +1,22 @@
 """The overview's map: the subdistricts, coloured by their worst active alert, on a basemap that
 needs no internet, each leading to the subdistrict on every domain board.
 
-Basemap. Grafana 11.6's geomap falls back to online tiles whenever it is not given a layer of its
-own: `initLayer` in public/app/plugins/panel/geomap/utils/layers.ts replaces a basemap without a
-`type` (or any basemap, when `[geomap] enable_custom_baselayers = false`) with
-DEFAULT_BASEMAP_CONFIG, type `default`, which layers/registry.ts resolves to `[geomap]
-default_baselayer_config` or else CARTO's tiles; and the `xyz` layer with no `url`
-(layers/basemaps/generic.ts, `if (!cfg.url)`) loads ArcGIS's sample tiles. Neither shows on an
-isolated network. `initLayer` looks the basemap's type up in the whole layer registry, not only
-among the tile layers, so the default basemap here is a `geojson` layer: the subdistrict polygons
-from `map_files.GRAFANA_SRC`, served by Grafana itself. A deployment with a tile server of its own
+Basemap. Grafana 11.6's geomap (public/app/plugins/panel/geomap/) falls back to online tiles
+whenever it is not given a layer of its own:
+- GeomapPanel.tsx loads `options.basemap ?? DEFAULT_BASEMAP_CONFIG` through `initLayer(..., true)`;
+- utils/layers.ts `initLayer`: `if (isBasemap && (!options?.type ||
+  config.geomapDisableCustomBaseLayer)) { options = DEFAULT_BASEMAP_CONFIG; }`, i.e. type
+  `default`, which layers/registry.ts `defaultBaseLayer.create` makes `[geomap]
+  default_baselayer_config` or else `carto.create(...)`: CARTO's tiles;
+- layers/basemaps/generic.ts, the `xyz` layer: `if (!cfg.url) { cfg.url = defaultXYZConfig.url`
+  (ArcGIS's sample tiles). So neither "no basemap" nor an empty xyz layer is offline.
+`initLayer` then resolves the type with `geomapLayerRegistry.getIfExists(options.type)`, a registry
+of `[defaultBaseLayer, ...basemapLayers, ...dataLayers]` (the basemap-only filter is the editor's),
+so the default basemap here is a `geojson` layer: the subdistrict polygons from
+`map_files.GRAFANA_SRC`, served by Grafana itself. A deployment with a tile server of its own
 (天地图, an internal one) passes its URL (`cityvitals grafana export --tile-url`): the tiles become
-the basemap and the polygons the first layer above them.
+the basemap and the polygons the first layer above them. `[geomap] enable_custom_baselayers =
+false` would bring the default (CARTO) back: deploy/README.md says to leave it.
 """
 
 from __future__ import annotations
@@ -82,7 +87,8 @@ def checked_tile_url(url: str) -> str:
 
 def _polygons(lang: Lang) -> common.MapLayerOptions:
     """Outline and a light fill, each polygon named; no tooltip of its own (the markers have
-    the figures, and the file's properties are codes)."""
+    the figures, and the file's properties are codes): geomap's hover skips layers with
+    `tooltip: false` (utils/tooltip.ts, `layerFilter`: `options?.tooltip !== false`)."""
     style = {
         "color": {"fixed": _OUTLINE},
         "opacity": 0.12,
@@ -167,7 +173,9 @@ def _field_overrides(
     properties["worst_grade"].append(
         models.DynamicConfigValue(id_val="mappings", value=_grade_mapping(lang))
     )
-    for column in _HIDDEN:  # kept in the data: the markers and the links read them
+    # Kept in the data (the markers and the links read them); components/DataHoverView.tsx
+    # leaves out fields with `config.custom?.hideFrom?.tooltip`.
+    for column in _HIDDEN:
         properties[column] = [models.DynamicConfigValue(id_val="custom.hideFrom", value=hidden)]
     return [
         dashboard.DashboardFieldConfigSourceOverrides()
