@@ -14,6 +14,7 @@ from grafana_dashboards.errors import GrafanaError
 from grafana_dashboards.generate import DASHBOARDS_DIR, build_dashboards, differences, export
 from grafana_dashboards.i18n import Lang
 from grafana_dashboards.push import FOLDER_TITLES, Pusher, connect
+from grafana_dashboards.subdistrict_map import checked_tile_url
 from schemas.errors import SchemaError
 from schemas.geography import Geography, load_geography
 from schemas.registry import SENSOR_TYPES_DIR, Registry, load_registry
@@ -41,6 +42,16 @@ ConsoleUrlOption = Annotated[
     ),
 ]
 
+TileUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tile-url",
+        help="An XYZ tile server for the overview map's basemap (e.g. 天地图 or an internal "
+        "one), http(s) with {z}, {x} and {y}; default: none, the map shows the subdistrict "
+        "polygons Grafana serves itself (works offline).",
+    ),
+]
+
 
 class Languages(StrEnum):
     ALL = "all"
@@ -60,6 +71,13 @@ def _console_url(url: str) -> str:
         return console_base_url(url)
     except GrafanaError as error:
         raise fail(f"--console-url: {error}") from error
+
+
+def _tile_url(url: str | None) -> str | None:
+    try:
+        return None if url is None else checked_tile_url(url)
+    except GrafanaError as error:
+        raise fail(f"--tile-url: {error}") from error
 
 
 def _geography(files: list[Path] | None, config: Path | None) -> Geography:
@@ -83,19 +101,22 @@ def grafana_export(
         bool, typer.Option(help="Fail if the files differ from the generator's output.")
     ] = False,
     console_url: ConsoleUrlOption = DEFAULT_CONSOLE_URL,
+    tile_url: TileUrlOption = None,
 ) -> None:
-    """Regenerate the dashboard JSON files from the sensor-type registry and the geography."""
+    """Regenerate the dashboard JSON files (and the map's GeoJSON) from the sensor-type registry
+    and the geography."""
     registry = _registry(types)
     places = _geography(geography, config)
     console_url = _console_url(console_url)
+    tiles = _tile_url(tile_url)
     if check:
-        problems = differences(registry, output, places, console_url)
+        problems = differences(registry, output, places, console_url, tiles)
         if problems:
             listing = "\n  ".join(problems)
             raise fail(f"dashboards out of date (run `cityvitals grafana export`):\n  {listing}")
         typer.echo(f"dashboards in {output} are up to date")
         return
-    written = export(registry, output, places, console_url)
+    written = export(registry, output, places, console_url, tiles)
     typer.echo(f"wrote {len(written)} dashboards to {output}")
 
 
@@ -130,6 +151,7 @@ def grafana_push(
     geography: GeographyOption = None,
     config: ConfigOption = None,
     console_url: ConsoleUrlOption = DEFAULT_CONSOLE_URL,
+    tile_url: TileUrlOption = None,
 ) -> None:
     """Upload the dashboards into their folders (created if missing); unchanged ones are left
     alone, so running it again changes nothing."""
@@ -137,7 +159,8 @@ def grafana_push(
     if lang is not Languages.ALL:
         titles = {Lang(lang.value): titles[Lang(lang.value)]}
     console_url = _console_url(console_url)
-    boards = build_dashboards(_registry(types), _geography(geography, config), console_url)
+    places = _geography(geography, config)
+    boards = build_dashboards(_registry(types), places, console_url, _tile_url(tile_url))
     try:
         report = Pusher(connect(url, token=token, user=user, password=password)).push(
             boards, titles

@@ -1,7 +1,8 @@
 """All walls from the registry, as Grafana dashboard JSON, and the files under grafana_dashboards/.
 
 `build_dashboards` is the single source of what the walls are; `export` writes it to
-`<dir>/<lang>/<slug>.json` and `differences` says which committed files no longer match it.
+`<dir>/<lang>/<slug>.json`, with the overview map's GeoJSON layer under `<dir>/maps/`
+(`map_files`), and `differences` says which committed files no longer match either.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from grafana_dashboards.console_links import DEFAULT_CONSOLE_URL
 from grafana_dashboards.domains import domain_board
 from grafana_dashboards.drilldown import drilldown_board
 from grafana_dashboards.i18n import Lang
+from grafana_dashboards.map_files import MAP_FILES_DIR, map_files
 from grafana_dashboards.overview import overview_board
+from grafana_dashboards.subdistrict_map import checked_tile_url
 from schemas.geography import Geography, load_geography
 from schemas.registry import Registry
 
@@ -28,8 +31,10 @@ Board = dict[str, Any]
 
 
 def _makers(
-    registry: Registry, geography: Geography, console_url: str
+    registry: Registry, geography: Geography, console_url: str, tile_url: str | None
 ) -> dict[str, Callable[[Lang], dashboard.Dashboard]]:
+    # issue 15: overview_board passes `tile_url`, `registry` and `lang` on to subdistrict_map
+    # once overview.py takes them (the lead's merge); until then the overview's map is offline.
     makers: dict[str, Callable[[Lang], dashboard.Dashboard]] = {
         "overview": lambda lang: overview_board(registry, geography, lang)
     }
@@ -49,16 +54,19 @@ def build_dashboards(
     registry: Registry,
     geography: Geography | None = None,
     console_url: str = DEFAULT_CONSOLE_URL,
+    tile_url: str | None = None,
 ) -> dict[str, Board]:
     """Relative file name (`zh/overview.json`) -> dashboard JSON, for every language. Titles name
     the places of `geography` (left out: the shipped default, which the committed files show);
     alert and sensor tables link to the ops console at `console_url` (GrafanaError if it is no
-    http(s) URL; the committed files hold the gateway's default address)."""
+    http(s) URL; the committed files hold the gateway's default address); the overview map
+    shows no tiles unless given a deployment's `tile_url` (GrafanaError if malformed)."""
     places = load_geography() if geography is None else geography
+    tiles = None if tile_url is None else checked_tile_url(tile_url)
     return {
         f"{lang.value}/{slug}.json": to_json(make(lang))
         for lang in Lang
-        for slug, make in _makers(registry, places, console_url).items()
+        for slug, make in _makers(registry, places, console_url, tiles).items()
     }
 
 
@@ -71,15 +79,25 @@ def export(
     directory: Path = DASHBOARDS_DIR,
     geography: Geography | None = None,
     console_url: str = DEFAULT_CONSOLE_URL,
+    tile_url: str | None = None,
 ) -> list[Path]:
-    """Write every dashboard; remove generated files that no longer have a dashboard."""
-    boards = build_dashboards(registry, geography, console_url)
+    """Write every dashboard and the map files; remove generated files that no longer have a
+    dashboard. Returns the dashboards' paths."""
+    boards = build_dashboards(registry, geography, console_url, tile_url)
     written = []
     for relative, board in boards.items():
         path = directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(board), encoding="utf-8")
         written.append(path)
+    maps = _map_files(geography)
+    for relative, content in maps.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    for path in (directory / MAP_FILES_DIR).glob("*.geojson"):
+        if f"{MAP_FILES_DIR}/{path.name}" not in maps:
+            path.unlink()
     for lang in Lang:
         for path in (directory / lang.value).glob("*.json"):
             if f"{lang.value}/{path.name}" not in boards:
@@ -87,20 +105,30 @@ def export(
     return written
 
 
+def _map_files(geography: Geography | None) -> dict[str, str]:
+    return map_files(load_geography() if geography is None else geography)
+
+
 def differences(
     registry: Registry,
     directory: Path = DASHBOARDS_DIR,
     geography: Geography | None = None,
     console_url: str = DEFAULT_CONSOLE_URL,
+    tile_url: str | None = None,
 ) -> list[str]:
     """Files that are missing, stale or left over, relative to `directory`."""
-    boards = build_dashboards(registry, geography, console_url)
+    expected = {
+        name: render(board)
+        for name, board in build_dashboards(registry, geography, console_url, tile_url).items()
+    }
+    expected.update(_map_files(geography))
     found = {
         f"{lang.value}/{p.name}" for lang in Lang for p in (directory / lang.value).glob("*.json")
     }
-    problems = [f"{name}: missing" for name in sorted(set(boards) - found)]
-    problems += [f"{name}: not generated any more" for name in sorted(found - set(boards))]
-    for name in sorted(set(boards) & found):
-        if (directory / name).read_text(encoding="utf-8") != render(boards[name]):
+    found |= {f"{MAP_FILES_DIR}/{p.name}" for p in (directory / MAP_FILES_DIR).glob("*.geojson")}
+    problems = [f"{name}: missing" for name in sorted(set(expected) - found)]
+    problems += [f"{name}: not generated any more" for name in sorted(found - set(expected))]
+    for name in sorted(set(expected) & found):
+        if (directory / name).read_text(encoding="utf-8") != expected[name]:
             problems.append(f"{name}: differs from the generator's output")
     return problems
