@@ -33,10 +33,8 @@ Board = dict[str, Any]
 def _makers(
     registry: Registry, geography: Geography, console_url: str, tile_url: str | None
 ) -> dict[str, Callable[[Lang], dashboard.Dashboard]]:
-    # issue 15: overview_board passes `tile_url`, `registry` and `lang` on to subdistrict_map
-    # once overview.py takes them (the lead's merge); until then the overview's map is offline.
     makers: dict[str, Callable[[Lang], dashboard.Dashboard]] = {
-        "overview": lambda lang: overview_board(registry, geography, lang)
+        "overview": lambda lang: overview_board(registry, geography, lang, tile_url)
     }
     for domain in registry.domains_in_use():  # a declared domain without types has no wall
         makers[domain.code] = lambda lang, d=domain: domain_board(registry, d, lang)  # type: ignore[misc]

@@ -111,13 +111,24 @@ def alerts_by_domain_panel(
     )
 
 
-def overview_board(registry: Registry, geography: Geography, lang: Lang) -> dashboard.Dashboard:
+def overview_board(
+    registry: Registry, geography: Geography, lang: Lang, tile_url: str | None = None
+) -> dashboard.Dashboard:
     """One 1920x1080 screen (`KIOSK_ROWS` grid rows): the map and the alerts at the top, the
     vital signs of every domain across, ingest health at the bottom."""
     title = overview_title(geography, lang)
     target = board("overview", title, lang, refresh="30s").with_variable(online_window_variable())
     layout = Layout(target)
-    layout.add(subdistrict_map(text("map", lang), map_sql(lang), width=10, height=13))
+    the_map = subdistrict_map(
+        text("map", lang),
+        map_sql(lang),
+        lang=lang,
+        registry=registry,
+        tile_url=tile_url,
+        width=10,
+        height=13,
+    )
+    layout.add(the_map)
     layout.stack(
         [
             alerts_by_grade_panel(lang, width=14, height=4),

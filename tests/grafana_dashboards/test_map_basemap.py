@@ -114,7 +114,7 @@ def test_export_writes_the_polygons_and_check_covers_them(tmp_path: Path) -> Non
     assert written.exit_code == 0, written.output
     geojson = tmp_path / SUBDISTRICTS_FILE
     assert geojson.read_text(encoding="utf-8") == map_files(load_geography())[SUBDISTRICTS_FILE]
-    check = ["grafana", "export", "--check", "--output", out]
+    check = ["grafana", "export", "--check", "--output", out, "--tile-url", TILES]
     assert runner.invoke(app, check).exit_code == 0
     geojson.write_text(geojson.read_text(encoding="utf-8") + " ", encoding="utf-8")
     stale = runner.invoke(app, check)
