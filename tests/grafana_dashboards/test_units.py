@@ -143,16 +143,42 @@ def _units(panel: dict[str, Any]) -> Iterator[str]:
                 yield prop["value"]
 
 
-def _shown_metric(panel: dict[str, Any], registry: Registry) -> tuple[str, Metric] | None:
-    """The registry metric a panel shows: the one (type, metric) its queries read, if one."""
+@dataclass(frozen=True, slots=True)
+class MetricField:
+    """A value a panel shows of one registry metric, with the unit and decimals it shows it in."""
+
+    where: str
+    name: str  # type.metric
+    metric: Metric
+    unit: str
+    decimals: int | None
+
+
+def _metric_fields(where: str, panel: dict[str, Any], registry: Registry) -> Iterator[MetricField]:
+    """The registry metrics a panel shows: the one (type, metric) its queries read, in its
+    defaults; with several, each field an override names after a type that the queries read
+    one metric of (a tile per type), in that override's unit."""
     queries = [target.get("rawSql", "") for target in panel.get("targets", [])]
     pairs = {pair for query in queries for pair in METRIC_IN_SQL.findall(query)}
-    if len(pairs) != 1:
-        return None
-    type_name, metric_name = pairs.pop()
-    metric = registry.metric(type_name, metric_name)
-    assert metric is not None, f"panel {panel.get('title')!r} reads {type_name}.{metric_name}"
-    return f"{type_name}.{metric_name}", metric
+    field_config = panel.get("fieldConfig", {})
+    defaults = field_config.get("defaults", {})
+
+    def field(pair: tuple[str, str], properties: dict[str, Any]) -> MetricField:
+        metric = registry.metric(*pair)
+        assert metric is not None, f"{where} reads {pair[0]}.{pair[1]}, not in the registry"
+        unit = properties.get("unit", defaults.get("unit")) or ""
+        decimals = properties.get("decimals", defaults.get("decimals"))
+        return MetricField(where, ".".join(pair), metric, unit, decimals)
+
+    if len(pairs) == 1:
+        yield field(next(iter(pairs)), {})
+        return
+    for override in field_config.get("overrides", []):
+        matcher = override.get("matcher", {})
+        of_type = [p for p in pairs if matcher.get("options") == p[0]]
+        properties = {p.get("id"): p.get("value") for p in override.get("properties", [])}
+        if matcher.get("id") == "byName" and len(of_type) == 1 and "unit" in properties:
+            yield field(of_type[0], properties)
 
 
 def _values(metric: Metric) -> list[float]:
@@ -174,18 +200,15 @@ def test_every_panel_reads_in_its_metrics_unit_at_its_thresholds(registry: Regis
     for file_name, board in build_dashboards(registry).items():
         for panel in _panels(board.get("panels", [])):
             units.update(_units(panel))
-            found = _shown_metric(panel, registry)
-            if found is None:
-                continue
-            name, metric = found
-            shown[file_name.split("/")[0]].add(name)
-            unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit") or ""
-            decimals = panel.get("fieldConfig", {}).get("defaults", {}).get("decimals")
             where = f"{file_name} {panel.get('title', '')!r}"
-            if metric.kind is MetricKind.STATE:  # the number of sensors in the state
-                cases += [Case(where, unit, "", n, decimals) for n in SENSOR_COUNTS]
-            else:
-                cases += [Case(where, unit, metric.unit, v, decimals) for v in _values(metric)]
+            for field in _metric_fields(where, panel, registry):
+                shown[file_name.split("/")[0]].add(field.name)
+                if field.metric.kind is MetricKind.STATE:  # the number of sensors in the state
+                    counts = SENSOR_COUNTS
+                    cases += [Case(where, field.unit, "", n, field.decimals) for n in counts]
+                    continue
+                declared, values = field.metric.unit, _values(field.metric)
+                cases += [Case(where, field.unit, declared, v, field.decimals) for v in values]
     kinds = check(cases, units)
     unknown = sorted(u for u, k in kinds.items() if k == "unknown")
     assert unknown == [], f"unit ids Grafana does not know: {unknown}"
