@@ -8,10 +8,13 @@ STAMP := $(VENV)/.installed-stamp
 # The ops console's front-end packages (ECharts, Swagger UI), pinned by package-lock.json.
 CONSOLE := gateway/console
 CONSOLE_STAMP := $(CONSOLE)/node_modules/.installed-stamp
+# Grafana's own unit formatting (@grafana/data, the version deploy/ runs) for the units test.
+GRAFANA_UNITS := tests/grafana_dashboards/grafana_units
+GRAFANA_UNITS_STAMP := $(GRAFANA_UNITS)/node_modules/.installed-stamp
 
 .PHONY: setup system-deps demo test lint bench clean
 
-setup: system-deps $(STAMP) $(CONSOLE_STAMP)
+setup: system-deps $(STAMP) $(CONSOLE_STAMP) $(GRAFANA_UNITS_STAMP)
 
 system-deps:
 	@scripts/system-deps.sh
@@ -27,6 +30,11 @@ $(STAMP): pyproject.toml
 # @scarf/scarf would report the install to its maker: scarfSettings in package.json says no too).
 $(CONSOLE_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
 	cd $(CONSOLE) && npm ci --no-audit --no-fund --prefer-offline --ignore-scripts
+	@touch $@
+
+# The same way for the units test's package (tests/grafana_dashboards/test_units.py).
+$(GRAFANA_UNITS_STAMP): $(GRAFANA_UNITS)/package.json $(GRAFANA_UNITS)/package-lock.json
+	cd $(GRAFANA_UNITS) && npm ci --no-audit --no-fund --prefer-offline --ignore-scripts
 	@touch $@
 
 demo: setup
@@ -50,4 +58,5 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache $(CONSOLE)/node_modules
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache $(CONSOLE)/node_modules \
+		$(GRAFANA_UNITS)/node_modules

@@ -127,7 +127,7 @@ def _vital_field(sensor_type: SensorType, lang: Lang) -> panels.Override:
         sensor_type.name,
         {
             "displayName": label,
-            "unit": "short" if metric.states else metric_unit(metric),
+            "unit": "none" if metric.states else metric_unit(metric),
             "decimals": 0 if count else metric.precision,
             "thresholds": place_thresholds(metric).build(),
         },
