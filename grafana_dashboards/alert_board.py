@@ -13,12 +13,7 @@ from grafana_foundation_sdk.builders import dashboard
 
 from grafana_dashboards import panels, sql, tables
 from grafana_dashboards.boards import Layout, board, grade_variable, subdistrict_variable
-from grafana_dashboards.console_links import (
-    FINGERPRINT,
-    alert_links,
-    console_url_variable,
-    hidden_column,
-)
+from grafana_dashboards.console_links import FINGERPRINT, alert_links, console_url_variable
 from grafana_dashboards.i18n import Lang, name_column, text
 from grafana_dashboards.labels import grade_colours, grade_labels
 from grafana_dashboards.overview import alerts_by_grade_sql
@@ -38,6 +33,13 @@ WHERE $__timeFilter(t.at) AND t.kind IN ('firing', 'grade_up') AND t.grade IN ({
   AND {IN_PLACE}
 GROUP BY 1, 2
 ORDER BY 1, 2"""
+
+
+# What open_alerts_sql returns and a person reads, in this order.
+OPEN_ALERT_COLUMNS = (
+    "grade", "rule_id", "subject", "subdistrict", "value", "phase", "ops", "assignee",
+    "firing_since", "acknowledged_at",
+)  # fmt: skip
 
 
 def open_alerts_sql(lang: Lang) -> str:
@@ -123,11 +125,15 @@ def alert_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
         text("timeline", lang), timeline_sql(lang), unit="short", bars=True, width=24
     ).overrides(panels.colour_by_name(grade_colours(lang)))
     layout.add(timeline)
-    open_alerts = (
-        tables.rows_table(text("open_alerts", lang), open_alerts_sql(lang), height=10)
-        .data_links(alert_links(lang))
-        .overrides([hidden_column(FINGERPRINT)])
-    )
+    open_alerts = tables.rows_table(
+        text("open_alerts", lang),
+        open_alerts_sql(lang),
+        lang,
+        shown=OPEN_ALERT_COLUMNS,
+        hidden=(FINGERPRINT,),
+        no_value="no_alerts",
+        height=10,
+    ).data_links(alert_links(lang))
     layout.add(open_alerts)
     durations = panels.time_series(
         text("durations", lang), handling_series_sql(lang), unit="s", width=24
