@@ -16,6 +16,7 @@ from grafana_foundation_sdk.models import dashboard as models
 
 from grafana_dashboards import panels, sql, tables
 from grafana_dashboards.boards import Layout, board, grade_variable, subdistrict_variable, uid
+from grafana_dashboards.cell_words import ops_shown
 from grafana_dashboards.console_links import FINGERPRINT, alert_links, console_url_variable
 from grafana_dashboards.i18n import Lang, name_column, text
 from grafana_dashboards.labels import grade_colours, grade_labels
@@ -51,8 +52,8 @@ def open_alerts_sql(lang: Lang) -> str:
     type and id when the subject is a sensor, else empty; its subdistrict, else all of them
     (Grafana's `$__all`, spelt with chr(36) so that Grafana does not read it as a variable)."""
     return f"""SELECT {grade_labels(lang, "a.grade")} AS grade, a.rule_id, a.subject_id AS subject,
-       d.{name_column(lang)} AS subdistrict, a.value, a.phase, a.ops, a.assignee,
-       a.firing_since, a.acknowledged_at, a.fingerprint,
+       d.{name_column(lang)} AS subdistrict, a.value, a.phase, {ops_shown("a")} AS ops,
+       a.assignee, a.firing_since, a.acknowledged_at, a.fingerprint,
        t.name AS sensor_type, s.external_id AS sensor_id,
        coalesce(a.subdistrict, chr(36) || '__all') AS subdistrict_code
 FROM alerts a

@@ -26,7 +26,9 @@ from grafana_dashboards.labels import grade_colours
 
 __all__ = [
     "ATTENTION",
+    "CLOSED_WHILE_FIRING",
     "HEADERS",
+    "OPS_SHOWN",
     "OPS_STATES",
     "PHASES",
     "cell_style",
@@ -34,6 +36,7 @@ __all__ = [
     "header",
     "online_mappings",
     "ops_mappings",
+    "ops_shown",
     "phase_mappings",
 ]
 
@@ -55,6 +58,10 @@ OPS_STATES: dict[str, str] = {
     "assigned": WAITING,
     "closed": SETTLED,
 }
+# Not stored: closed by ops while the condition still holds (alerts.model.closed_while_firing),
+# which the console's duty list marks "已关闭（仍在告警）"; `ops_shown` derives it.
+CLOSED_WHILE_FIRING = "closed_while_firing"
+OPS_SHOWN: dict[str, str] = {**OPS_STATES, CLOSED_WHILE_FIRING: ATTENTION}
 
 # SQL column name -> i18n key of its header, for every column a wall's table shows.
 HEADERS: dict[str, str] = {
@@ -101,8 +108,17 @@ def phase_mappings(lang: Lang) -> list[dict[str, Any]]:
     return [_value_map({p: (text(f"phase_{p}", lang), c) for p, c in PHASES.items()})]
 
 
+def ops_shown(alias: str) -> str:
+    """SQL: the ops state a table shows for the alerts row `alias` (its `ops`, or
+    closed_while_firing, like the console)."""
+    return (
+        f"CASE WHEN {alias}.ops = 'closed' AND {alias}.phase IN ('pending', 'firing') "
+        f"THEN '{CLOSED_WHILE_FIRING}' ELSE {alias}.ops END"
+    )
+
+
 def ops_mappings(lang: Lang) -> list[dict[str, Any]]:
-    return [_value_map({o: (text(f"ops_{o}", lang), c) for o, c in OPS_STATES.items()})]
+    return [_value_map({o: (text(f"ops_{o}", lang), c) for o, c in OPS_SHOWN.items()})]
 
 
 def online_mappings(lang: Lang) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from grafana_dashboards.boards import (
     query_variable,
     subdistrict_variable,
 )
-from grafana_dashboards.cell_words import ATTENTION, SETTLED
+from grafana_dashboards.cell_words import ATTENTION, SETTLED, ops_shown
 from grafana_dashboards.console_links import (
     FINGERPRINT,
     alert_links,
@@ -107,8 +107,8 @@ ORDER BY 1, 2"""
 
 def sensor_alerts_sql(lang: Lang) -> str:
     return f"""SELECT {grade_labels(lang, "a.grade")} AS grade, a.rule_id, a.subject_id AS sensor,
-       a.phase, a.ops, a.value, a.firing_since, a.resolved_at, a.acknowledged_at, a.closed_at,
-       a.fingerprint
+       a.phase, {ops_shown("a")} AS ops, a.value, a.firing_since, a.resolved_at,
+       a.acknowledged_at, a.closed_at, a.fingerprint
 FROM alerts a
 WHERE a.subject_kind = 'sensor' AND a.subject_id IN ({SENSORS})
   AND a.phase <> 'inactive'

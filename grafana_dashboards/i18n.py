@@ -102,6 +102,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_value": ("无数据", "No data"),
     "no_alerts": ("无预警", "No alerts"),
     "open_sensor_board": ("查看该传感器详情看板", "This sensor's drill-down board"),
+    "ops_closed_while_firing": ("已关闭（仍在告警）", "Closed while firing"),
 }
 
 GRADE_NAMES: dict[Grade, tuple[str, str]] = {

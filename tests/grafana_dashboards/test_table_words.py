@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from alerts.model import OpsState, Phase
+from alerts.model import OpsState, Phase, closed_while_firing
 from grafana_dashboards import alert_board, cell_words
 from grafana_dashboards.boards import uid
 from grafana_dashboards.generate import build_dashboards
@@ -68,7 +68,9 @@ def test_the_tables_know_every_phase_and_ops_state_the_alert_store_holds(
 ) -> None:
     assert set(cell_words.PHASES) == {p.value for p in Phase}
     assert set(cell_words.OPS_STATES) == {o.value for o in OpsState}
-    columns = {"phase": {p.value for p in Phase}, "ops": {o.value for o in OpsState}}
+    # and the state the console derives (alerts.model.closed_while_firing), as the tables do
+    shown = {o.value for o in OpsState} | {cell_words.CLOSED_WHILE_FIRING}
+    columns = {"phase": {p.value for p in Phase}, "ops": shown}
     seen = 0
     for name, panel in _panels(boards, "table"):
         for column, codes in columns.items():
@@ -83,7 +85,7 @@ def test_codes_read_as_the_ops_consoles_words() -> None:
     """Same words on the wall as on the console's duty list and sensor pages."""
     same = {
         **{f"phase_{p.value}": f"duty.phase_{p.value}" for p in Phase},
-        **{f"ops_{o.value}": f"duty.ops_{o.value}" for o in OpsState},
+        **{f"ops_{o}": f"duty.ops_{o}" for o in cell_words.OPS_SHOWN},
         "online_state": "sensor.online",
         "offline_state": "sensor.offline",
         "col_grade": "duty.col_grade",
@@ -210,29 +212,43 @@ def test_alert_rows_open_the_sensor_board_with_its_variables_and_the_time_range(
             assert _column(panel, column) == {"custom.hidden": True}
 
 
-@POSTGRES_ONLY
-async def test_a_sensors_alert_row_holds_values_the_sensor_board_offers(
-    prepared: ScratchDatabase, conn: asyncpg.Connection, now: datetime
-) -> None:
-    sensor = await conn.fetchrow(
-        """SELECT s.external_id, t.name AS type, t.domain, d.code AS subdistrict
-        FROM sensors s JOIN sensor_types t ON t.id = s.sensor_type_id
-        JOIN subdistricts d ON d.id = s.subdistrict_id ORDER BY s.external_id LIMIT 1"""
-    )
-    insert = """INSERT INTO alerts (fingerprint, rule_id, subject_kind, subject_id, domain,
-        subdistrict, phase, grade, firing_since) VALUES ($1, 'r', $2, $3, $4, $5, 'firing',
-        'red', $6)"""
-    await conn.execute(
-        insert, "fp-sensor", "sensor", sensor["external_id"], sensor["domain"],
-        sensor["subdistrict"], now,
-    )  # fmt: skip
-    await conn.execute(insert, "fp-district", "district", "d", sensor["domain"], None, now)
-    variables = {"grade": single("red"), "subdistrict": single(sensor["subdistrict"])}
+_ALERT = """INSERT INTO alerts (fingerprint, rule_id, subject_kind, subject_id, domain,
+    subdistrict, phase, grade, firing_since, ops) VALUES ($1, 'r', $2, $3, $4, $5, $6, 'red', $7,
+    $8)"""
+
+
+async def _open_alerts(
+    conn: asyncpg.Connection, subdistrict: str, now: datetime
+) -> dict[str, asyncpg.Record]:
+    variables = {"grade": single("red"), "subdistrict": single(subdistrict)}
     query = expand(
         alert_board.open_alerts_sql(Lang.ZH), now - timedelta(hours=1), now,
         variables=variables, interval=timedelta(minutes=1), timescaledb=False,
     )  # fmt: skip
-    rows = {r["fingerprint"]: r for r in await conn.fetch(query)}
+    return {r["fingerprint"]: r for r in await conn.fetch(query)}
+
+
+async def _a_sensor(conn: asyncpg.Connection) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """SELECT s.external_id, t.name AS type, t.domain, d.code AS subdistrict
+        FROM sensors s JOIN sensor_types t ON t.id = s.sensor_type_id
+        JOIN subdistricts d ON d.id = s.subdistrict_id ORDER BY s.external_id LIMIT 1"""
+    )
+
+
+@POSTGRES_ONLY
+async def test_a_sensors_alert_row_holds_values_the_sensor_board_offers(
+    prepared: ScratchDatabase, conn: asyncpg.Connection, now: datetime
+) -> None:
+    sensor = await _a_sensor(conn)
+    await conn.execute(
+        _ALERT, "fp-sensor", "sensor", sensor["external_id"], sensor["domain"],
+        sensor["subdistrict"], "firing", now, "open",
+    )  # fmt: skip
+    await conn.execute(
+        _ALERT, "fp-district", "district", "d", sensor["domain"], None, "firing", now, "open"
+    )
+    rows = await _open_alerts(conn, sensor["subdistrict"], now)
     columns = alert_board.BOARD_LINK_COLUMNS
     assert [rows["fp-sensor"][c] for c in columns] == [
         sensor["type"],
@@ -242,3 +258,23 @@ async def test_a_sensors_alert_row_holds_values_the_sensor_board_offers(
     # district-wide: no sensor to pick, every subdistrict (Grafana's All)
     assert [rows["fp-district"][c] for c in columns] == [None, None, "$__all"]
     assert rows["fp-sensor"]["phase"] == Phase.FIRING  # the code; the table maps it to words
+
+
+@POSTGRES_ONLY
+async def test_the_tables_show_closed_while_firing_like_the_console(
+    prepared: ScratchDatabase, conn: asyncpg.Connection, now: datetime
+) -> None:
+    sensor = await _a_sensor(conn)
+    cases = [(p, o) for p in Phase if p is not Phase.INACTIVE for o in OpsState]
+    for n, (phase, ops) in enumerate(cases):
+        await conn.execute(
+            _ALERT, f"fp{n}", "sensor", sensor["external_id"], sensor["domain"],
+            sensor["subdistrict"], phase.value, now, ops.value,
+        )  # fmt: skip
+    rows = await _open_alerts(conn, sensor["subdistrict"], now)
+    for n, (phase, ops) in enumerate(cases):
+        if phase is Phase.RESOLVED and ops is OpsState.CLOSED:
+            assert f"fp{n}" not in rows  # done with: off the list
+            continue
+        expected = cell_words.CLOSED_WHILE_FIRING if closed_while_firing(phase, ops) else ops
+        assert rows[f"fp{n}"]["ops"] == expected, (phase, ops)

@@ -5,7 +5,8 @@ Read: the board's title and links, the labels and option texts of the variables 
 panel's title and description, its column headers (`displayName`, `organize` renames), value
 mapping texts, `noValue`, data link titles, and the names its SQL fixes for series and columns
 (quoted aliases, `'text' AS metric`, CASE ... THEN 'text'). Not read: SQL names that the panel
-renames or hides, units (Grafana's own ids, another test), URLs.
+renames or hides, codes its value mappings turn into words, units (Grafana's own ids, another
+test), URLs.
 """
 
 from __future__ import annotations
@@ -86,10 +87,27 @@ def _override_texts(override: dict[str, Any], path: str) -> Iterator[tuple[str, 
                 yield where, link.get("title", "")
 
 
-def _sql_texts(sql: str) -> Iterator[tuple[str, str]]:
+def _mapped_codes(panel: dict[str, Any]) -> set[str]:
+    """Codes the panel's value mappings turn into words: in its SQL they are not read."""
+    config = panel.get("fieldConfig", {})
+    mappings = [
+        *config.get("defaults", {}).get("mappings", []),
+        *(
+            m
+            for o in config.get("overrides", [])
+            for p in o.get("properties", [])
+            if p["id"] == "mappings"
+            for m in p["value"]
+        ),
+    ]
+    return {code for m in mappings if m.get("type") == "value" for code in m["options"]}
+
+
+def _sql_texts(sql: str, codes: set[str]) -> Iterator[tuple[str, str]]:
     for pattern in (_QUOTED_ALIAS, _LITERAL_NAME, _CASE_TEXT):
         for found in pattern.findall(sql):
-            yield "rawSql", found.replace("''", "'")
+            if found not in codes:
+                yield "rawSql", found.replace("''", "'")
 
 
 def panel_texts(panel: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -105,7 +123,7 @@ def panel_texts(panel: dict[str, Any]) -> Iterator[tuple[str, str]]:
         for column, shown in renames.items():
             yield f"transformations.renameByName[{column}]", shown
     for target in panel.get("targets", []):
-        yield from _sql_texts(target.get("rawSql", ""))
+        yield from _sql_texts(target.get("rawSql", ""), _mapped_codes(panel))
 
 
 def _panels(board: dict[str, Any]) -> Iterator[dict[str, Any]]:
