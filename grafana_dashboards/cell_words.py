@@ -85,14 +85,19 @@ HEADERS: dict[str, str] = {
 }
 
 
-def header(column: str, lang: Lang) -> models.DynamicConfigValue:
+def header(column: str, lang: Lang) -> list[models.DynamicConfigValue]:
+    """The column's header, and a dash for its empty cells: Grafana writes a field's `noValue`
+    into null cells too, so without it the panel's "无预警" would fill every blank assignee."""
     key = HEADERS.get(column)
     if key is None:
         raise GrafanaError(
             f"table column {column!r} has no header: add it to cell_words.HEADERS "
             "(and its words to i18n) or hide it"
         )
-    return models.DynamicConfigValue(id_val="displayName", value=text(key, lang))
+    return [
+        models.DynamicConfigValue(id_val="displayName", value=text(key, lang)),
+        models.DynamicConfigValue(id_val="noValue", value=text("empty_cell", lang)),
+    ]
 
 
 def _value_map(words: dict[str, tuple[str, str]]) -> dict[str, Any]:

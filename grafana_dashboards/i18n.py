@@ -103,6 +103,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_alerts": ("无预警", "No alerts"),
     "open_sensor_board": ("查看该传感器详情看板", "This sensor's drill-down board"),
     "ops_closed_while_firing": ("已关闭（仍在告警）", "Closed while firing"),
+    # An empty cell (Grafana would show the panel's noValue there), as the console writes it.
+    "empty_cell": ("—", "—"),
 }
 
 GRADE_NAMES: dict[Grade, tuple[str, str]] = {

@@ -49,7 +49,7 @@ def rows_table(
         .no_value(text(no_value, lang))
     )
     for column in shown:
-        panel.override_by_name(column, [header(column, lang), *cell_style(column, lang)])
+        panel.override_by_name(column, [*header(column, lang), *cell_style(column, lang)])
     return with_overrides(panel, [hidden_column(column) for column in hidden])
 
 

@@ -174,6 +174,8 @@ async def test_every_column_a_table_shows_has_a_header_in_the_walls_language(
                 key = cell_words.HEADERS.get(column)
                 assert key is not None, (name, result.panel, column)
                 assert header == text(key, lang), (name, result.panel, column)
+                # a null cell shows a dash, not the panel's "no alerts"
+                assert props["noValue"] == text("empty_cell", lang), (name, result.panel, column)
                 checked.add((name, result.panel, column))
     assert len(checked) == 2 * (10 + 6 + 10)  # open alerts, sensors, sensor alerts
 
