@@ -1,23 +1,41 @@
 """Each wall speaks its own language: the zh boards hold no English identifier in any text a
 person reads (titles, column headers, mapping texts, noValue, link titles, variable labels,
-names fixed in SQL), the en boards no Chinese. The walker is `wall_texts`."""
+names fixed in SQL), the en boards no Chinese; and no table or map tooltip shows a column under
+its SQL name, in either language. The walker is `wall_texts`."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 
 from grafana_dashboards.generate import build_dashboards
 from grafana_dashboards.i18n import Lang, text
 from schemas.registry import Registry
-from tests.grafana_dashboards.wall_texts import Text, board_texts, chinese, english_words
+from tests.grafana_dashboards.panel_sql import run_board
+from tests.grafana_dashboards.wall_texts import (
+    Text,
+    board_texts,
+    chinese,
+    english_words,
+    unnamed_columns,
+)
+from tests.harness import POSTGRES_ONLY, ScratchDatabase
 
 # (board, panel title) of panels in modules other helpers of issue 15 own (overview.py,
-# ingest_health.py, subdistrict_map.py, domains.py) that still show the other language: the lead
-# clears this after merging. A listed panel that no longer offends fails the test, so the set
-# only shrinks. Empty: at the time of writing every panel passes.
-PENDING_ELSEWHERE: frozenset[tuple[str, str]] = frozenset()
+# ingest_health.py, subdistrict_map.py, domains.py) that still show the other language or SQL
+# names: the lead clears this after merging. A listed panel that no longer offends fails
+# `test_no_table_or_map_shows_sql_names`, so the set only shrinks.
+PENDING_ELSEWHERE: frozenset[tuple[str, str]] = frozenset(
+    {
+        # the subdistrict map's tooltip lists code, sensors, online, offline, firing_alerts,
+        # worst_grade ... (issue 15, item 8: map tooltips; subdistrict_map.py)
+        ("zh/overview", "街道传感器状态"),
+        ("en/overview", "Sensor status by subdistrict"),
+    }
+)
 
 
 def _other_language(lang: Lang, item: Text) -> list[str]:
@@ -52,7 +70,36 @@ def test_every_board_reads_in_its_own_language(boards: dict[str, dict[str, Any]]
         if (t.board, t.panel) not in PENDING_ELSEWHERE
     )
     assert report == "", "texts in the other language:\n" + report
-    stale = PENDING_ELSEWHERE - pending
+    assert pending <= PENDING_ELSEWHERE
+
+
+@POSTGRES_ONLY
+async def test_no_table_or_map_shows_sql_names(
+    prepared: ScratchDatabase, conn: asyncpg.Connection, boards: dict[str, Any], now: datetime
+) -> None:
+    """Column names come from the SQL Grafana runs: each board's panels are run (`run_board`)
+    and every column a table or a map's tooltip would show must be renamed or hidden."""
+    unnamed: dict[tuple[str, str], set[str]] = {}
+    for name, board in boards.items():
+        shown = {p["title"]: p for p in board["panels"] if p["type"] in ("table", "geomap")}
+        if not shown:
+            continue
+        async for result in run_board(conn, name, board, now - timedelta(days=1), now,
+                                      timescaledb=False):  # fmt: skip
+            panel = shown.get(result.panel)
+            if panel is not None and result.columns:
+                key = (name.removesuffix(".json"), result.panel)
+                unnamed.setdefault(key, set()).update(unnamed_columns(panel, list(result.columns)))
+    offending = {key: columns for key, columns in unnamed.items() if columns}
+    report = "\n".join(
+        f"{board} | panel {panel!r} | columns under their SQL names: {sorted(columns)}"
+        for (board, panel), columns in sorted(offending.items())
+        if (board, panel) not in PENDING_ELSEWHERE
+    )
+    assert report == "", report
+    assert len(unnamed) == 8  # three tables and the overview map, zh and en
+    static = {(t.board, t.panel) for t, _ in offences(boards)}
+    stale = PENDING_ELSEWHERE - set(offending) - static
     assert not stale, f"PENDING_ELSEWHERE lists panels that now pass, remove them: {stale}"
 
 

@@ -149,3 +149,23 @@ def board_texts(name: str, board: dict[str, Any]) -> Iterator[Text]:
     for panel in _panels(board):
         for path, text in panel_texts(panel):
             yield Text(slug, panel.get("title", ""), path, text)
+
+
+def unnamed_columns(panel: dict[str, Any], columns: list[str]) -> list[str]:
+    """The SQL columns a table or a map tooltip shows under their SQL name: neither renamed
+    (a displayName override, an organize rename) nor hidden (custom.hidden, hidden from the
+    tooltip, excluded by organize)."""
+    named: set[str] = set()
+    for override in panel.get("fieldConfig", {}).get("overrides", []):
+        if override["matcher"].get("id") != "byName":
+            continue
+        for prop in override.get("properties", []):
+            hides = prop["id"] == "custom.hidden" and prop["value"] is True
+            hides |= prop["id"] == "custom.hideFrom" and bool(prop["value"].get("tooltip"))
+            if prop["id"] == "displayName" or hides:
+                named.add(override["matcher"]["options"])
+    for transformation in panel.get("transformations", []):
+        options = transformation.get("options", {})
+        named |= set(options.get("renameByName", {}))
+        named |= {c for c, excluded in options.get("excludeByName", {}).items() if excluded}
+    return [c for c in columns if c not in named]
