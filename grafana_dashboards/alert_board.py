@@ -1,7 +1,8 @@
 """The alert board: alerts firing by grade, the timeline, open alerts, handling times.
 
 Open alerts link to the ops console's page of each alert (`console_links`), where they are
-handled; the list keeps an alert closed while it still fires, like the console's duty list.
+handled, and to the sensor drill-down of the alert's sensor; the list keeps an alert closed
+while it still fires, like the console's duty list.
 
 Times to acknowledge and to close are measured in the audit trail (`alert_transitions`): from an
 episode's `firing` transition to the `acknowledged` or `closed` one that followed it.
@@ -10,15 +11,13 @@ episode's `firing` transition to the `acknowledged` or `closed` one that followe
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.models import dashboard as models
 
 from grafana_dashboards import panels, sql, tables
-from grafana_dashboards.boards import Layout, board, grade_variable, subdistrict_variable
-from grafana_dashboards.console_links import (
-    FINGERPRINT,
-    alert_links,
-    console_url_variable,
-    hidden_column,
-)
+from grafana_dashboards.boards import Layout, board, grade_variable, subdistrict_variable, uid
+from grafana_dashboards.cell_words import ops_shown
+from grafana_dashboards.console_links import FINGERPRINT, alert_links, console_url_variable
 from grafana_dashboards.i18n import Lang, name_column, text
 from grafana_dashboards.labels import grade_colours, grade_labels
 from grafana_dashboards.overview import alerts_by_grade_sql
@@ -40,17 +39,48 @@ GROUP BY 1, 2
 ORDER BY 1, 2"""
 
 
+# What open_alerts_sql returns: shown in this order, and hidden (read by the rows' links).
+OPEN_ALERT_COLUMNS = (
+    "grade", "rule_id", "subject", "subdistrict", "value", "phase", "ops", "assignee",
+    "firing_since", "acknowledged_at",
+)  # fmt: skip
+BOARD_LINK_COLUMNS = ("sensor_type", "sensor_id", "subdistrict_code")
+
+
 def open_alerts_sql(lang: Lang) -> str:
+    """Also the sensor board's variables for the row's link (`sensor_board_link`): the sensor's
+    type and id when the subject is a sensor, else empty; its subdistrict, else all of them
+    (Grafana's `$__all`, spelt with chr(36) so that Grafana does not read it as a variable)."""
     return f"""SELECT {grade_labels(lang, "a.grade")} AS grade, a.rule_id, a.subject_id AS subject,
-       d.{name_column(lang)} AS subdistrict, a.value, a.phase, a.ops, a.assignee,
-       a.firing_since, a.acknowledged_at, a.fingerprint
+       d.{name_column(lang)} AS subdistrict, a.value, a.phase, {ops_shown("a")} AS ops,
+       a.assignee, a.firing_since, a.acknowledged_at, a.fingerprint,
+       t.name AS sensor_type, s.external_id AS sensor_id,
+       coalesce(a.subdistrict, chr(36) || '__all') AS subdistrict_code
 FROM alerts a
 LEFT JOIN subdistricts d ON d.code = a.subdistrict
+LEFT JOIN sensors s ON a.subject_kind = 'sensor' AND s.external_id = a.subject_id
+LEFT JOIN sensor_types t ON t.id = s.sensor_type_id
 WHERE a.phase IN ('pending', 'firing', 'resolved')
   AND (a.ops <> 'closed' OR a.phase IN ('pending', 'firing'))
   AND a.grade IN ({GRADES}) AND {IN_PLACE}
 ORDER BY {sql.GRADE_RANK.format(col="a.grade")} DESC, a.firing_since DESC NULLS LAST
 LIMIT 500"""
+
+
+def sensor_board_link(lang: Lang) -> cogbuilder.Builder[models.DashboardLink]:
+    """The row's second link: the sensor drill-down at the alert's sensor, in the same time
+    range. Grafana shows a data link on every row alike (it has no per-row condition), so for a
+    subdistrict- or district-wide alert the type and sensor are empty and the board opens at
+    the place with its own first type and sensor."""
+    fields = "&".join(
+        f"var-{var}=${{__data.fields.{column}}}"
+        for var, column in zip(("type", "sensor", "subdistrict"), BOARD_LINK_COLUMNS, strict=True)
+    )
+    return (
+        dashboard.DashboardLink(text("open_sensor_board", lang))
+        .url(f"/d/{uid('sensor', lang)}?{fields}&${{__url_time_range}}")
+        .target_blank(False)
+    )
 
 
 def _handling(kind: str) -> str:
@@ -123,11 +153,15 @@ def alert_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
         text("timeline", lang), timeline_sql(lang), unit="short", bars=True, width=24
     ).overrides(panels.colour_by_name(grade_colours(lang)))
     layout.add(timeline)
-    open_alerts = (
-        tables.rows_table(text("open_alerts", lang), open_alerts_sql(lang), height=10)
-        .data_links(alert_links(lang))
-        .overrides([hidden_column(FINGERPRINT)])
-    )
+    open_alerts = tables.rows_table(
+        text("open_alerts", lang),
+        open_alerts_sql(lang),
+        lang,
+        shown=OPEN_ALERT_COLUMNS,
+        hidden=(FINGERPRINT, *BOARD_LINK_COLUMNS),
+        no_value="no_alerts",
+        height=10,
+    ).data_links([*alert_links(lang), sensor_board_link(lang)])
     layout.add(open_alerts)
     durations = panels.time_series(
         text("durations", lang), handling_series_sql(lang), unit="s", width=24

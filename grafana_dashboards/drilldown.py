@@ -17,11 +17,11 @@ from grafana_dashboards.boards import (
     query_variable,
     subdistrict_variable,
 )
+from grafana_dashboards.cell_words import ATTENTION, SETTLED, ops_shown
 from grafana_dashboards.console_links import (
     FINGERPRINT,
     alert_links,
     console_url_variable,
-    hidden_column,
     sensor_link,
 )
 from grafana_dashboards.i18n import Lang, name_column, text
@@ -57,6 +57,13 @@ FROM metrics m
 WHERE m.sensor_type_id = {sql.type_id(TYPE)}
 ORDER BY m.id"""
     return query_variable("metric", text("metric", lang), query, multi=True, all=True)
+
+
+SENSOR_COLUMNS = ("sensor", "name", "subdistrict", "online", "status_changed_at", "last_report")
+SENSOR_ALERT_COLUMNS = (
+    "grade", "rule_id", "sensor", "phase", "ops", "value", "firing_since", "resolved_at",
+    "acknowledged_at", "closed_at",
+)  # fmt: skip
 
 
 def sensors_table_sql(lang: Lang) -> str:
@@ -100,8 +107,8 @@ ORDER BY 1, 2"""
 
 def sensor_alerts_sql(lang: Lang) -> str:
     return f"""SELECT {grade_labels(lang, "a.grade")} AS grade, a.rule_id, a.subject_id AS sensor,
-       a.phase, a.ops, a.value, a.firing_since, a.resolved_at, a.acknowledged_at, a.closed_at,
-       a.fingerprint
+       a.phase, {ops_shown("a")} AS ops, a.value, a.firing_since, a.resolved_at,
+       a.acknowledged_at, a.closed_at, a.fingerprint
 FROM alerts a
 WHERE a.subject_kind = 'sensor' AND a.subject_id IN ({SENSORS})
   AND a.phase <> 'inactive'
@@ -120,8 +127,10 @@ def drilldown_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
         .with_variable(console_url_variable(console_url, lang))
     )
     layout = Layout(target)
-    sensors = tables.rows_table(text("sensor_table", lang), sensors_table_sql(lang), height=7)
-    layout.add(sensors.overrides([sensor_link("sensor", lang)]))
+    sensors = tables.rows_table(
+        text("sensor_table", lang), sensors_table_sql(lang), lang, shown=SENSOR_COLUMNS, height=7
+    )
+    layout.add(tables.with_overrides(sensors, [sensor_link("sensor", lang)]))
     series = (
         panels.time_series("${metric:text}", metric_series_sql(lang), unit="none")
         .repeat("metric")
@@ -129,16 +138,21 @@ def drilldown_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
         .max_per_row(2)
     )
     layout.add(series)
-    online = {1: (text("online_state", lang), "green"), 0: (text("offline_state", lang), "red")}
+    # the sensors table's colours (cell_words): online settled, offline needing attention
+    online = {1: (text("online_state", lang), SETTLED), 0: (text("offline_state", lang), ATTENTION)}
     layout.add(
         tables.state_timeline(
-            text("status_history", lang), STATUS_SQL, tables.value_texts(online), height=7
+            text("status_history", lang), STATUS_SQL, tables.value_texts(online), lang, height=7
         )
     )
-    alerts = (
-        tables.rows_table(text("sensor_alerts", lang), sensor_alerts_sql(lang), height=7)
-        .data_links(alert_links(lang))
-        .overrides([hidden_column(FINGERPRINT), sensor_link("sensor", lang)])
-    )
-    layout.add(alerts)
+    alerts = tables.rows_table(
+        text("sensor_alerts", lang),
+        sensor_alerts_sql(lang),
+        lang,
+        shown=SENSOR_ALERT_COLUMNS,
+        hidden=(FINGERPRINT,),
+        no_value="no_alerts",
+        height=7,
+    ).data_links(alert_links(lang))
+    layout.add(tables.with_overrides(alerts, [sensor_link("sensor", lang)]))
     return target

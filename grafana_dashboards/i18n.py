@@ -62,8 +62,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "durations": ("处置时长趋势(中位数)", "Handling times (median)"),
     "median": ("中位数", "median"),
     "p90": ("90分位", "p90"),
-    "online_state": ("在线", "online"),
-    "offline_state": ("离线", "offline"),
+    "online_state": ("在线", "Online"),
+    "offline_state": ("离线", "Offline"),
     "normal": ("正常", "normal"),
     "no_data": ("无数据", "No data"),
     "this_subdistrict": ("只看该街道", "This subdistrict only"),
@@ -78,6 +78,43 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "open_alert_in_console": ("在运维控制台处置此预警", "Handle this alert in the ops console"),
     "open_sensor_in_console": ("在运维控制台查看此传感器", "This sensor in the ops console"),
+    # Table column headers (tables.HEADERS), in the ops console's words where it has them
+    # (gateway/console/static/i18n: duty.col_*, sensor.*).
+    "col_grade": ("等级", "Grade"),
+    "col_rule": ("规则", "Rule"),
+    "col_subject": ("对象", "Subject"),
+    "col_value": ("当前值", "Value"),
+    "col_phase": ("告警状态", "Phase"),
+    "col_ops": ("处置状态", "Ops state"),
+    "col_assignee": ("派给", "Assigned to"),
+    "col_firing_since": ("告警开始于", "Firing since"),
+    "col_acknowledged_at": ("确认于", "Acknowledged at"),
+    "col_resolved_at": ("恢复于", "Resolved at"),
+    "col_closed_at": ("关闭于", "Closed at"),
+    "col_sensor": ("编号", "ID"),
+    "col_name": ("名称", "Name"),
+    "col_status": ("状态", "Status"),
+    "col_status_changed": ("状态变更于", "Status changed"),
+    "col_last_seen": ("最近上报", "Last seen"),
+    # Stored codes as words (tables.PHASES, tables.OPS_STATES, online), the console's words
+    # (duty.phase_*, duty.ops_*, sensor.online/offline): a test holds them equal.
+    "phase_inactive": ("无告警", "Inactive"),
+    "phase_pending": ("待确认", "Pending"),
+    "phase_firing": ("告警中", "Firing"),
+    "phase_resolved": ("已恢复", "Resolved"),
+    "ops_open": ("待处置", "Open"),
+    "ops_acknowledged": ("已确认", "Acknowledged"),
+    "ops_assigned": ("已派单", "Assigned"),
+    "ops_closed": ("已关闭", "Closed"),
+    "status_unknown": ("未知", "Unknown"),
+    # What a panel shows when its query returns nothing (Grafana's `noValue`): `no_value` for
+    # any panel, `no_alerts` for the alert tables.
+    "no_value": ("无数据", "No data"),
+    "no_alerts": ("无预警", "No alerts"),
+    "open_sensor_board": ("查看该传感器详情看板", "This sensor's drill-down board"),
+    "ops_closed_while_firing": ("已关闭（仍在告警）", "Closed while firing"),
+    # An empty cell (Grafana would show the panel's noValue there), as the console writes it.
+    "empty_cell": ("—", "—"),
 }
 
 GRADE_NAMES: dict[Grade, tuple[str, str]] = {
