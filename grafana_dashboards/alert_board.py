@@ -20,11 +20,13 @@ from grafana_dashboards.cell_words import ops_shown
 from grafana_dashboards.console_links import FINGERPRINT, alert_links, console_url_variable
 from grafana_dashboards.i18n import Lang, name_column, text
 from grafana_dashboards.labels import grade_colours, grade_labels
-from grafana_dashboards.overview import alerts_by_grade_sql
+from grafana_dashboards.overview import alerts_by_grade_panel
 
 GRADES = "${grade:sqlstring}"
 IN_PLACE = f"(a.subdistrict IS NULL OR a.subdistrict IN ({sql.SUBDISTRICTS}))"
-DURATION_STEPS = ((None, "green"), (900.0, "yellow"), (3600.0, "orange"), (4 * 3600.0, "red"))
+# Handling times: quick is calm, over an hour needs someone; not in grade colours, which would
+# read as an alert's grade on the wall.
+DURATION_STEPS = ((None, "green"), (900.0, "text"), (3600.0, "purple"))
 
 
 def timeline_sql(lang: Lang) -> str:
@@ -127,16 +129,7 @@ def alert_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
     )
     layout = Layout(target)
     where = f"a.grade IN ({GRADES}) AND {IN_PLACE}"
-    layout.add(
-        panels.big_number(
-            text("active_by_grade", lang),
-            alerts_by_grade_sql(lang, where),
-            unit="short",
-            thresholds=panels.fixed_steps((None, "text")),
-            width=8,
-            height=5,
-        ).overrides(panels.colour_by_name(grade_colours(lang)))
-    )
+    layout.add(alerts_by_grade_panel(lang, where, carry=("subdistrict",), width=8, height=5))
     for kind, key in (("acknowledged", "time_to_ack"), ("closed", "time_to_close")):
         layout.add(
             panels.big_number(

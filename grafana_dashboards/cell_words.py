@@ -65,6 +65,7 @@ OPS_SHOWN: dict[str, str] = {**OPS_STATES, CLOSED_WHILE_FIRING: ATTENTION}
 
 # SQL column name -> i18n key of its header, for every column a wall's table shows.
 HEADERS: dict[str, str] = {
+    "domain": "domain",
     "grade": "col_grade",
     "rule_id": "col_rule",
     "subject": "col_subject",

@@ -8,8 +8,11 @@ link to the ops console's pages of the same sensor and alert (`console_links`).
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.models import dashboard as models
 
 from grafana_dashboards import panels, sql, tables
+from grafana_dashboards.board_links import board_link
 from grafana_dashboards.boards import (
     Layout,
     board,
@@ -116,6 +119,17 @@ ORDER BY {sql.GRADE_RANK.format(col="a.grade")} DESC, a.firing_since DESC NULLS 
 LIMIT 200"""
 
 
+def just_this_sensor(lang: Lang) -> cogbuilder.Builder[models.DashboardLink]:
+    """A row's link to this board narrowed to the row's sensor (the other choices kept)."""
+    return board_link(
+        text("just_this_sensor", lang),
+        "sensor",
+        lang,
+        {"sensor": "${__data.fields.sensor}"},
+        carry=("subdistrict", "type", "metric"),
+    )
+
+
 def drilldown_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
     target = (
         board("sensor", text("sensor", lang), lang)
@@ -130,7 +144,11 @@ def drilldown_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
     sensors = tables.rows_table(
         text("sensor_table", lang), sensors_table_sql(lang), lang, shown=SENSOR_COLUMNS, height=7
     )
-    layout.add(tables.with_overrides(sensors, [sensor_link("sensor", lang)]))
+    layout.add(
+        tables.with_overrides(
+            sensors.data_links([just_this_sensor(lang)]), [sensor_link("sensor", lang)]
+        )
+    )
     series = (
         panels.time_series("${metric:text}", metric_series_sql(lang), unit="none")
         .repeat("metric")
@@ -153,6 +171,6 @@ def drilldown_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
         hidden=(FINGERPRINT,),
         no_value="no_alerts",
         height=7,
-    ).data_links(alert_links(lang))
+    ).data_links([*alert_links(lang), just_this_sensor(lang)])
     layout.add(tables.with_overrides(alerts, [sensor_link("sensor", lang)]))
     return target

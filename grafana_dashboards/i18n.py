@@ -68,6 +68,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_data": ("无数据", "No data"),
     "this_subdistrict": ("只看该街道", "This subdistrict only"),
     "domain_board": ("领域看板", "Domain board"),
+    "just_this_sensor": ("只看该传感器", "This sensor only"),
     "worst_grade": ("最高等级", "Worst grade"),
     "language_link": ("English", "中文"),
     "boards": ("其他看板", "Other boards"),

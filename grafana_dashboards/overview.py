@@ -8,7 +8,6 @@ from grafana_foundation_sdk.models import dashboard as models
 from grafana_dashboards import panels, sql, tables
 from grafana_dashboards.board_links import board_link
 from grafana_dashboards.boards import Layout, board, online_window_variable
-from grafana_dashboards.console_links import hidden_column
 from grafana_dashboards.i18n import Lang, grade_name, overview_title, text
 from grafana_dashboards.ingest_health import ingest_health
 from grafana_dashboards.labels import domain_labels
@@ -33,8 +32,7 @@ def alerts_by_domain_sql(registry: Registry, lang: Lang) -> str:
         f"({sql.quote(d.code)}, {i})" for i, d in enumerate(registry.domains_in_use())
     )
     grades = ",\n       ".join(
-        f"count(a.fingerprint) FILTER (WHERE a.grade = {sql.quote(g.value)}) "
-        f'AS "{grade_name(g, lang)}"'
+        f'count(a.fingerprint) FILTER (WHERE a.grade = {sql.quote(g.value)}) AS "{g.value}"'
         for g in reversed(GRADES_BY_SEVERITY)
     )
     return f"""SELECT {domain_labels(registry, lang, "dom.code")} AS domain, dom.code AS code,
@@ -46,14 +44,23 @@ ORDER BY dom.ord"""
 
 
 def alerts_by_grade_panel(
-    lang: Lang, where: str = "TRUE", *, width: int, height: int
+    lang: Lang,
+    where: str = "TRUE",
+    *,
+    carry: tuple[str, ...] = (),
+    width: int,
+    height: int,
 ) -> stat.Panel:
     """Firing alerts per grade: a tile per grade, calm (no colour) at zero and in the grade's
-    own colour from one; a click opens the alert board on that grade."""
+    own colour from one; a click opens the alert board on that grade (with the variables in
+    `carry`)."""
     overrides = [
         panels.field_override(
             grade_name(g, lang),
-            {"thresholds": grade_count_steps(g).build(), "links": [_alert_board_link(g, lang)]},
+            {
+                "thresholds": grade_count_steps(g).build(),
+                "links": [_alert_board_link(g, lang, carry)],
+            },
         )
         for g in GRADES_BY_SEVERITY
     ]
@@ -67,8 +74,11 @@ def alerts_by_grade_panel(
     ).overrides(overrides)
 
 
-def _alert_board_link(grade: Grade, lang: Lang) -> models.DashboardLink:
-    return board_link(text("alerts", lang), "alerts", lang, {"grade": grade.value}).build()
+def _alert_board_link(
+    grade: Grade, lang: Lang, carry: tuple[str, ...] = ()
+) -> models.DashboardLink:
+    link = board_link(text("alerts", lang), "alerts", lang, {"grade": grade.value}, carry)
+    return link.build()
 
 
 def grade_count_steps(grade: Grade) -> dashboard.ThresholdsConfig:
@@ -82,16 +92,13 @@ def alerts_by_domain_panel(
     """Firing alerts per domain and grade: the grade cells coloured from one, the domain
     linking to its board, a grade cell to the alert board on that grade."""
     domain_link = board_link(text("domain_board", lang), "${__data.fields.code}", lang)
-    overrides = [
-        hidden_column("code"),
-        panels.field_override(
-            "domain", {"displayName": text("domain", lang), "links": [domain_link.build()]}
-        ),
-    ]
+    overrides = [panels.field_override("domain", {"links": [domain_link.build()]})]
     overrides += [
         panels.field_override(
-            grade_name(g, lang),
+            g.value,  # the SQL's column, named by the grade's code
             {
+                "displayName": grade_name(g, lang),
+                "noValue": text("empty_cell", lang),
                 "thresholds": grade_count_steps(g).build(),
                 "custom.cellOptions": {"type": "color-background"},
                 "links": [_alert_board_link(g, lang)],
@@ -99,16 +106,17 @@ def alerts_by_domain_panel(
         )
         for g in GRADES_BY_SEVERITY
     ]
-    return (
-        tables.rows_table(
-            text("active_by_domain", lang),
-            alerts_by_domain_sql(registry, lang),
-            width=width,
-            height=height,
-        )
-        .thresholds(panels.fixed_steps((None, panels.CALM)))
-        .overrides(overrides)
-    )
+    panel = tables.rows_table(
+        text("active_by_domain", lang),
+        alerts_by_domain_sql(registry, lang),
+        lang,
+        shown=("domain",),
+        hidden=("code",),
+        no_value="no_alerts",
+        width=width,
+        height=height,
+    ).thresholds(panels.fixed_steps((None, panels.CALM)))
+    return tables.with_overrides(panel, overrides)
 
 
 def overview_board(

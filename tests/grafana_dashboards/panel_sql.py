@@ -168,4 +168,5 @@ def check(panel: dict[str, Any], fmt: str, columns: dict[str, str], rows: list[A
 
 
 def _shows_text(panel: dict[str, Any]) -> bool:
-    return panel["type"] == "stat" and panel["options"]["reduceOptions"].get("fields") == "/.*/"
+    fields = panel["options"]["reduceOptions"].get("fields") if panel["type"] == "stat" else None
+    return fields == "/.*/"

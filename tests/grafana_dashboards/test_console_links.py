@@ -75,7 +75,7 @@ async def test_every_alert_and_sensor_table_links_through_columns_its_sql_return
     # Open alerts, sensors, alerts on those sensors, the overview's alerts by domain - in both
     # languages, each checked against the columns its SQL returns.
     assert sorted(map(sorted, seen.values())) == sorted(
-        [["alert"], ["sensor"], ["alert", "sensor"], ["board"]] * 2
+        [["alert", "board"], ["board", "sensor"], ["alert", "board", "sensor"], ["board"]] * 2
     )
     assert len(seen) == sum(len(_tables(b)) for b in boards.values()) == 8
 

@@ -76,7 +76,8 @@ def test_the_map_and_the_alerts_are_at_the_top(registry: Registry) -> None:
     at_top = {p["type"] for p in panels if p["gridPos"]["y"] == 0}
     assert {"geomap", "stat"} <= at_top
     alerts = [p for p in panels if p["title"].startswith("Active alerts")]
-    assert alerts and all(p["gridPos"]["y"] < 13 for p in alerts)
+    assert alerts
+    assert all(p["gridPos"]["y"] < 13 for p in alerts)
 
 
 def test_the_checker_sees_overlaps_and_holes() -> None:
@@ -98,6 +99,7 @@ def test_each_domain_board_opens_on_its_wall_critical_row(registry: Registry) ->
         if name.split("/")[1].removesuffix(".json") not in registry.domains:
             continue
         first = [p for p in board["panels"] if p["gridPos"]["y"] == 0]
-        assert first and all(p["type"] == "stat" for p in first), name
+        assert first, name
+        assert all(p["type"] == "stat" for p in first), name
         checked.append(name)
     assert len(checked) == 2 * len(registry.domains_in_use())

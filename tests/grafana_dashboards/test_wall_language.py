@@ -24,19 +24,6 @@ from tests.grafana_dashboards.wall_texts import (
 )
 from tests.harness import POSTGRES_ONLY, ScratchDatabase
 
-# (board, panel title) of panels in modules other helpers of issue 15 own (overview.py,
-# ingest_health.py, subdistrict_map.py, domains.py) that still show the other language or SQL
-# names: the lead clears this after merging. A listed panel that no longer offends fails
-# `test_no_table_or_map_shows_sql_names`, so the set only shrinks.
-PENDING_ELSEWHERE: frozenset[tuple[str, str]] = frozenset(
-    {
-        # the subdistrict map's tooltip lists code, sensors, online, offline, firing_alerts,
-        # worst_grade ... (issue 15, item 8: map tooltips; subdistrict_map.py)
-        ("zh/overview", "街道传感器状态"),
-        ("en/overview", "Sensor status by subdistrict"),
-    }
-)
-
 
 def _other_language(lang: Lang, item: Text) -> list[str]:
     # The link to the same board in the other language names that language in its own words.
@@ -62,15 +49,11 @@ def boards(registry: Registry) -> dict[str, dict[str, Any]]:
 
 
 def test_every_board_reads_in_its_own_language(boards: dict[str, dict[str, Any]]) -> None:
-    found = offences(boards)
-    pending = {(t.board, t.panel) for t, _ in found}
     report = "\n".join(
         f"{t.board} | panel {t.panel!r} | {t.path} | {t.text!r}: {words}"
-        for t, words in found
-        if (t.board, t.panel) not in PENDING_ELSEWHERE
+        for t, words in offences(boards)
     )
     assert report == "", "texts in the other language:\n" + report
-    assert pending <= PENDING_ELSEWHERE
 
 
 @POSTGRES_ONLY
@@ -94,13 +77,9 @@ async def test_no_table_or_map_shows_sql_names(
     report = "\n".join(
         f"{board} | panel {panel!r} | columns under their SQL names: {sorted(columns)}"
         for (board, panel), columns in sorted(offending.items())
-        if (board, panel) not in PENDING_ELSEWHERE
     )
     assert report == "", report
-    assert len(unnamed) == 8  # three tables and the overview map, zh and en
-    static = {(t.board, t.panel) for t, _ in offences(boards)}
-    stale = PENDING_ELSEWHERE - set(offending) - static
-    assert not stale, f"PENDING_ELSEWHERE lists panels that now pass, remove them: {stale}"
+    assert len(unnamed) == 10  # four tables and the overview map, zh and en
 
 
 def test_the_walk_reads_every_kind_of_text_and_flags_identifiers() -> None:

@@ -123,7 +123,9 @@ def panel_texts(panel: dict[str, Any]) -> Iterator[tuple[str, str]]:
         for column, shown in renames.items():
             yield f"transformations.renameByName[{column}]", shown
     for target in panel.get("targets", []):
-        yield from _sql_texts(target.get("rawSql", ""), _mapped_codes(panel))
+        # SQL names a person never reads: codes mapped to words, columns renamed or hidden
+        unread = _mapped_codes(panel) | _renamed(panel)
+        yield from _sql_texts(target.get("rawSql", ""), unread)
 
 
 def _panels(board: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -149,6 +151,16 @@ def board_texts(name: str, board: dict[str, Any]) -> Iterator[Text]:
     for panel in _panels(board):
         for path, text in panel_texts(panel):
             yield Text(slug, panel.get("title", ""), path, text)
+
+
+def _renamed(panel: dict[str, Any]) -> set[str]:
+    """Columns the panel shows under another name (displayName) or hides."""
+    columns = [
+        o["matcher"]["options"]
+        for o in panel.get("fieldConfig", {}).get("overrides", [])
+        if o["matcher"].get("id") == "byName"
+    ]
+    return set(columns) - set(unnamed_columns(panel, columns))
 
 
 def unnamed_columns(panel: dict[str, Any], columns: list[str]) -> list[str]:
