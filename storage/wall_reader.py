@@ -1,8 +1,9 @@
 """The database login Grafana's walls read with: SELECT on exactly what the panels read.
 
 `WALL_READS` is the one list of it. A panel that reads another table (or another column of
-dead_letters) needs a line here; `tests/grafana_dashboards/test_wall_reader.py` runs every panel's SQL as
-the login, so a missing line fails there, and every relation not listed is checked to refuse it.
+dead_letters) needs a line here: `tests/grafana_dashboards/test_wall_reader.py` runs every
+panel's SQL as the login, so a missing line fails there, and checks that every relation not
+listed is refused.
 
 Why a command (`cityvitals db grant-wall-reader ROLE`, run after every `db migrate`) and not a
 migration granting to a NOLOGIN group role: roles belong to the server, not the database, so a
