@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from cityvitals.cli_alerts import register as register_alerts
-from cityvitals.cli_common import ConfigOption, fail, settings_or_exit
+from cityvitals.cli_common import ConfigOption, fail, on_database, settings_or_exit
 from cityvitals.cli_gateway import register as register_gateway
 from cityvitals.cli_grafana import grafana_app
 from cityvitals.cli_ingest import DESCRIPTION as INGEST_HELP
@@ -139,6 +139,28 @@ def db_maintain(
 
     settings = settings_or_exit(config)
     asyncio.run(run_maintenance(settings, once=once))
+
+
+@db_app.command("grant-wall-reader")
+def db_grant_wall_reader(
+    role: Annotated[str, typer.Argument(help="The login Grafana's data source uses.")],
+    config: ConfigOption = None,
+) -> None:
+    """Give ROLE SELECT on exactly what the Grafana walls read and take away everything else
+    (pg_read_all_data included). Run after every `db migrate`; idempotent."""
+    from storage.wall_reader import WallReaderError, grant_wall_reader
+
+    settings = settings_or_exit(config)
+    try:
+        report = on_database(settings, lambda conn: grant_wall_reader(conn, role))
+    except WallReaderError as error:
+        raise fail(f"grant-wall-reader: {error}") from error
+    if report.memberships_revoked:
+        typer.echo(f"{role}: no longer a member of {', '.join(report.memberships_revoked)}")
+    typer.echo(
+        f"{role}: SELECT on {len(report.relations_granted)} relations "
+        f"({', '.join(report.relations_granted)}), read-only; nothing else"
+    )
 
 
 @app.command("simulate")

@@ -1,4 +1,5 @@
-"""`cityvitals grafana`: generate the walls' dashboard JSON and upload it to Grafana."""
+"""`cityvitals grafana`: generate the walls' dashboard JSON, upload it to Grafana, and set up
+the wall login."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from grafana_dashboards.generate import DASHBOARDS_DIR, build_dashboards, differ
 from grafana_dashboards.i18n import Lang
 from grafana_dashboards.push import FOLDER_TITLES, Pusher, connect
 from grafana_dashboards.subdistrict_map import checked_tile_url
+from grafana_dashboards.wall_account import HOME_UID, WallAccount, WallProvisioner
 from schemas.errors import SchemaError
 from schemas.geography import Geography, load_geography
 from schemas.registry import SENSOR_TYPES_DIR, Registry, load_registry
@@ -172,3 +174,51 @@ def grafana_push(
     for uid in report.folders_renamed:
         typer.echo(f"renamed folder {uid}")
     typer.echo(f"{len(report.saved)} dashboards saved, {len(report.unchanged)} unchanged")
+
+
+@grafana_app.command("wall-account")
+def grafana_wall_account(
+    url: Annotated[
+        str,
+        typer.Option(envvar=["CITYVITALS_GRAFANA_URL", "GRAFANA_URL"], help="Grafana's base URL."),
+    ] = "http://localhost:3000",
+    user: Annotated[
+        str,
+        typer.Option(
+            envvar="CITYVITALS_GRAFANA_USER",
+            help="Grafana's server admin (the Admin API takes no service-account token).",
+        ),
+    ] = "admin",
+    password: Annotated[
+        str,
+        typer.Option(envvar="CITYVITALS_GRAFANA_PASSWORD", help="The server admin's password."),
+    ] = "",
+    login: Annotated[str, typer.Option(help="The wall's login.")] = "wall",
+    wall_password: Annotated[
+        str,
+        typer.Option(envvar="CITYVITALS_GRAFANA_WALL_PASSWORD", help="The wall's password."),
+    ] = "",
+    home: Annotated[
+        str, typer.Option(help="uid of the wall's (and the organisation's) home dashboard.")
+    ] = HOME_UID,
+) -> None:
+    """Create or update the wall login: role Viewer, home dashboard the overview (also the
+    organisation's home), dark theme. Running it again changes nothing."""
+    if not password:
+        raise fail("wall account: give the server admin's password (CITYVITALS_GRAFANA_PASSWORD)")
+    if not wall_password:
+        raise fail("wall account: give the wall's password (CITYVITALS_GRAFANA_WALL_PASSWORD)")
+    admin = connect(url, token=None, user=user, password=password)
+    provisioner = WallProvisioner(
+        admin, lambda name, secret: connect(url, token=None, user=name, password=secret)
+    )
+    try:
+        report = provisioner.provision(WallAccount(login, wall_password, home_uid=home))
+    except GrafanaError as error:
+        raise fail(f"wall account: {error}") from error
+    for change in report.changes:
+        typer.echo(change)
+    typer.echo(
+        f"wall login {login} (user {report.user_id}): Viewer, home {home}; "
+        f"{len(report.changes)} change(s)"
+    )

@@ -41,7 +41,8 @@ class PushReport:
 
 
 @contextlib.contextmanager
-def _step(what: str) -> Iterator[None]:
+def api_step(what: str) -> Iterator[None]:
+    """Grafana's answers and connection errors as our errors, naming `what` was being done."""
     try:
         yield
     except GrafanaUnauthorizedError as error:
@@ -82,7 +83,7 @@ class Pusher:
         return report
 
     def _folder(self, uid: str, title: str, report: PushReport) -> None:
-        with _step(f"looking up folder {uid}"):
+        with api_step(f"looking up folder {uid}"):
             try:
                 found = self._api.folder.get_folder(uid)
             except GrafanaClientError as error:
@@ -90,17 +91,17 @@ class Pusher:
                     raise
                 found = None
         if found is None:
-            with _step(f"creating folder {title!r}"):
+            with api_step(f"creating folder {title!r}"):
                 self._api.folder.create_folder(title, uid=uid)
             report.folders_created.append(uid)
         elif found.get("title") != title:
-            with _step(f"renaming folder {uid} to {title!r}"):
+            with api_step(f"renaming folder {uid} to {title!r}"):
                 self._api.folder.update_folder(uid, title=title, overwrite=True)
             report.folders_renamed.append(uid)
 
     def _dashboard(self, board: Board, folder: str, report: PushReport) -> None:
         uid = board["uid"]
-        with _step(f"reading dashboard {uid}"):
+        with api_step(f"reading dashboard {uid}"):
             try:
                 stored = self._api.dashboard.get_dashboard(uid)
             except GrafanaClientError as error:
@@ -111,7 +112,7 @@ class Pusher:
             report.unchanged.append(uid)
             return
         body = {"dashboard": board, "folderUid": folder, "overwrite": True, "message": MESSAGE}
-        with _step(f"saving dashboard {uid} ({board.get('title')})"):
+        with api_step(f"saving dashboard {uid} ({board.get('title')})"):
             self._api.dashboard.update_dashboard(body)
         report.saved.append(uid)
 
