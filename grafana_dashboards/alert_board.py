@@ -127,7 +127,7 @@ def alert_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
         .with_variable(subdistrict_variable(lang))
         .with_variable(console_url_variable(console_url, lang))
     )
-    layout = Layout(target)
+    layout = Layout(target, lang)
     where = f"a.grade IN ({GRADES}) AND {IN_PLACE}"
     layout.add(alerts_by_grade_panel(lang, where, carry=("subdistrict",), width=8, height=5))
     for kind, key in (("acknowledged", "time_to_ack"), ("closed", "time_to_close")):

@@ -121,8 +121,9 @@ class Layout:
 
     WIDTH = 24
 
-    def __init__(self, target: dashboard.Dashboard) -> None:
+    def __init__(self, target: dashboard.Dashboard, lang: Lang) -> None:
         self.board = target
+        self._lang = lang
         self._x = self._y = self._line = 0
         self._next_id = 1
 
@@ -139,6 +140,7 @@ class Layout:
             self._newline()
         built.grid_pos = models.GridPos(h=size.h, w=size.w, x=self._x, y=self._y)
         built.id_val = self._take_id()
+        self._say_when_empty(built)
         self.board.with_panel(panel)
         self._x += size.w
         self._line = max(self._line, size.h)
@@ -155,10 +157,19 @@ class Layout:
             size = b.grid_pos or models.GridPos()
             b.grid_pos = models.GridPos(h=size.h, w=size.w, x=self._x, y=y)
             b.id_val = self._take_id()
+            self._say_when_empty(b)
             self.board.with_panel(panel)
             y += size.h
         self._x += width
         self._line = max(self._line, y - self._y)
+
+    def _say_when_empty(self, panel: models.Panel) -> None:
+        """Grafana's own text for a panel with nothing to show is an English "No data": every
+        panel says it in the wall's language, unless it has its own words ("无预警")."""
+        config = panel.field_config = panel.field_config or models.FieldConfigSource()
+        defaults = config.defaults = config.defaults or models.FieldConfig()
+        if defaults.no_value is None:
+            defaults.no_value = text("no_value", self._lang)
 
     def _newline(self) -> None:
         if self._x:

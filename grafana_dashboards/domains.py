@@ -14,6 +14,7 @@ from grafana_foundation_sdk.models import dashboard as models
 from grafana_dashboards import panels, sql
 from grafana_dashboards.board_links import board_link
 from grafana_dashboards.boards import Layout, board, online_window_variable, subdistrict_variable
+from grafana_dashboards.cell_words import ATTENTION
 from grafana_dashboards.console_links import hidden_column
 from grafana_dashboards.i18n import Lang, domain_name, grade_name, name, text
 from grafana_dashboards.panels import PanelBuilder
@@ -23,7 +24,10 @@ from schemas.domains import DomainSpec
 from schemas.registry import Registry
 from schemas.sensor_type import GRADES_BY_SEVERITY, Metric, MetricKind, SensorType
 
-ONLINE_STEPS = ((None, "red"), (80.0, "orange"), (90.0, "yellow"), (95.0, "green"))
+# The share of a type's sensors online: calm from 95 %, needing someone under 90 % - in the
+# tables' colours for "needs attention" (cell_words), not in grade colours, which would read as
+# an alert's grade.
+ONLINE_STEPS = ((None, ATTENTION), (90.0, "text"), (95.0, panels.GREEN))
 
 
 def decimals(metric: Metric) -> int:
@@ -176,7 +180,7 @@ def domain_board(registry: Registry, domain: DomainSpec, lang: Lang) -> dashboar
         .with_variable(subdistrict_variable(lang))
         .with_variable(online_window_variable())
     )
-    layout = Layout(target)
+    layout = Layout(target, lang)
     for sensor_type in types:
         type_health(layout, sensor_type, lang)
     for sensor_type in types:

@@ -140,7 +140,7 @@ def drilldown_board(lang: Lang, console_url: str) -> dashboard.Dashboard:
         .with_variable(online_window_variable())
         .with_variable(console_url_variable(console_url, lang))
     )
-    layout = Layout(target)
+    layout = Layout(target, lang)
     sensors = tables.rows_table(
         text("sensor_table", lang), sensors_table_sql(lang), lang, shown=SENSOR_COLUMNS, height=7
     )

@@ -65,7 +65,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "online_state": ("在线", "Online"),
     "offline_state": ("离线", "Offline"),
     "normal": ("正常", "normal"),
-    "no_data": ("无数据", "No data"),
     "this_subdistrict": ("只看该街道", "This subdistrict only"),
     "domain_board": ("领域看板", "Domain board"),
     "just_this_sensor": ("只看该传感器", "This sensor only"),

@@ -126,7 +126,7 @@ def overview_board(
     vital signs of every domain across, ingest health at the bottom."""
     title = overview_title(geography, lang)
     target = board("overview", title, lang, refresh="30s").with_variable(online_window_variable())
-    layout = Layout(target)
+    layout = Layout(target, lang)
     the_map = subdistrict_map(
         text("map", lang),
         map_sql(lang),

@@ -152,7 +152,6 @@ def domain_vitals_panel(
         .graph_mode(common_models.BigValueGraphMode.NONE)
         .text_mode(common_models.BigValueTextMode.VALUE_AND_NAME)
         .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-        .no_value(text("no_data", lang))
         .data_links([link])
         .overrides(overrides)
     )

@@ -150,3 +150,16 @@ def test_the_walk_reads_every_kind_of_text_and_flags_identifiers() -> None:
 )
 def test_what_counts_as_an_english_identifier(words: str, english: list[str]) -> None:
     assert english_words(words) == english
+
+
+def test_every_panel_says_in_its_language_when_it_has_nothing(
+    boards: dict[str, dict[str, Any]],
+) -> None:
+    """Not Grafana's English "No data": the wall's own words (or the panel's, "无预警")."""
+    for name, board in boards.items():
+        lang = Lang(name.split("/")[0])
+        own_words = {text("no_value", lang), text("no_alerts", lang)}
+        for panel in board["panels"]:
+            if panel["type"] != "row":
+                said = panel["fieldConfig"]["defaults"].get("noValue")
+                assert said in own_words, (name, panel["title"], said)
