@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
-from storage.activity import record_activity
+from storage.activity import Activity
 from storage.backend import Backend
 from storage.dead_letters import DeadLetter, record_dead_letters
 from storage.errors import WriteRejected
@@ -62,6 +62,7 @@ class ReadingWriter:
     def __init__(self, pool: asyncpg.Pool, backend: Backend) -> None:
         self._pool = pool
         self._backend = backend
+        self._activity = Activity()
 
     async def write(
         self,
@@ -82,7 +83,7 @@ class ReadingWriter:
                         times, sensors = await self._write_readings(conn, rows, skip_duplicates)
                         await record_dead_letters(conn, dead_letters)
                         await record_status_changes(conn, status_changes)
-                        await record_activity(conn, times, sensors)
+                        await self._activity.record(conn, times, sensors)
                     return WriteResult(len(times), len(rows) - len(times))
                 except asyncpg.exceptions.UniqueViolationError:
                     skip_duplicates = True

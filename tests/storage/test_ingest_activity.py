@@ -5,11 +5,12 @@ minutes go with the retention."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
+from storage.activity import Activity, tally
 from storage.backend import Backend
 from storage.catalog import Catalog, load_catalog
 from storage.maintenance import Maintenance
@@ -126,6 +127,40 @@ async def test_concurrent_writers_add_up(
     assert sum(count for count, _ in activity.values()) == await pool.fetchval(
         "SELECT count(*) FROM readings"
     )
+
+
+def test_tally_per_minute_and_domain_keeps_each_domains_newest() -> None:
+    minute = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    at = [minute + timedelta(seconds=s) for s in (50, 10, 30, 20)]
+    # Within one minute (the counting fast path), several domains, one reading not counted.
+    assert tally(at, ["water", "power", "water", None]) == {
+        (minute, "water"): (2, at[0]),
+        (minute, "power"): (1, at[1]),
+    }
+    # Across minutes.
+    later = minute + timedelta(seconds=75)
+    assert tally([*at, later], ["water", "power", "water", None, "water"]) == {
+        (minute, "water"): (2, at[0]),
+        (minute, "power"): (1, at[1]),
+        (minute + timedelta(minutes=1), "water"): (1, later),
+    }
+
+
+async def test_a_sensor_moved_to_another_domain_counts_there_once_its_domain_is_looked_up_again(
+    prepared: ScratchDatabase, pool: asyncpg.Pool, catalog: Catalog, now: datetime
+) -> None:
+    clock = [0.0]
+    activity = Activity(domain_ttl_s=60.0, clock=lambda: clock[0])
+    sensor = catalog.sensors[PRESSURE[0]].id
+    async with pool.acquire() as conn:
+        await activity.record(conn, [now], [sensor])
+        await conn.execute(
+            "UPDATE sensor_types SET domain = 'power' WHERE name = 'water_main_pressure'"
+        )
+        await activity.record(conn, [now], [sensor])  # the writer's map still says water
+        clock[0] = 61.0
+        await activity.record(conn, [now], [sensor])
+    assert await _activity(pool) == {(now, "water"): (2, now), (now, "power"): (1, now)}
 
 
 @POSTGRES_ONLY  # TimescaleDB drops old chunks itself (a retention policy, see test_maintenance)
