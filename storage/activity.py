@@ -7,7 +7,7 @@ domains), never one per reading.
 
 The counting is done here and only those few rows go to the database: sending the batch's times
 and sensors again as arrays for SQL to group and join cost ~10 ms per 5,000 readings (a third
-of their COPY), mostly encoding and sending the arrays; counting here costs ~1 ms.
+of their COPY), mostly encoding and sending the arrays; counting here costs ~1.5 ms.
 A sensor's domain comes from a map kept per writer, filled from `sensors` for sensors it has not
 seen and forgotten every `DOMAIN_TTL_S`, so a sensor moved to another type (or a type to another
 domain) is counted under its new domain within minutes.
@@ -21,13 +21,16 @@ its transaction, so a lock on the current minute's rows is held only for the com
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import repeat
 
 import asyncpg
 
 DOMAIN_TTL_S = 300.0
+MINUTE = timedelta(minutes=1)
 
 _UPSERT = """
 INSERT INTO ingest_activity AS a (minute, domain, readings, newest)
@@ -53,33 +56,23 @@ def _minute(ts: datetime) -> datetime:
 def tally(times: Sequence[datetime], domains: Sequence[str | None]) -> Tally:
     """Readings and the newest time per minute and domain (None: a reading not counted).
 
-    A live batch lies within one minute: then counting is C-speed (`Counter`) and only the
-    newest time per domain takes a loop in Python, ~0.2 ms per 1,000 readings. A batch across
-    minutes (a minute's end, a backlog) takes the general loop, ~1 us per reading."""
-    newest_of_batch = max(times)
-    minute = _minute(newest_of_batch)
-    if _minute(min(times)) == minute:
-        counts = Counter(domains)
-        newest: dict[str | None, datetime] = {}
-        if len(counts) == 1:
-            newest = dict.fromkeys(counts, newest_of_batch)
-        else:
-            for domain, ts in zip(domains, times, strict=True):
-                if domain not in newest or ts > newest[domain]:
-                    newest[domain] = ts
-        return {
-            (minute, domain): (count, newest[domain])
-            for domain, count in counts.items()
-            if domain is not None
-        }
-    result: Tally = {}
-    for domain, ts in zip(domains, times, strict=True):
-        if domain is None:
-            continue
-        key = (_minute(ts), domain)
-        seen = result.get(key)
-        result[key] = (1, ts) if seen is None else (seen[0] + 1, max(seen[1], ts))
-    return result
+    Per reading only C-level work but one loop for the newest times: its minute is found by
+    bisecting the batch's minute boundaries (a live batch has none, a backlog's batch a few),
+    keys are counted by `Counter`. ~0.3 us per reading, against ~2 us for truncating each
+    reading's time to its minute in Python."""
+    first = _minute(min(times))
+    boundaries = [first + MINUTE * (n + 1) for n in range(int((max(times) - first) / MINUTE))]
+    keys = list(zip(map(bisect_right, repeat(boundaries), times), domains, strict=True))
+    counts = Counter(keys)
+    newest: dict[tuple[int, str | None], datetime] = {}
+    for key, ts in zip(keys, times, strict=True):
+        if key not in newest or ts > newest[key]:
+            newest[key] = ts
+    return {
+        (first + MINUTE * minute, domain): (count, newest[(minute, domain)])
+        for (minute, domain), count in counts.items()
+        if domain is not None
+    }
 
 
 class Activity:
