@@ -40,6 +40,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "ingest_lag": ("数据延迟(最新读数距今)", "Lag (age of the newest reading)"),
     "dead_letters": ("死信(按原因)", "Dead letters by reason"),
     "dead_letters_total": ("死信总数", "Dead letters"),
+    "ingest_never": ("无数据", "No data"),
     "online": ("在线传感器", "Sensors online"),
     "open_alerts_type": ("当前预警", "Active alerts"),
     "by_subdistrict_now": ("各街道当前值", "By subdistrict, now"),

@@ -1,5 +1,8 @@
 """The platform's storage scheduler: partitions ahead, rollup refresh, retention.
 
+Retention covers the readings' partitions, the rollups and the ingest activity per minute
+(`storage.activity`), which is kept as long as the 1-minute rollups.
+
 On TimescaleDB the database's own job scheduler does all three (see `timescale.py`); on plain
 PostgreSQL this loop does. `now` is a parameter so tests can step time.
 """
@@ -14,6 +17,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from storage.activity import prune_activity
 from storage.backend import Backend
 from storage.errors import StorageError
 from storage.partitions import drop_partitions_before, ensure_partitions_ahead
@@ -30,6 +34,7 @@ class MaintenanceReport:
     partitions_dropped: list[str] = field(default_factory=list)
     rollups: list[RefreshResult] = field(default_factory=list)
     rollup_rows_deleted: int = 0
+    activity_rows_deleted: int = 0
 
 
 class Maintenance:
@@ -57,6 +62,9 @@ class Maintenance:
             ):
                 status = await conn.execute(f"DELETE FROM {table} WHERE bucket < $1", now - keep)
                 report.rollup_rows_deleted += int(status.rsplit(" ", 1)[-1])
+            report.activity_rows_deleted = await prune_activity(
+                conn, now - policy.rollup_1m_retention
+            )
         return report
 
     async def run_forever(

@@ -26,6 +26,8 @@ async def apply_timescale_policies(conn: asyncpg.Connection, policy: StoragePoli
         await _retention(conn, "readings", policy.raw_retention)
         await _retention(conn, "readings_1m", policy.rollup_1m_retention)
         await _retention(conn, "readings_1h", policy.rollup_1h_retention)
+        # Per-minute counts (storage.activity), kept like the per-minute rollups.
+        await _retention(conn, "ingest_activity", policy.rollup_1m_retention)
         for view, schedule in _CAGG_SCHEDULE.items():
             await conn.execute(
                 "SELECT remove_continuous_aggregate_policy($1::regclass, if_exists => true)", view

@@ -15,6 +15,8 @@ broker marked as redelivered takes that path at once: a normal redelivery after 
 
 On plain PostgreSQL the same transaction records the batch's time range for the rollup refresher,
 so late readings reach the rollups; and a reading on a day without a partition creates it first.
+Last in the same transaction, the readings stored are counted per minute and domain
+(`storage.activity`), which the walls' ingest health reads.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
+from storage.activity import Activity
 from storage.backend import Backend
 from storage.dead_letters import DeadLetter, record_dead_letters
 from storage.errors import WriteRejected
@@ -43,6 +46,7 @@ _INSERT_SKIPPING_DUPLICATES = """
 INSERT INTO readings (ts, sensor_id, metric_id, value)
 SELECT * FROM unnest($1::timestamptz[], $2::integer[], $3::smallint[], $4::float8[])
 ON CONFLICT DO NOTHING
+RETURNING ts, sensor_id
 """
 
 
@@ -58,6 +62,7 @@ class ReadingWriter:
     def __init__(self, pool: asyncpg.Pool, backend: Backend) -> None:
         self._pool = pool
         self._backend = backend
+        self._activity = Activity()
 
     async def write(
         self,
@@ -75,10 +80,11 @@ class ReadingWriter:
             for _ in range(3):  # at most: COPY collides, then a day has no partition
                 try:
                     async with conn.transaction():
-                        inserted = await self._write_readings(conn, rows, skip_duplicates)
+                        times, sensors = await self._write_readings(conn, rows, skip_duplicates)
                         await record_dead_letters(conn, dead_letters)
                         await record_status_changes(conn, status_changes)
-                    return WriteResult(inserted, len(rows) - inserted)
+                        await self._activity.record(conn, times, sensors)
+                    return WriteResult(len(times), len(rows) - len(times))
                 except asyncpg.exceptions.UniqueViolationError:
                     skip_duplicates = True
                 except asyncpg.exceptions.CheckViolationError as error:
@@ -90,21 +96,23 @@ class ReadingWriter:
 
     async def _write_readings(
         self, conn: asyncpg.Connection, rows: Sequence[Row], skip_duplicates: bool
-    ) -> int:
+    ) -> tuple[list[datetime], list[int]]:
+        """Store the rows; returns the times and sensors of those stored (not the duplicates)."""
         if not rows:
-            return 0
+            return [], []
         if skip_duplicates:
-            status = await conn.execute(_INSERT_SKIPPING_DUPLICATES, *zip(*rows, strict=True))
-            inserted = int(status.rsplit(" ", 1)[-1])
+            stored = await conn.fetch(_INSERT_SKIPPING_DUPLICATES, *zip(*rows, strict=True))
+            times = [record[0] for record in stored]
+            sensors = [record[1] for record in stored]
         else:
             await conn.copy_records_to_table("readings", records=rows, columns=COLUMNS)
-            inserted = len(rows)
+            times = [row[0] for row in rows]
+            sensors = [row[1] for row in rows]
         # TimescaleDB tracks invalidations itself. Here it must be the same transaction as the
         # rows: recorded earlier, a refresh could consume it before the rows are visible.
-        if self._backend is Backend.POSTGRES:
-            times = [row[0] for row in rows]
+        if self._backend is Backend.POSTGRES and times:
             await conn.execute(_INVALIDATE, min(times), max(times))
-        return inserted
+        return times, sensors
 
     async def _create_partitions_for(self, conn: asyncpg.Connection, rows: Sequence[Row]) -> None:
         # Callers bound timestamps (the ingest refuses readings older than the retention), so

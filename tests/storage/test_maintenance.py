@@ -74,6 +74,8 @@ async def test_timescaledb_has_policies_for_every_job(
         "WHERE proc_name LIKE 'policy_%'"
     )
     procs = sorted(r["proc_name"] for r in jobs)
-    assert procs.count("policy_retention") == 3
+    assert procs.count("policy_retention") == 4  # readings, both rollups, ingest_activity
+    retained = {r["hypertable_name"] for r in jobs if r["proc_name"] == "policy_retention"}
+    assert "ingest_activity" in retained
     assert procs.count("policy_compression") == 1
     assert procs.count("policy_refresh_continuous_aggregate") == 2
