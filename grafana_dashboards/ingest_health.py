@@ -9,7 +9,9 @@ refreshing every 30 s costs a few rows per domain and minute however fast the ci
 from __future__ import annotations
 
 from grafana_dashboards import panels, sql
+from grafana_dashboards.board_links import board_link
 from grafana_dashboards.boards import Layout
+from grafana_dashboards.cell_words import ATTENTION
 from grafana_dashboards.i18n import Lang, domain_name, text
 from grafana_dashboards.labels import domain_colours, domain_labels
 from grafana_dashboards.tables import value_texts
@@ -48,7 +50,7 @@ def ingest_lag_sql(registry: Registry, lang: Lang) -> str:
         for position, d in enumerate(registry.domains_in_use())
     )
     # Not least()/greatest() around a NULL newest: they skip NULLs and would say "lag 0".
-    return f"""SELECT d.label AS domain,
+    return f"""SELECT d.label AS domain, d.code,
        CASE WHEN a.newest IS NULL THEN {NEVER_SEEN}
             ELSE greatest(extract(epoch FROM $__timeTo()::timestamptz - a.newest), 0) END AS lag
 FROM (VALUES {domains}) AS d(position, code, label)
@@ -102,7 +104,12 @@ def ingest_health(layout: Layout, registry: Registry, lang: Lang) -> None:
         width=LAG_WIDTH,
         height=HEIGHT,
     )
-    layout.add(lag.mappings(value_texts({NEVER_SEEN: (text("ingest_never", lang), "red")})))
+    never = value_texts({NEVER_SEEN: (text("ingest_never", lang), "red")})
+    domain_board = board_link(text("domain_board", lang), "${__data.fields.code}", lang)
+    # The bar is named by the domain alone; the code is there for the link.
+    layout.add(
+        lag.mappings(never).display_name("${__data.fields.domain}").data_links([domain_board])
+    )
     dead = panels.time_series(
         text("dead_letters", lang),
         DEAD_LETTERS_SQL,
@@ -117,7 +124,8 @@ def ingest_health(layout: Layout, registry: Registry, lang: Lang) -> None:
             text("dead_letters_total", lang),
             DEAD_LETTERS_TOTAL_SQL,
             unit="short",
-            thresholds=panels.fixed_steps((None, "green"), (1.0, "yellow"), (100.0, "orange")),
+            # Refused messages need someone; not in grade colours, which would read as a grade.
+            thresholds=panels.fixed_steps((None, panels.GREEN), (1.0, ATTENTION)),
             width=DEAD_LETTERS_TOTAL_WIDTH,
             height=HEIGHT,
         )

@@ -37,6 +37,7 @@ WALL_READS: Mapping[str, tuple[str, ...] | None] = {
     "sensors": None,
     "sensor_status": None,
     "readings": None,
+    "ingest_activity": None,  # the overview's ingest health (storage/activity.py)
     # Views over the rollups (plain PostgreSQL) or continuous aggregates (TimescaleDB): a view
     # reads its tables with its owner's rights, and TimescaleDB passes a GRANT on an aggregate to
     # the hypertable holding its materialized rows, so SELECT on the view is all the login needs.

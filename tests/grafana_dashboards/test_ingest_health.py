@@ -38,7 +38,7 @@ def threshold_colour(value: float) -> str:
 
 def lag_panel_mappings(registry: Registry, lang: Lang) -> dict[str, Any]:
     """The lag panel's value mappings as generated: value -> (text, colour)."""
-    layout = Layout(dashboard.Dashboard("ingest health"))
+    layout = Layout(dashboard.Dashboard("ingest health"), lang)
     ingest_health(layout, registry, lang)
     built = layout.board.build()
     (panel,) = [
