@@ -285,7 +285,7 @@ class SensorType(_Strict):
         if self.vital is not None and self.vital not in self.metrics:
             raise PydanticCustomError(
                 "unknown_vital_metric",
-                "vital names {vital!r}, which is not one of its metrics: {metrics}",
+                "vital: '{vital}' is not one of its metrics ({metrics})",
                 {"vital": self.vital, "metrics": ", ".join(self.metrics)},
             )
         return self

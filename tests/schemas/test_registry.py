@@ -174,3 +174,13 @@ def test_parse_single_document_for_api_posts() -> None:
     text = GOOD.replace("reporting_interval: 60s", "reporting_interval: soon")
     with pytest.raises(RegistryError, match=r"posted\.yaml: reporting_interval: "):
         parse_sensor_type(text, "posted.yaml")
+
+
+def test_a_vital_metric_that_the_type_lacks_is_named_with_the_metrics(tmp_path: Path) -> None:
+    text = GOOD.replace("\nmetrics:\n", "\nvital: presure\nmetrics:\n", 1)
+    [problem] = _problems(_folder(tmp_path, {"water_main_pressure.yaml": text}))
+    assert "water_main_pressure.yaml" in problem
+    assert problem == (
+        "sensor_types/water_main_pressure.yaml: "
+        "vital: 'presure' is not one of its metrics (pressure, battery)"
+    )
