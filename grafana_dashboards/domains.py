@@ -106,8 +106,12 @@ def now_panel(sensor_type: SensorType, metric_name: str, lang: Lang) -> PanelBui
             [board_link(text("sensor", lang), "sensor", lang, type_name, carry=("subdistrict",))]
         )
     place = {"subdistrict": "${__data.fields.code}"}
+    # A bar per row is named after the row's other text fields ("五角场街道 wujiaochang") unless
+    # the field has a displayName, which Grafana interpolates per row (@grafana/data 11.6
+    # getFieldDisplayValues -> getSmartDisplayNameForRow with the row's __dataContext, read by
+    # the app's `__data` macro): the name alone shows, the code stays for the links.
     return (
-        bars.display_name("${__data.fields.subdistrict}")  # not "name code": the code is for links
+        bars.display_name("${__data.fields.subdistrict}")
         .data_links(
             [
                 board_link(text("this_subdistrict", lang), sensor_type.domain, lang, place),
