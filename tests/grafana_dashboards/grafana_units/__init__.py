@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 COMPOSE = HERE.parents[2] / "deploy" / "docker-compose.yml"
@@ -48,14 +49,49 @@ def grafana_format(
 ) -> Formatted:
     """Each (unit id, value, decimals) as Grafana's getValueFormat prints it, and what Grafana
     makes of each of `units`."""
+    request = {"format": [list(v) for v in values], "known": sorted(set(units))}
+    answer = _run("format.mjs", request)
+    return Formatted(
+        version=answer["version"],
+        values=[Shown(**shown) for shown in answer["format"]],
+        kinds=answer["known"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Displayed:
+    """One value as Grafana shows it: its text and its colour (hex or rgba, as drawn)."""
+
+    text: str
+    color: str
+
+
+def grafana_display(
+    values: Sequence[tuple[dict[str, Any], Any]], colours: Iterable[str] = ()
+) -> tuple[list[Displayed], dict[str, str]]:
+    """Each (field config, value) as Grafana's getDisplayProcessor shows it (mappings, then
+    threshold steps), and each named colour as the theme draws it."""
+    request = {
+        "display": [
+            {"config": config, "type": "string" if isinstance(v, str) else "number", "value": v}
+            for config, v in values
+        ],
+        "colours": sorted(set(colours)),
+    }
+    answer = _run("display.mjs", request)
+    return [Displayed(**d) for d in answer["display"]], answer["colours"]
+
+
+def _run(script: str, request: dict[str, Any]) -> dict[str, Any]:
+    """One Node process running `script` on the JSON `request` (loading @grafana/data is most of
+    its time, so callers batch)."""
     if not (HERE / "node_modules" / "@grafana" / "data").is_dir():
         raise RuntimeError(f"@grafana/data is not installed in {HERE}: run `make setup`")
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node is not on PATH (it comes with npm: scripts/system-deps.sh)")
-    request = {"format": [list(v) for v in values], "known": sorted(set(units))}
     done = subprocess.run(
-        [node, str(HERE / "format.mjs")],
+        [node, str(HERE / script)],
         input=json.dumps(request),
         capture_output=True,
         text=True,
@@ -63,10 +99,6 @@ def grafana_format(
         timeout=120,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"format.mjs failed ({done.returncode}): {done.stderr}")
-    answer = json.loads(done.stdout)
-    return Formatted(
-        version=answer["version"],
-        values=[Shown(**shown) for shown in answer["format"]],
-        kinds=answer["known"],
-    )
+        raise RuntimeError(f"{script} failed ({done.returncode}): {done.stderr}")
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
