@@ -15,12 +15,12 @@ from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import dashboard as models
 
 from grafana_dashboards import panels, sql, tables
+from grafana_dashboards.alert_counts import alerts_by_grade_panel
 from grafana_dashboards.boards import Layout, board, grade_variable, subdistrict_variable, uid
 from grafana_dashboards.cell_words import ops_shown
 from grafana_dashboards.console_links import FINGERPRINT, alert_links, console_url_variable
 from grafana_dashboards.i18n import Lang, name_column, text
 from grafana_dashboards.labels import grade_colours, grade_labels
-from grafana_dashboards.overview import alerts_by_grade_panel
 
 GRADES = "${grade:sqlstring}"
 IN_PLACE = f"(a.subdistrict IS NULL OR a.subdistrict IN ({sql.SUBDISTRICTS}))"
