@@ -56,7 +56,9 @@ async def _old_release_database(
 ) -> None:
     await migrate(conn, BackendPreference(backend.value), _old_migrations(tmp_path))
     if backend is Backend.POSTGRES:
-        await ensure_partitions_ahead(conn, now, 2)
+        # From yesterday: `now` is a whole hour, so in the day's first hour the readings a few
+        # minutes before it fall on the previous day.
+        await ensure_partitions_ahead(conn, now - timedelta(days=1), 3)
     # the old sync: subdistricts by position
     await conn.executemany(
         "INSERT INTO subdistricts (id, code, name_zh, name_en, lat, lon) "
