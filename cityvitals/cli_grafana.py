@@ -25,6 +25,9 @@ grafana_app = typer.Typer(
     no_args_is_help=True, help="Grafana walls: generate the dashboards, upload them."
 )
 
+GrafanaUrlOption = Annotated[
+    str, typer.Option(envvar=["CITYVITALS_GRAFANA_URL", "GRAFANA_URL"], help="Grafana's base URL.")
+]
 TypesOption = Annotated[Path, typer.Option("--types", help="Folder of sensor-type YAML files.")]
 GeographyOption = Annotated[
     list[Path] | None,
@@ -124,10 +127,7 @@ def grafana_export(
 
 @grafana_app.command("push")
 def grafana_push(
-    url: Annotated[
-        str,
-        typer.Option(envvar=["CITYVITALS_GRAFANA_URL", "GRAFANA_URL"], help="Grafana's base URL."),
-    ] = "http://localhost:3000",
+    url: GrafanaUrlOption = "http://localhost:3000",
     token: Annotated[
         str | None,
         typer.Option(
@@ -178,10 +178,7 @@ def grafana_push(
 
 @grafana_app.command("wall-account")
 def grafana_wall_account(
-    url: Annotated[
-        str,
-        typer.Option(envvar=["CITYVITALS_GRAFANA_URL", "GRAFANA_URL"], help="Grafana's base URL."),
-    ] = "http://localhost:3000",
+    url: GrafanaUrlOption = "http://localhost:3000",
     user: Annotated[
         str,
         typer.Option(

@@ -24,18 +24,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from grafana_foundation_sdk.builders import common, dashboard, geomap
+from grafana_foundation_sdk.builders import common, geomap
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as models
 from grafana_foundation_sdk.models import geomap as geomap_models
 
 from grafana_dashboards import sql
-from grafana_dashboards.boards import uid
+from grafana_dashboards.board_links import board_link
 from grafana_dashboards.errors import GrafanaError
-from grafana_dashboards.i18n import DEFAULT_LANG, Lang, domain_name, grade_name, name_column, text
+from grafana_dashboards.i18n import Lang, domain_name, grade_name, name_column, text
 from grafana_dashboards.map_files import GRAFANA_SRC
-from grafana_dashboards.panels import GRADE_COLOURS, GREEN, grade_steps
+from grafana_dashboards.panels import GRADE_COLOURS, GREEN, Override, field_override, grade_steps
 from grafana_dashboards.sql_target import DATASOURCE, Sql
 from schemas.registry import Registry
 from schemas.sensor_type import GRADES_BY_SEVERITY
@@ -154,9 +154,7 @@ def _grade_mapping(lang: Lang) -> list[dict[str, Any]]:
     return [{"type": "value", "options": options}]
 
 
-def _field_overrides(
-    lang: Lang,
-) -> list[cogbuilder.Builder[models.DashboardFieldConfigSourceOverrides]]:
+def _field_overrides(lang: Lang) -> list[Override]:
     names = {
         "name": text("subdistrict", lang),
         "sensors": text("map_sensors", lang),
@@ -165,36 +163,24 @@ def _field_overrides(
         "firing_alerts": text("map_firing", lang),
         "worst_grade": text("map_worst_grade", lang),
     }
-    hidden = {"tooltip": True, "legend": True, "viz": False}
-    properties: dict[str, list[models.DynamicConfigValue]] = {
-        column: [models.DynamicConfigValue(id_val="displayName", value=label)]
-        for column, label in names.items()
+    properties: dict[str, dict[str, object]] = {
+        column: {"displayName": label} for column, label in names.items()
     }
-    properties["worst_grade"].append(
-        models.DynamicConfigValue(id_val="mappings", value=_grade_mapping(lang))
-    )
+    properties["worst_grade"]["mappings"] = _grade_mapping(lang)
     # Kept in the data (the markers and the links read them); components/DataHoverView.tsx
     # leaves out fields with `config.custom?.hideFrom?.tooltip`.
+    hidden = {"tooltip": True, "legend": True, "viz": False}
     for column in _HIDDEN:
-        properties[column] = [models.DynamicConfigValue(id_val="custom.hideFrom", value=hidden)]
-    return [
-        dashboard.DashboardFieldConfigSourceOverrides()
-        .matcher(models.MatcherConfig(id_val="byName", options=column))
-        .properties(values)
-        for column, values in properties.items()
-    ]
+        properties[column] = {"custom.hideFrom": hidden}
+    return [field_override(column, values) for column, values in properties.items()]
 
 
 def map_links(registry: Registry, lang: Lang) -> list[cogbuilder.Builder[models.DashboardLink]]:
     """One link per domain board (named by the domain), opening it for the subdistrict hovered,
     with the wall's time range, in the same tab (a wall has no second tab to go back from)."""
+    place = {SUBDISTRICT_VARIABLE: f"${{__data.fields.{_CODE}}}"}
     return [
-        dashboard.DashboardLink(domain_name(domain, lang))
-        .url(
-            f"/d/{uid(domain.code, lang)}?var-{SUBDISTRICT_VARIABLE}=${{__data.fields.{_CODE}}}"
-            "&${__url_time_range}"
-        )
-        .target_blank(False)
+        board_link(domain_name(domain, lang), domain.code, lang, place)
         for domain in registry.domains_in_use()
     ]
 
@@ -203,8 +189,8 @@ def subdistrict_map(
     title: str,
     sql: str,
     *,
-    lang: Lang = DEFAULT_LANG,
-    registry: Registry | None = None,
+    lang: Lang,
+    registry: Registry,
     tile_url: str | None = None,
     width: int = 12,
     height: int = 14,
@@ -220,7 +206,7 @@ def subdistrict_map(
     else:
         basemap = _tiles(tile_url)
         layers.insert(0, polygons)  # the outlines above the tiles, the markers above both
-    panel = (
+    return (
         geomap.Panel()
         .title(title)
         .datasource(DATASOURCE)
@@ -236,7 +222,5 @@ def subdistrict_map(
         .tooltip(geomap.TooltipOptions().mode(geomap_models.TooltipMode.DETAILS))
         .thresholds(grade_steps())
         .overrides(_field_overrides(lang))
+        .data_links(map_links(registry, lang))
     )
-    if registry is not None:
-        panel.data_links(map_links(registry, lang))
-    return panel
